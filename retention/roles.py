@@ -1,0 +1,64 @@
+"""Roles and the one permission helper that views and services use.
+
+A role is a group created by a data migration. Superusers hold every role. The group names
+are read once per request and cached on the user object, so a page costs one query for them
+whatever it checks.
+
+This module is project infrastructure like settings: every app may import it, so it must not
+import any app's models.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+class Role(StrEnum):
+    AGENT = "Agent"
+    MANAGER = "Manager"
+    ADMIN = "Admin"
+
+
+STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if getattr(user, "is_superuser", False):
+        return frozenset(Role)
+    cached: frozenset[str] | None = getattr(user, "_desk_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        user._desk_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def require_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> None:
+    """For services: raise PermissionDenied unless the user holds one of the roles."""
+    if not has_role(user, *roles):
+        raise PermissionDenied
+
+
+def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For views: 403 unless the logged-in user holds one of the roles."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require_role(request.user, *roles)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from retention import services
+
+
+@shared_task(ignore_result=True)
+def heartbeat() -> None:
+    """Periodic proof of life for worker and beat; the health page shows its last run."""
+    services.heartbeat_record()

@@ -1,0 +1,49 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from retention import services
+from retention.forms import PreferencesForm
+from retention.roles import STAFF_ROLES, role_required
+from retention.selectors import health_get
+
+
+@require_GET
+@role_required(*STAFF_ROLES)
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("subscribers:search")
+
+
+@require_GET
+@never_cache
+def health(request: HttpRequest) -> HttpResponse:
+    """Open to load balancers and to people: database reachable, worker and beat alive."""
+    health = health_get()
+    status = 200 if health.ok else 503
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "ok": health.ok,
+                "database": health.database_ok,
+                "worker": health.worker_ok,
+                "last_beat_at": health.last_beat_at.isoformat() if health.last_beat_at else None,
+                "beats": health.beats,
+            },
+            status=status,
+        )
+    return render(request, "retention/health.html", {"health": health}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_preferences(
+            user=request.user, actor=request.user, time_zone=form.cleaned_data["time_zone"]
+        )
+        messages.success(request, _("Your preferences are saved."))
+        return redirect("preferences")
+    return render(request, "retention/preferences.html", {"form": form})

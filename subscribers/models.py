@@ -1,0 +1,322 @@
+import zoneinfo
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    class Kind(models.TextChoices):
+        FLAT = "flat", _("Flat rate")
+        METERED_TIME = "metered_time", _("Metered by time")
+        METERED_VOLUME = "metered_volume", _("Metered by volume")
+        BUSINESS = "business", _("Business / shared")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    download_mbps = models.PositiveIntegerField(_("download speed, Mbit/s"))
+    upload_mbps = models.PositiveIntegerField(_("upload speed, Mbit/s"))
+    list_price = models.DecimalField(_("monthly list price"), max_digits=8, decimal_places=2)
+    new_customer_price = models.DecimalField(
+        _("current new-customer price"),
+        max_digits=8,
+        decimal_places=2,
+        help_text=_("What a new customer pays today for this service (the loyalty benchmark)."),
+    )
+    is_sold = models.BooleanField(_("sold to new customers now"), default=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(list_price__gte=0), name="plan_price_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(new_customer_price__gte=0), name="plan_new_price_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscriber(models.Model):
+    class Language(models.TextChoices):
+        LATVIAN = "lv", _("Latvian")
+        RUSSIAN = "ru", _("Russian")
+        ENGLISH = "en", _("English")
+
+    class Segment(models.TextChoices):
+        RESIDENTIAL = "residential", _("Residential")
+        SMALL_BUSINESS = "small_business", _("Small business")
+        CORPORATE = "corporate", _("Corporate")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CANCELLING = "cancelling", _("Cancelling")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class PaymentMethod(models.TextChoices):
+        DIRECT_DEBIT = "direct_debit", _("Direct debit")
+        CARD = "card", _("Card")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CASH = "cash", _("Cash at a partner point")
+
+    account_number = models.CharField(_("account number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.LATVIAN
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Riga")
+    region = models.CharField(_("region"), max_length=64, db_index=True)
+    segment = models.CharField(
+        _("segment"), max_length=20, choices=Segment.choices, default=Segment.RESIDENTIAL
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    signup_date = models.DateField(_("customer since"))
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscribers")
+    monthly_price = models.DecimalField(_("current monthly price"), max_digits=8, decimal_places=2)
+    promo_ends_on = models.DateField(_("promo ends on"), null=True, blank=True)
+    balance = models.DecimalField(
+        _("balance"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text=_("Amount owed now; negative means the subscriber is in credit."),
+    )
+    arrears = models.DecimalField(
+        _("arrears"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text=_("Overdue part of the balance."),
+    )
+    payment_method = models.CharField(
+        _("payment method"),
+        max_length=20,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.DIRECT_DEBIT,
+    )
+    do_not_call = models.BooleanField(_("do not call"), default=False)
+    do_not_email = models.BooleanField(_("do not e-mail"), default=False)
+    do_not_sms = models.BooleanField(_("do not send SMS"), default=False)
+    churn_risk = models.PositiveSmallIntegerField(_("churn risk, 0–100"), default=0)
+    churn_risk_reasons = models.JSONField(_("churn risk reasons"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(monthly_price__gte=0), name="subscriber_price_gte_0"
+            ),
+            models.CheckConstraint(condition=models.Q(arrears__gte=0), name="subscriber_arrears_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(churn_risk__lte=100), name="subscriber_risk_lte_100"
+            ),
+        ]
+        indexes = [
+            # Search uses trigram GIN indexes on name, phone, e-mail and account number; they
+            # are PostgreSQL-only, so migration 0002 creates them there and SQLite scans.
+            models.Index(fields=["plan", "status"], name="subscriber_plan_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_number})"
+
+    @property
+    def monthly_value(self) -> Decimal:
+        return self.monthly_price
+
+    @property
+    def loyalty_penalty(self) -> Decimal:
+        """How much more per month than a new customer pays for the same plan (never negative)."""
+        return max(self.monthly_price - self.plan.new_customer_price, Decimal("0.00"))
+
+    @property
+    def loyalty_penalty_percent(self) -> Decimal:
+        base = self.plan.new_customer_price
+        if base <= 0:
+            return Decimal("0")
+        return (self.loyalty_penalty * 100 / base).quantize(Decimal("0.1"))
+
+    def tenure_months(self, today: date | None = None) -> int:
+        today = today or timezone.localdate()
+        months = (today.year - self.signup_date.year) * 12 + today.month - self.signup_date.month
+        if today.day < self.signup_date.day:
+            months -= 1
+        return max(months, 0)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+class Equipment(models.Model):
+    class Kind(models.TextChoices):
+        ROUTER = "router", _("Router")
+        SET_TOP_BOX = "set_top_box", _("Set-top box")
+        ONT = "ont", _("Optical terminal (ONT)")
+        MODEM = "modem", _("Modem")
+        MESH = "mesh", _("Wi-Fi mesh point")
+
+    class Status(models.TextChoices):
+        ON_LOAN = "on_loan", _("On loan")
+        RETURN_REQUESTED = "return_requested", _("Return requested")
+        RETURNED = "returned", _("Returned")
+        LOST = "lost", _("Lost")
+
+    class ReturnMethod(models.TextChoices):
+        NONE = "", _("Not chosen")
+        COURIER = "courier", _("Courier pickup")
+        DROP_OFF = "drop_off", _("Drop-off at a partner point")
+        MAIL = "mail", _("Prepaid mail label")
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="equipment")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    model_name = models.CharField(_("model"), max_length=80, blank=True)
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ON_LOAN
+    )
+    return_method = models.CharField(
+        _("return method"), max_length=20, choices=ReturnMethod.choices, blank=True, default=""
+    )
+    return_due_on = models.DateField(_("return due"), null=True, blank=True)
+    shipped_on = models.DateField(_("shipped"), null=True, blank=True)
+    returned_on = models.DateField(_("returned"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("equipment item")
+        verbose_name_plural = _("equipment")
+        ordering = ["kind", "serial"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.serial}"
+
+
+class TimelineEvent(models.Model):
+    """One thing that happened to a subscriber. Append-only; tens of millions of rows."""
+
+    class Kind(models.TextChoices):
+        SIGNUP = "signup", _("Signup")
+        PLAN_CHANGE = "plan_change", _("Plan change")
+        PRICE_CHANGE = "price_change", _("Price change")
+        PROMO_ENDED = "promo_ended", _("Promo ended")
+        PAYMENT = "payment", _("Payment")
+        MISSED_PAYMENT = "missed_payment", _("Missed payment")
+        OUTAGE = "outage", _("Outage")
+        TICKET = "ticket", _("Support ticket")
+        CONTACT = "contact", _("Contact")
+        CANCELLATION_REQUEST = "cancellation_request", _("Cancellation request")
+        PORT_OUT = "port_out", _("Port-out notice")
+        OFFER_PROPOSED = "offer_proposed", _("Offer proposed")
+        OFFER_APPROVED = "offer_approved", _("Offer approved")
+        OFFER_REJECTED = "offer_rejected", _("Offer rejected")
+        OFFER_ACCEPTED = "offer_accepted", _("Offer accepted")
+        OFFER_DECLINED = "offer_declined", _("Offer declined")
+        EQUIPMENT_SHIPPED = "equipment_shipped", _("Equipment shipped")
+        EQUIPMENT_RETURNED = "equipment_returned", _("Equipment returned")
+        NOTE = "note", _("Note")
+
+    # Kinds that billing and network systems may push through the API or an import.
+    EXTERNAL_KINDS = (
+        Kind.PLAN_CHANGE,
+        Kind.PRICE_CHANGE,
+        Kind.PROMO_ENDED,
+        Kind.PAYMENT,
+        Kind.MISSED_PAYMENT,
+        Kind.OUTAGE,
+        Kind.TICKET,
+        Kind.EQUIPMENT_SHIPPED,
+        Kind.EQUIPMENT_RETURNED,
+        Kind.NOTE,
+        Kind.SIGNUP,
+    )
+
+    id = models.BigAutoField(primary_key=True)
+    subscriber = models.ForeignKey(
+        Subscriber,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # covered by the (subscriber, occurred_at, id) indexes below
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("The member of staff; empty for systems."),
+    )
+    source = models.CharField(
+        _("source"), max_length=32, default="desk", help_text=_("desk, billing, network, …")
+    )
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    summary = models.CharField(_("summary"), max_length=300)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        constraints = [
+            # Idempotent ingestion: a source's event id is stored once.
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="timeline_event_source_external_id_uniq",
+            ),
+        ]
+        indexes = [
+            # The timeline is read newest first with keyset pagination on (occurred_at, id).
+            models.Index(
+                fields=["subscriber", "-occurred_at", "-id"], name="timeline_subscriber_recent"
+            ),
+            models.Index(
+                fields=["subscriber", "kind", "-occurred_at", "-id"],
+                name="timeline_subscriber_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.summary}"
+
+
+class ApiToken(models.Model):
+    """A credential for a billing or network system. Only a SHA-256 of the token is stored."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    source = models.CharField(
+        _("source"),
+        max_length=32,
+        help_text=_("Events pushed with this token are stored under this source, e.g. billing."),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("token starts with"), max_length=8, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

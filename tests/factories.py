@@ -1,0 +1,76 @@
+"""factory_boy factories shared by every test module."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from retention.models import User
+from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@desk.example")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"fibre-{n}")
+    name = factory.Sequence(lambda n: f"Fibre {100 + n}")
+    kind = Plan.Kind.FLAT
+    download_mbps = 300
+    upload_mbps = 100
+    list_price = Decimal("29.99")
+    new_customer_price = Decimal("19.99")
+    is_sold = True
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscriber
+
+    account_number = factory.Sequence(lambda n: f"{1000000 + n}")
+    name = factory.Faker("name")
+    phone = factory.Sequence(lambda n: f"+3712{n:07d}")
+    email = factory.Sequence(lambda n: f"subscriber{n}@example.lv")
+    language = Subscriber.Language.LATVIAN
+    time_zone = "Europe/Riga"
+    region = "Rīga"
+    segment = Subscriber.Segment.RESIDENTIAL
+    signup_date = factory.LazyFunction(lambda: date.today() - timedelta(days=5 * 365))
+    plan = factory.SubFactory(PlanFactory)
+    monthly_price = Decimal("29.99")
+    promo_ends_on = factory.LazyFunction(lambda: date.today() - timedelta(days=4 * 365))
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Equipment
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    kind = Equipment.Kind.ROUTER
+    model_name = "Nokia G-2425G-A"
+    serial = factory.Sequence(lambda n: f"SN{n:08d}")
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEvent
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    kind = TimelineEvent.Kind.PAYMENT
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = "billing"
+    summary = "Payment received €29.99"
