@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,3 +24,37 @@ def user_update_preferences(*, user: User, actor: User, time_zone: str) -> User:
     user.time_zone = time_zone
     user.save(update_fields=["time_zone"])
     return user
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    role: str
+    username: str
+    password: str
+    first_name: str
+    last_name: str
+
+
+DEMO_USERS = (
+    DemoUser("Agent", "agent", "agent-demo-2026", "Laura", "Kalniņa"),
+    DemoUser("Manager", "manager", "manager-demo-2026", "Andris", "Ozols"),
+    DemoUser("Admin", "admin", "admin-demo-2026", "Marta", "Liepa"),
+)
+
+
+def demo_users_ensure() -> list[User]:
+    """Create the demo logins, or reset their passwords and roles. Development data only."""
+    users = []
+    with transaction.atomic():
+        for demo in DEMO_USERS:
+            user, _ = User.objects.get_or_create(
+                username=demo.username,
+                defaults={"first_name": demo.first_name, "last_name": demo.last_name},
+            )
+            user.set_password(demo.password)
+            user.is_staff = user.is_superuser = demo.role == "Admin"
+            user.is_active = True
+            user.save()
+            user.groups.set([Group.objects.get(name=demo.role)])
+            users.append(user)
+    return users

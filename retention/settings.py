@@ -261,18 +261,33 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Django 6.1 mailers. Development writes messages to files in var/mail; production speaks SMTP.
+EMAIL_BACKEND_NAME = os.environ.get("EMAIL_BACKEND", "file" if DEBUG or TESTING else "smtp")
+if EMAIL_BACKEND_NAME == "file":
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
+elif EMAIL_BACKEND_NAME == "console":
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+elif EMAIL_BACKEND_NAME == "smtp":
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", 25)),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    raise ImproperlyConfigured("EMAIL_BACKEND must be file, console or smtp")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "retention-desk@localhost")
 
 # --- Logging --------------------------------------------------------------------------------
@@ -294,3 +309,7 @@ CONTACT_HOURS = {
 TIMELINE_PAGE_SIZE = 50
 SEARCH_RESULT_LIMIT = 20
 API_BATCH_LIMIT = int(os.environ.get("API_BATCH_LIMIT", 1000))
+
+if TESTING:
+    # Hashing demo passwords at full strength would dominate the suite's run time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,8 +1,76 @@
+import os
+import shutil
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from retention.roles import Role
 from tests.factories import UserFactory
+
+# In CI (and whenever .ci/run drives the suite) a test that needs PostgreSQL, Redis or
+# Chromium must run: a missing service fails the test instead of skipping it.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1" or os.environ.get("CI") == "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _require_postgres(request):  # type: ignore[no-untyped-def]
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        unavailable("this test needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        unavailable("this test needs Redis (set REDIS_URL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not path:
+        unavailable("Chromium is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls
+    # are still plain synchronous ones.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(locale="en-GB", timezone_id="Europe/Riga")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    # A CSP violation or a script error is a failure, not noise.
+    assert not errors, errors
 
 
 def _user_with_role(role: Role, username: str):  # type: ignore[no-untyped-def]

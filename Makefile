@@ -1,0 +1,52 @@
+# Retention Desk. `make run` serves the desk with demo data; `make test` runs every check.
+# Both set themselves up on a machine that has only Python 3 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_COMPILE_BYTECODE := 1
+export UV_LINK_MODE := copy
+
+# uv on PATH, else as a module of python3, else installed with pip on first use.
+UV := $(shell command -v uv >/dev/null 2>&1 && uv --version >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
+PY := $(UV) run --frozen python
+
+.PHONY: help uv env run test lint typecheck pytest bench messages clean
+
+help:
+	@echo "make run    - set up, load demo data once, serve http://127.0.0.1:8000 with worker and beat"
+	@echo "make test   - ruff, mypy and the whole pytest suite"
+	@echo "make bench  - benchmark at quick scale (BENCH_SCALE=full for 1M subscribers / 20M events)"
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+env: uv
+	@$(UV) sync --frozen --quiet
+
+run: env
+	@export DEBUG=true && \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py seed_demo --if-empty && \
+	$(PY) manage.py demo_users && \
+	exec $(UV) run --frozen honcho -f Procfile.dev start
+
+test: env lint typecheck pytest
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck:
+	$(UV) run --frozen mypy .
+
+pytest:
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: env
+	$(PY) manage.py bench --scale $(or $(BENCH_SCALE),quick) $(BENCH_ARGS)
+
+messages: env
+	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=var --ignore=tests
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/desk.sqlite3* var/broker var/staticfiles

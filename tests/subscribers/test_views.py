@@ -1,0 +1,221 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from subscribers.models import TimelineEvent
+from subscribers.selectors import Cursor
+from tests.factories import (
+    EquipmentFactory,
+    SubscriberFactory,
+    TimelineEventFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def add_events(subscriber, count, *, kind=TimelineEvent.Kind.PAYMENT, start=None):
+    start = start or datetime(2024, 1, 1, tzinfo=UTC)
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            subscriber=subscriber,
+            kind=kind,
+            occurred_at=start + timedelta(hours=i),
+            source="billing",
+            summary=f"event {i}",
+        )
+        for i in range(count)
+    )
+
+
+# --- Search --------------------------------------------------------------------------------
+
+
+def test_search_finds_by_part_of_a_name_phone_email_and_account(agent_client):
+    anna = SubscriberFactory(
+        name="Anna Bērziņa", phone="+37120000001", email="anna@example.lv", account_number="7700123"
+    )
+    SubscriberFactory(name="Jānis Ozoliņš")
+    url = reverse("subscribers:search")
+    fragments = ["bērziņ", "BĒRZIŅ" if connection.vendor == "postgresql" else "BēRZ", "0000001"]
+    # SQLite folds the case of ASCII letters only; PostgreSQL folds Ē and Ņ as well.
+    for fragment in (*fragments, "ANNA@exa", "7700123", "770"):
+        response = agent_client.get(url, {"q": fragment})
+        assert response.status_code == 200
+        assert anna in response.context["result"].subscribers, fragment
+
+
+def test_search_as_you_type_returns_only_the_results_fragment(agent_client):
+    SubscriberFactory(name="Anna Bērziņa")
+    response = agent_client.get(
+        reverse("subscribers:search"), {"q": "Bērz"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "Anna Bērziņa" in html
+    assert "<html" not in html
+
+
+def test_search_says_when_nothing_matches(agent_client):
+    response = agent_client.get(reverse("subscribers:search"), {"q": "Nobody-here"})
+    assert response.context["result"].subscribers == []
+    assert "No subscriber matches" in response.content.decode()
+
+
+def test_search_caps_results_and_says_there_are_more(agent_client, settings):
+    settings.SEARCH_RESULT_LIMIT = 5
+    SubscriberFactory.create_batch(8, name="Kalniņš Pēteris")
+    result = agent_client.get(reverse("subscribers:search"), {"q": "kalniņ"}).context["result"]
+    assert len(result.subscribers) == 5
+    assert result.has_more
+
+
+def test_search_query_count_does_not_grow_with_matches(agent_client, django_assert_num_queries):
+    SubscriberFactory.create_batch(3, name="Liepa Ilze")
+    url = reverse("subscribers:search")
+    # session, user, roles, exact account match, contains match
+    with django_assert_num_queries(5):
+        agent_client.get(url, {"q": "liepa"})
+    SubscriberFactory.create_batch(30, name="Liepa Ilze")
+    with django_assert_num_queries(5):
+        agent_client.get(url, {"q": "liepa"})
+
+
+# --- Subscriber page -----------------------------------------------------------------------
+
+
+def test_subscriber_page_shows_the_loyalty_penalty_in_money_and_percent(agent_client):
+    subscriber = SubscriberFactory(
+        monthly_price="29.99", plan__new_customer_price="19.99", plan__list_price="29.99"
+    )
+    response = agent_client.get(reverse("subscribers:detail", args=[subscriber.pk]))
+    html = response.content.decode()
+    assert "€10.00" in html
+    assert "+50.0%" in html
+
+
+def test_subscriber_page_shows_equipment_and_contact_rules(agent_client):
+    subscriber = SubscriberFactory(do_not_call=True)
+    EquipmentFactory(subscriber=subscriber, serial="SN-ROUTER-1")
+    response = agent_client.get(reverse("subscribers:detail", args=[subscriber.pk]))
+    html = response.content.decode()
+    assert "SN-ROUTER-1" in html
+    windows = {w.channel: w for w in response.context["windows"]}
+    assert windows["phone"].reason == "do_not_contact"
+
+
+def test_unknown_subscriber_is_404(agent_client):
+    assert agent_client.get(reverse("subscribers:detail", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("events", [10, 1000])
+def test_subscriber_page_query_count_is_the_same_for_10_and_1000_events(
+    agent_client, django_assert_num_queries, events
+):
+    subscriber = SubscriberFactory()
+    EquipmentFactory.create_batch(3, subscriber=subscriber)
+    add_events(subscriber, events)
+    # session, user, roles, subscriber+plan, equipment, timeline page
+    with django_assert_num_queries(6):
+        response = agent_client.get(reverse("subscribers:detail", args=[subscriber.pk]))
+    assert response.status_code == 200
+    assert len(response.context["page"].events) == min(events, 50)
+
+
+# --- Timeline ------------------------------------------------------------------------------
+
+
+def test_timeline_pages_walk_every_event_newest_first_without_gaps_or_repeats(agent_client):
+    subscriber = SubscriberFactory()
+    add_events(subscriber, 120)
+    # Same timestamp for several events: the id breaks the tie.
+    same = datetime(2030, 1, 1, tzinfo=UTC)
+    TimelineEventFactory.create_batch(5, subscriber=subscriber, occurred_at=same)
+    url = reverse("subscribers:timeline", args=[subscriber.pk])
+    seen: list[int] = []
+    after = ""
+    while True:
+        response = agent_client.get(url, {"after": after} if after else {})
+        page = response.context["page"]
+        seen += [e.pk for e in page.events]
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+    expected = list(
+        TimelineEvent.objects.filter(subscriber=subscriber)
+        .order_by("-occurred_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    assert seen == expected
+
+
+def test_timeline_filter_by_kind(agent_client):
+    subscriber = SubscriberFactory()
+    add_events(subscriber, 5, kind=TimelineEvent.Kind.PAYMENT)
+    add_events(subscriber, 3, kind=TimelineEvent.Kind.OUTAGE)
+    response = agent_client.get(
+        reverse("subscribers:timeline", args=[subscriber.pk]), {"kind": ["outage"]}
+    )
+    assert {e.kind for e in response.context["page"].events} == {"outage"}
+    assert len(response.context["page"].events) == 3
+
+
+def test_timeline_next_link_keeps_the_kind_filter(agent_client, settings):
+    settings.TIMELINE_PAGE_SIZE = 2
+    subscriber = SubscriberFactory()
+    add_events(subscriber, 5, kind=TimelineEvent.Kind.OUTAGE)
+    response = agent_client.get(
+        reverse("subscribers:timeline", args=[subscriber.pk]), {"kind": ["outage"]}
+    )
+    assert "kind=outage" in response.content.decode()
+
+
+@pytest.mark.parametrize("depth", [1, 20])
+def test_a_deep_timeline_page_costs_the_same_queries_as_the_first(
+    agent_client, django_assert_num_queries, settings, depth
+):
+    settings.TIMELINE_PAGE_SIZE = 5
+    subscriber = SubscriberFactory()
+    add_events(subscriber, 200)
+    event = TimelineEvent.objects.filter(subscriber=subscriber).order_by("-occurred_at", "-id")[
+        depth * 5 - 1
+    ]
+    after = Cursor(occurred_at=event.occurred_at, id=event.pk).encode()
+    with django_assert_num_queries(5):
+        response = agent_client.get(
+            reverse("subscribers:timeline", args=[subscriber.pk]), {"after": after}
+        )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["not-a-cursor", "bm90fGE", "MjAyNC0wMS0wMXwx"])
+def test_a_forged_cursor_is_404_not_an_error(agent_client, bad):
+    subscriber = SubscriberFactory()
+    response = agent_client.get(
+        reverse("subscribers:timeline", args=[subscriber.pk]), {"after": bad}
+    )
+    assert response.status_code == 404
+
+
+def test_an_unknown_kind_is_a_clear_400(agent_client):
+    subscriber = SubscriberFactory()
+    response = agent_client.get(
+        reverse("subscribers:timeline", args=[subscriber.pk]), {"kind": ["bogus"]}
+    )
+    assert response.status_code == 400
+
+
+# --- Roles ---------------------------------------------------------------------------------
+
+
+def test_a_user_without_a_role_is_refused(client):
+    client.force_login(UserFactory(username="nobody"))
+    subscriber = SubscriberFactory()
+    assert client.get(reverse("subscribers:search")).status_code == 403
+    assert client.get(reverse("subscribers:detail", args=[subscriber.pk])).status_code == 403
+
+
+def test_managers_see_subscribers_too(manager_client):
+    subscriber = SubscriberFactory()
+    assert manager_client.get(reverse("subscribers:detail", args=[subscriber.pk])).status_code == 200
