@@ -34,7 +34,8 @@ def health(request: HttpRequest) -> HttpResponse:
             },
             status=status,
         )
-    return render(request, "retention/health.html", {"health": health}, status=status)
+    template = "retention/health.html#facts" if request.htmx else "retention/health.html"
+    return render(request, template, {"health": health}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
