@@ -36,7 +36,7 @@ lint:
 	$(UV) run --frozen ruff format --check .
 
 typecheck:
-	$(UV) run --frozen mypy .
+	TESTING=true $(UV) run --frozen mypy .
 
 pytest:
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ from retention.models import Heartbeat, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Preferences"), {"fields": ("time_zone",)}),
     )
     list_filter = ("groups", "is_active", "is_staff")
@@ -18,8 +18,8 @@ class UserAdmin(BaseUserAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("beat_at", "beats")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False

@@ -35,8 +35,8 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         return frozenset(Role)
     cached: frozenset[str] | None = getattr(user, "_desk_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
-        user._desk_roles = cached  # type: ignore[union-attr]
+        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._desk_roles = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -50,7 +50,9 @@ def require_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> None:
         raise PermissionDenied
 
 
-def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: Role,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """For views: 403 unless the logged-in user holds one of the roles."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

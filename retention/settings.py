@@ -44,8 +44,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set DEBUG=true for development, or a long random "
-            "SECRET_KEY for production (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            "SECRET_KEY is not set. Set DEBUG=true for development, or a long random SECRET_KEY "
+            "for production: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     SECRET_KEY = _DEV_SECRET_KEY
 elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from retention import views
-from subscribers.api import api
+from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
 # marked open here and nowhere else; tests/retention/test_urls.py walks the URL configuration
@@ -24,7 +24,7 @@ urlpatterns = [
     path("accounts/preferences/", views.preferences, name="preferences"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The API authenticates every call with a billing-system token instead of a session.
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),
 ]

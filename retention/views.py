@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -7,19 +7,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from retention import services
 from retention.forms import PreferencesForm
+from retention.http import DeskRequest
 from retention.roles import STAFF_ROLES, role_required
 from retention.selectors import health_get
 
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: DeskRequest) -> HttpResponse:
     return redirect("subscribers:search")
 
 
 @require_GET
 @never_cache
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: DeskRequest) -> HttpResponse:
     """Open to load balancers and to people: database reachable, worker and beat alive."""
     health = health_get()
     status = 200 if health.ok else 503
@@ -39,7 +40,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: DeskRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.user_update_preferences(

@@ -24,7 +24,7 @@ EXACT_COUNT_LIMIT = 10_000
 
 class EstimatedCountPaginator(Paginator):
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         queryset = self.object_list
         if (
             connection.vendor == "postgresql"
@@ -191,7 +191,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from subscribers import ingestion  # noqa: PLC0415  TODO(wire): top-level import
+        from subscribers import ingestion
 
         token, raw = ingestion.api_token_create(name=obj.name, source=obj.source)
         obj.pk = token.pk

@@ -120,7 +120,9 @@ class Subscriber(models.Model):
             models.CheckConstraint(
                 condition=models.Q(monthly_price__gte=0), name="subscriber_price_gte_0"
             ),
-            models.CheckConstraint(condition=models.Q(arrears__gte=0), name="subscriber_arrears_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(arrears__gte=0), name="subscriber_arrears_gte_0"
+            ),
             models.CheckConstraint(
                 condition=models.Q(churn_risk__lte=100), name="subscriber_risk_lte_100"
             ),
@@ -268,7 +270,10 @@ class TimelineEvent(models.Model):
     source = models.CharField(
         _("source"), max_length=32, default="desk", help_text=_("desk, billing, network, …")
     )
-    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    # NULL, not "", for events without an id: the unique constraint must not pair them up.
+    external_id = models.CharField(  # noqa: DJ001
+        _("external id"), max_length=100, null=True, blank=True
+    )
     summary = models.CharField(_("summary"), max_length=300)
     data = models.JSONField(_("details"), default=dict, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)

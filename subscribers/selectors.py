@@ -49,13 +49,13 @@ def subscriber_search(*, query: str, limit: int | None = None) -> SearchResult:
     )
     exact = list(base.filter(account_number=query)[:1])
     if len(query) < SEARCH_MIN_CONTAINS:
-        rows = list(base.filter(account_number__startswith=query).order_by("account_number")[: limit + 1])
+        rows = list(
+            base.filter(account_number__startswith=query).order_by("account_number")[: limit + 1]
+        )
         return SearchResult(query, rows[:limit], has_more=len(rows) > limit, too_short=not rows)
     phone_digits = "".join(ch for ch in query if ch.isdigit() or ch == "+")
     condition = (
-        Q(name__icontains=query)
-        | Q(email__icontains=query)
-        | Q(account_number__icontains=query)
+        Q(name__icontains=query) | Q(email__icontains=query) | Q(account_number__icontains=query)
     )
     if len(phone_digits) >= SEARCH_MIN_CONTAINS:
         condition |= Q(phone__icontains=phone_digits)

@@ -1,8 +1,9 @@
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from retention.http import DeskRequest
 from retention.roles import STAFF_ROLES, role_required
 from subscribers import selectors
 from subscribers.forms import SearchForm, TimelineFilterForm
@@ -10,7 +11,7 @@ from subscribers.forms import SearchForm, TimelineFilterForm
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: DeskRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     result = None
     if form.is_valid() and form.cleaned_data["q"]:
@@ -21,7 +22,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: DeskRequest, pk: int) -> HttpResponse:
     subscriber = selectors.subscriber_get(pk=pk)
     filters = TimelineFilterForm(request.GET)
     kinds = filters.cleaned_data["kind"] if filters.is_valid() else []
@@ -41,7 +42,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def timeline(request: HttpRequest, pk: int) -> HttpResponse:
+def timeline(request: DeskRequest, pk: int) -> HttpResponse:
     """The timeline fragment: the first page for a new filter, or the page after a cursor."""
     filters = TimelineFilterForm(request.GET)
     if not filters.is_valid():

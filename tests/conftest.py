@@ -30,7 +30,7 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _require_postgres(request):  # type: ignore[no-untyped-def]
+def _require_postgres(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         unavailable("this test needs PostgreSQL (set DATABASE_URL)")
 
@@ -44,7 +44,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def chromium():  # type: ignore[no-untyped-def]
+def chromium():
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     if not path:
         unavailable("Chromium is not installed (apt-get install chromium)")
@@ -60,7 +60,7 @@ def chromium():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(chromium):  # type: ignore[no-untyped-def]
+def page(chromium):
     context = chromium.new_context(locale="en-GB", timezone_id="Europe/Riga")
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -73,34 +73,34 @@ def page(chromium):  # type: ignore[no-untyped-def]
     assert not errors, errors
 
 
-def _user_with_role(role: Role, username: str):  # type: ignore[no-untyped-def]
-    user = UserFactory(username=username)
+def _user_with_role(role: Role, username: str):
+    user = UserFactory.create(username=username)
     user.groups.add(Group.objects.get(name=role))
     return user
 
 
 @pytest.fixture
-def agent(db):  # type: ignore[no-untyped-def]
+def agent(db):
     return _user_with_role(Role.AGENT, "agent")
 
 
 @pytest.fixture
-def manager(db):  # type: ignore[no-untyped-def]
+def manager(db):
     return _user_with_role(Role.MANAGER, "manager")
 
 
 @pytest.fixture
-def admin_user(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+def admin_user(db):
+    return UserFactory.create(username="admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def agent_client(client, agent):  # type: ignore[no-untyped-def]
+def agent_client(client, agent):
     client.force_login(agent)
     return client
 
 
 @pytest.fixture
-def manager_client(client, manager):  # type: ignore[no-untyped-def]
+def manager_client(client, manager):
     client.force_login(manager)
     return client

@@ -10,7 +10,7 @@ from retention.models import User
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -22,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class PlanFactory(factory.django.DjangoModelFactory):
+class PlanFactory(factory.django.DjangoModelFactory[Plan]):
     class Meta:
         model = Plan
         django_get_or_create = ("code",)
@@ -37,7 +37,7 @@ class PlanFactory(factory.django.DjangoModelFactory):
     is_sold = True
 
 
-class SubscriberFactory(factory.django.DjangoModelFactory):
+class SubscriberFactory(factory.django.DjangoModelFactory[Subscriber]):
     class Meta:
         model = Subscriber
 
@@ -55,7 +55,7 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     promo_ends_on = factory.LazyFunction(lambda: date.today() - timedelta(days=4 * 365))
 
 
-class EquipmentFactory(factory.django.DjangoModelFactory):
+class EquipmentFactory(factory.django.DjangoModelFactory[Equipment]):
     class Meta:
         model = Equipment
 
@@ -65,7 +65,7 @@ class EquipmentFactory(factory.django.DjangoModelFactory):
     serial = factory.Sequence(lambda n: f"SN{n:08d}")
 
 
-class TimelineEventFactory(factory.django.DjangoModelFactory):
+class TimelineEventFactory(factory.django.DjangoModelFactory[TimelineEvent]):
     class Meta:
         model = TimelineEvent
 

@@ -15,10 +15,10 @@ KINDS = [TimelineEvent.Kind.PAYMENT] * 4 + [TimelineEvent.Kind.OUTAGE, TimelineE
 
 
 @pytest.fixture
-def anna():  # type: ignore[no-untyped-def]
-    subscriber = SubscriberFactory(name="Anna Bērziņa", account_number="7700123")
-    SubscriberFactory(name="Jānis Ozoliņš")
-    EquipmentFactory(subscriber=subscriber, serial="SN-ANNA-ROUTER")
+def anna():
+    subscriber = SubscriberFactory.create(name="Anna Bērziņa", account_number="7700123")
+    SubscriberFactory.create(name="Jānis Ozoliņš")
+    EquipmentFactory.create(subscriber=subscriber, serial="SN-ANNA-ROUTER")
     start = datetime(2023, 1, 1, tzinfo=UTC)
     TimelineEvent.objects.bulk_create(
         TimelineEvent(

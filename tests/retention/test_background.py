@@ -48,8 +48,19 @@ def test_beat_and_a_worker_on_redis_keep_the_heartbeat_going(redis_url, tmp_path
         "HEARTBEAT_SECONDS": "1",
         "VAR_DIR": str(tmp_path),
     }
-    worker = start(["worker", "--pool=solo", "--loglevel=WARNING", f"--hostname=test-{os.getpid()}@%h"], env)
-    beat = start(["beat", "--loglevel=WARNING", "--pidfile=", "-S", "django_celery_beat.schedulers:DatabaseScheduler"], env)
+    worker = start(
+        ["worker", "--pool=solo", "--loglevel=WARNING", f"--hostname=test-{os.getpid()}@%h"], env
+    )
+    beat = start(
+        [
+            "beat",
+            "--loglevel=WARNING",
+            "--pidfile=",
+            "-S",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ],
+        env,
+    )
     try:
         deadline = time.monotonic() + 60
         beats = 0

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_login_works_and_logout_is_post_only(client):
-    UserFactory(username="ilze", password="a long pass phrase")
+    UserFactory.create(username="ilze", password="a long pass phrase")
     response = client.post(reverse("login"), {"username": "ilze", "password": "a long pass phrase"})
     assert response.status_code == 302
     assert client.get(reverse("logout")).status_code == 405
@@ -22,7 +22,7 @@ def test_login_works_and_logout_is_post_only(client):
 
 
 def test_repeated_failed_logins_lock_the_account(client, settings):
-    UserFactory(username="ilze", password="a long pass phrase")
+    UserFactory.create(username="ilze", password="a long pass phrase")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("login"), {"username": "ilze", "password": "wrong"})
     # Even the right password is refused while locked out.
@@ -36,7 +36,9 @@ def test_pages_carry_a_nonce_csp_without_unsafe_inline_or_eval(agent_client):
     response = agent_client.get(reverse("subscribers:search"))
     policy = response["Content-Security-Policy"]
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
-    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    match = re.search(r"'nonce-([^']+)'", policy)
+    assert match, policy
+    nonce = match.group(1)
     html = response.content.decode()
     scripts = re.findall(r"<script[^>]*>", html)
     assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts)

@@ -9,7 +9,13 @@ from retention.urls import OPEN_URL_NAMES
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE_VALUES = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLE_VALUES = {
+    "int": "1",
+    "str": "x",
+    "slug": "x",
+    "path": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def walk(patterns, prefix="", namespace=""):
@@ -23,7 +29,9 @@ def walk(patterns, prefix="", namespace=""):
 
 def concrete(route: str) -> str:
     """Turn a route or regex into a URL that resolves to it."""
-    route = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_VALUES.get(m.group(1) or "str", "x"), route)
+    route = re.sub(
+        r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_VALUES.get(m.group(1) or "str", "x"), route
+    )
     # Regex routes (admin): fill named groups and strip anchors.
     route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
     route = route.replace("^", "").replace("$", "").replace("\\", "")
@@ -58,7 +66,10 @@ def test_anonymous_users_are_sent_to_login_everywhere_but_the_allowlist(client, 
         if namespace == "admin":
             # The admin has its own login page; it still lets nobody in.
             assert response.status_code == 302, url
-            assert "/admin/login/" in response["Location"] or "/accounts/login/" in response["Location"], url
+            assert (
+                "/admin/login/" in response["Location"]
+                or "/accounts/login/" in response["Location"]
+            ), url
         else:
             assert response.status_code == 302, (url, response.status_code)
             assert response["Location"].startswith("/accounts/login/"), url
@@ -68,7 +79,7 @@ def test_anonymous_users_are_sent_to_login_everywhere_but_the_allowlist(client, 
 
 def test_the_allowlist_is_exactly_what_is_open(client):
     open_found = set()
-    for route, namespace, pattern in all_urls():
+    for _route, namespace, pattern in all_urls():
         if is_open(namespace, pattern.name):
             open_found.add(pattern.name if not namespace.startswith("api") else f"{namespace}:*")
     assert open_found == set(OPEN_URL_NAMES)

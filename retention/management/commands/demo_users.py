@@ -10,5 +10,9 @@ class Command(BaseCommand):
         demo_users_ensure()
         self.stdout.write(self.style.SUCCESS("Demo logins (development only):"))
         for demo in DEMO_USERS:
-            self.stdout.write(f"  {demo.role:<8} username {demo.username:<8} password {demo.password}")
-        self.stdout.write("Open http://127.0.0.1:8000/ — press Ctrl-C to stop web, worker and beat.")
+            self.stdout.write(
+                f"  {demo.role:<8} username {demo.username:<8} password {demo.password}"
+            )
+        self.stdout.write(
+            "Open http://127.0.0.1:8000/ — press Ctrl-C to stop web, worker and beat."
+        )
