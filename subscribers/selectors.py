@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 
-# Below this length a "contains" search cannot use trigram indexes, so only prefixes of the
-# account number are looked up.
+# Below this length a "contains" search cannot use trigram indexes: it would read every row.
 SEARCH_MIN_CONTAINS = 3
 
 
@@ -47,12 +46,9 @@ def subscriber_search(*, query: str, limit: int | None = None) -> SearchResult:
         "segment",
         "plan__name",
     )
-    exact = list(base.filter(account_number=query)[:1])
     if len(query) < SEARCH_MIN_CONTAINS:
-        rows = list(
-            base.filter(account_number__startswith=query).order_by("account_number")[: limit + 1]
-        )
-        return SearchResult(query, rows[:limit], has_more=len(rows) > limit, too_short=not rows)
+        return SearchResult(query, [], has_more=False, too_short=True)
+    exact = list(base.filter(account_number=query)[:1])
     phone_digits = "".join(ch for ch in query if ch.isdigit() or ch == "+")
     condition = (
         Q(name__icontains=query) | Q(email__icontains=query) | Q(account_number__icontains=query)

@@ -221,3 +221,13 @@ def test_managers_see_subscribers_too(manager_client):
     assert (
         manager_client.get(reverse("subscribers:detail", args=[subscriber.pk])).status_code == 200
     )
+
+
+def test_fewer_than_three_characters_ask_for_more_without_a_query(
+    agent_client, django_assert_num_queries
+):
+    SubscriberFactory.create(name="Ola Oz")
+    with django_assert_num_queries(3):  # session, user, roles
+        response = agent_client.get(reverse("subscribers:search"), {"q": "Oz"})
+    assert response.context["result"].too_short
+    assert "at least 3 characters" in response.content.decode()
