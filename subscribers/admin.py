@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from subscribers import ingestion
 from subscribers.models import ApiToken, Equipment, Plan, Subscriber, TimelineEvent
 
 # Above this many rows an unfiltered changelist shows the planner's estimate instead of an

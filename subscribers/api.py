@@ -1,10 +1,189 @@
-"""The ingestion API for billing and network systems (token-authenticated, idempotent)."""
+"""The ingestion API for billing and network systems (token-authenticated, idempotent).
 
-from ninja import NinjaAPI
+    POST /api/v1/events         push 1..API_BATCH_LIMIT timeline events (subscribers/ingestion.py)
+    GET  /api/v1/openapi.json   the schema; open to anyone
+
+Calls authenticate with ``Authorization: Bearer <token>`` (tokens are made in the admin), not a
+session cookie, so there is no CSRF check and no login redirect: see ``api_urls``. Every error
+response has a ``detail``; a 400 also lists what was wrong (``errors`` for the request as a
+whole, ``items`` for each rejected event) and means nothing was stored.
+"""
+
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer
+from pydantic import WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
+
+from subscribers.ingestion import (
+    EventBatchRejected,
+    EventIn,
+    IngestResult,
+    ItemStatus,
+    api_token_authenticate,
+    events_ingest,
+)
+from subscribers.models import ApiToken
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return api_token_authenticate(raw=token)
+
 
 api = NinjaAPI(
     title="Retention Desk ingestion API",
     version="1.0.0",
     urls_namespace="api-1.0.0",
     docs_url=None,  # the OpenAPI schema is served at /api/v1/openapi.json
+    auth=BearerToken(),  # every operation, unless it says otherwise
 )
+
+
+def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    """``api.urls`` for retention/urls.py, with every view open to LoginRequiredMiddleware.
+
+    The operations authenticate each call with a token instead of a session, and the OpenAPI
+    schema is public; a login redirect would only get in the way of the systems calling us.
+    """
+    patterns, app_name, namespace = api.urls
+    _mark_login_not_required(patterns)
+    return patterns, app_name, namespace
+
+
+def _mark_login_not_required(patterns: list[URLPattern | URLResolver]) -> None:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _mark_login_not_required(pattern.url_patterns)
+        else:
+            login_not_required(pattern.callback)
+
+
+# --- Schemas ----------------------------------------------------------------------------------
+
+
+class EventBatchIn(Schema):
+    # The events are validated one by one against EventIn in events_ingest, not here: so that
+    # each bad event is reported by its index (and can be skipped with ?skip_invalid=true)
+    # instead of failing the whole request. The OpenAPI schema still documents EventIn.
+    events: list[Annotated[Any, WithJsonSchema(EventIn.model_json_schema())]] = Field(
+        min_length=1, description="1 to API_BATCH_LIMIT (default 1,000) events."
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _within_batch_limit(cls, events: list[Any]) -> list[Any]:
+        # Read at request time rather than as max_length, so that the setting can change.
+        limit = settings.API_BATCH_LIMIT
+        if len(events) > limit:
+            raise PydanticCustomError(
+                "batch_too_large",
+                "A batch holds at most {limit} events, this one has {count}: split it",
+                {"limit": limit, "count": len(events)},
+            )
+        return events
+
+
+class FieldErrorOut(Schema):
+    field: str | None = Field(
+        description="Dotted path of the field; null when the event as a whole is wrong."
+    )
+    message: str
+
+
+class ItemOut(Schema):
+    index: int = Field(description="Position of the event in the batch, from 0.")
+    external_id: str | None
+    status: ItemStatus
+    errors: list[FieldErrorOut]
+
+
+class IngestOut(Schema):
+    created: int
+    duplicates: int
+    rejected: int = Field(description="Invalid or unknown subscriber; only with skip_invalid.")
+    items: list[ItemOut] = Field(description="Every event of the batch, in the order sent.")
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class BatchErrorOut(ErrorOut):
+    errors: list[FieldErrorOut] = Field(
+        default_factory=list, description="Problems with the request as a whole."
+    )
+    items: list[ItemOut] = Field(default_factory=list, description="Every rejected event.")
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    detail = "Missing, unknown or inactive API token: send 'Authorization: Bearer <token>'."
+    response = api.create_response(request, {"detail": detail}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django's own answer would be an HTML page; the sender needs to know to split the batch.
+    detail = (
+        f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, so nothing "
+        "was stored: send fewer events per batch."
+    )
+    return api.create_response(request, {"detail": detail}, status=413)
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Ninja's 422 for a malformed request, as our 400 with the same shape as rejected events."""
+    errors = [{"field": _field_path(error["loc"]), "message": error["msg"]} for error in exc.errors]
+    body = {
+        "detail": "The request is invalid, so nothing was stored.",
+        "errors": errors,
+        "items": [],
+    }
+    return api.create_response(request, body, status=400)
+
+
+def _field_path(loc: list[str | int] | tuple[str | int, ...]) -> str | None:
+    # ("body", "payload", "events") -> "events"; ("query", "skip_invalid") -> "skip_invalid"
+    parts = [str(part) for part in loc if part not in ("body", "query", "payload")]
+    return ".".join(parts) or None
+
+
+# --- Operations -------------------------------------------------------------------------------
+
+
+@api.post(
+    "/events",
+    response={200: IngestOut, 400: BatchErrorOut, 401: ErrorOut, 413: ErrorOut},
+    url_name="events",
+    summary="Push timeline events",
+)
+def events_post(
+    request: HttpRequest, payload: EventBatchIn, skip_invalid: bool = False
+) -> Status[IngestResult | dict[str, Any]]:
+    """Store events on subscribers' timelines, once per `external_id` and token source.
+
+    If any event is invalid or names an unknown account number, nothing is stored and the
+    response is a 400 listing each such event by index. With `?skip_invalid=true` the other
+    events are stored and the rejected ones reported with a 200. Events already stored, or
+    repeated in the batch, are reported as `duplicate` and left unchanged.
+    """
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    try:
+        result = events_ingest(source=token.source, items=payload.events, skip_invalid=skip_invalid)
+    except EventBatchRejected as exc:
+        return Status(400, {"detail": str(exc), "errors": [], "items": exc.items})
+    return Status(200, result)
