@@ -10,5 +10,6 @@ def desk(request: HttpRequest) -> dict[str, Any]:
     return {
         "desk_roles": roles,
         "is_manager": Role.MANAGER in roles,
+        "is_worker": Role.AGENT in roles or Role.MANAGER in roles,
         "is_admin_role": Role.ADMIN in roles,
     }

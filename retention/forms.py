@@ -1,9 +1,142 @@
 from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from retention.models import User
+from retention.models import CancellationCase, CancellationReason, ContactAttempt, User
+from retention.roles import Role
+from subscribers.models import ContactChannel
 
 
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["time_zone"]
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: CancellationReason) -> str:
+        return obj.label
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class CaseOpenForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("How did they ask?"),
+        choices=[c for c in CancellationCase.Channel.choices if c[0] != "port_out"],
+        initial=CancellationCase.Channel.PHONE,
+    )
+    reason = ReasonChoiceField(
+        label=_("Reason"), queryset=CancellationReason.objects.filter(is_active=True)
+    )
+    reason_detail = forms.CharField(
+        label=_("In the subscriber's words"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    competitor = forms.CharField(label=_("Competitor"), max_length=100, required=False)
+    requested_end_date = forms.DateField(
+        label=_("Requested end date"), required=False, widget=DateInput
+    )
+
+    def clean_requested_end_date(self):
+        value = self.cleaned_data["requested_end_date"]
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(_("The end date cannot be in the past."))
+        return value
+
+
+class ContactForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=ContactChannel.choices)
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=ContactAttempt.Direction.choices,
+        initial=ContactAttempt.Direction.OUTBOUND,
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactAttempt.Outcome.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class CallbackForm(forms.Form):
+    callback_at = forms.DateTimeField(label=_("Call back at"), widget=DateTimeInput)
+
+    def clean_callback_at(self):
+        value = self.cleaned_data["callback_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError(_("Choose a time in the future."))
+        return value
+
+
+class ReasonForm(forms.Form):
+    reason = ReasonChoiceField(
+        label=_("Reason"), queryset=CancellationReason.objects.filter(is_active=True)
+    )
+    reason_detail = forms.CharField(
+        label=_("In the subscriber's words"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    competitor = forms.CharField(label=_("Competitor"), max_length=100, required=False)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label=_("What did the subscriber say?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class CancelForm(forms.Form):
+    effective_date = forms.DateField(label=_("Service and billing end on"), widget=DateInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+    def __init__(self, *args, case: CancellationCase, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        today = timezone.localdate()
+        self.fields["effective_date"].initial = min(
+            max(case.requested_end_date or today, today), max(case.process_by, today)
+        )
+
+    def clean_effective_date(self):
+        value = self.cleaned_data["effective_date"]
+        today = timezone.localdate()
+        if value < today:
+            raise forms.ValidationError(_("The date cannot be in the past."))
+        if value > max(self.case.process_by, today):
+            raise forms.ValidationError(
+                _("The subscriber must be able to leave by %(date)s.")
+                % {"date": self.case.process_by.strftime("%d.%m.%Y")}
+            )
+        return value
+
+
+class ReassignForm(forms.Form):
+    select = forms.ModelMultipleChoiceField(
+        label=_("Cases"),
+        queryset=CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES),
+        widget=forms.MultipleHiddenInput,
+    )
+    to_user = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.filter(
+            is_active=True, groups__name__in=[Role.AGENT, Role.MANAGER]
+        ).distinct(),
+    )
+    reason = forms.CharField(label=_("Why"), max_length=300)

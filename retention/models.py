@@ -1,8 +1,13 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from subscribers.models import ContactChannel
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -12,6 +17,14 @@ class User(AbstractUser):
 
     time_zone = models.CharField(
         _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Riga"
+    )
+    team = models.ForeignKey(
+        "retention.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("team"),
     )
 
     class Meta(AbstractUser.Meta):
@@ -31,3 +44,298 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"heartbeat #{self.beats} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CancellationReason(models.Model):
+    """Why subscribers leave; managed in the admin. ``category`` drives the offer builder."""
+
+    class Category(models.TextChoices):
+        PRICE = "price", _("Price")
+        QUALITY = "quality", _("Service quality / outages")
+        COMPETITOR = "competitor", _("Competitor offer")
+        MOVING = "moving", _("Moving")
+        HARDSHIP = "hardship", _("Financial hardship")
+        NOT_USING = "not_using", _("Not using it")
+        EQUIPMENT = "equipment", _("Equipment / installation")
+        OTHER = "other", _("Other")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_lv = models.CharField(_("name (Latvian)"), max_length=100, blank=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("cancellation reason")
+        verbose_name_plural = _("cancellation reasons")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        language = get_language() or "en"
+        return getattr(self, f"name_{language[:2]}", "") or self.name_en
+
+
+class CancellationCase(models.Model):
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        WEB = "web", _("Web")
+        EMAIL = "email", _("E-mail")
+        SHOP = "shop", _("Shop")
+        PORT_OUT = "port_out", _("Port-out notice")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("In progress")
+        OFFER_PENDING = "offer_pending", _("Offer pending")
+        OFFER_PRESENTED = "offer_presented", _("Offer presented")
+        SAVED = "saved", _("Saved")
+        CANCELLED = "cancelled", _("Cancelled")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.OFFER_PENDING, Status.OFFER_PRESENTED)
+    CLOSED_STATUSES = (Status.SAVED, Status.CANCELLED, Status.WITHDRAWN)
+
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", on_delete=models.PROTECT, related_name="cases"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    reason = models.ForeignKey(
+        CancellationReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("reason"),
+    )
+    reason_detail = models.TextField(_("in the subscriber's words"), blank=True)
+    competitor = models.CharField(_("competitor"), max_length=100, blank=True)
+    requested_end_date = models.DateField(_("requested end date"), null=True, blank=True)
+    process_by = models.DateField(_("process by"))
+    first_contact_due = models.DateTimeField(_("first contact due"))
+    first_contacted_at = models.DateTimeField(_("first contacted"), null=True, blank=True)
+    priority = models.PositiveIntegerField(_("priority"), default=0)
+    priority_explained = models.JSONField(_("priority, explained"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("owner"),
+    )
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    source = models.CharField(_("source"), max_length=32, default="desk")
+    external_id = models.CharField(  # noqa: DJ001 - NULL keeps desk cases out of the constraint
+        _("external id"), max_length=100, null=True, blank=True
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    outcome_note = models.TextField(_("outcome"), blank=True)
+    effective_date = models.DateField(_("cancellation effective"), null=True, blank=True)
+    auto_processed = models.BooleanField(
+        _("processed at the deadline"),
+        default=False,
+        help_text=_("Closed by the deadline sweep because nobody resolved it in time."),
+    )
+
+    class Meta:
+        verbose_name = _("cancellation case")
+        verbose_name_plural = _("cancellation cases")
+        constraints = [
+            # DESIGN: at most one open case per subscriber.
+            models.UniqueConstraint(
+                fields=["subscriber"],
+                condition=models.Q(
+                    status__in=["new", "in_progress", "offer_pending", "offer_presented"]
+                ),
+                name="case_one_open_per_subscriber",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="case_source_external_id_uniq",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["saved", "cancelled", "withdrawn"])
+                | models.Q(closed_at__isnull=False),
+                name="case_closed_has_closed_at",
+            ),
+        ]
+        indexes = [
+            # The queue and "claim next": open cases by priority, then due time, then id.
+            models.Index(
+                "status",
+                models.F("priority").desc(),
+                "first_contact_due",
+                "id",
+                name="case_queue",
+                condition=models.Q(
+                    status__in=["new", "in_progress", "offer_pending", "offer_presented"]
+                ),
+            ),
+            models.Index(
+                models.F("priority").desc(),
+                "first_contact_due",
+                "id",
+                name="case_unclaimed",
+                condition=models.Q(status="new", owner__isnull=True),
+            ),
+            models.Index(fields=["owner", "status"], name="case_owner_status"),
+            # The deadline sweep reads open cases by process-by date.
+            models.Index(
+                fields=["process_by"],
+                name="case_open_process_by",
+                condition=models.Q(
+                    status__in=["new", "in_progress", "offer_pending", "offer_presented"]
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subscriber_id} {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_port_out(self) -> bool:
+        return self.channel == self.Channel.PORT_OUT
+
+
+class CaseHistory(models.Model):
+    """Who did what to a case, when, from what to what, and why. Append-only."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        CLAIMED = "claimed", _("Claimed")
+        RELEASED = "released", _("Released")
+        REASSIGNED = "reassigned", _("Reassigned")
+        REASON = "reason", _("Reason changed")
+        NOTE = "note", _("Note")
+        CONTACT = "contact", _("Contact logged")
+        CONTACT_REFUSED = "contact_refused", _("Contact refused by the policy")
+        CALLBACK = "callback", _("Callback set")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        CANCELLED = "cancelled", _("Cancellation processed")
+        AUTO_CANCELLED = "auto_cancelled", _("Processed at the deadline")
+
+    case = models.ForeignKey(CancellationCase, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("case history entry")
+        verbose_name_plural = _("case history")
+        indexes = [models.Index(fields=["case", "-at", "-id"], name="case_history_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.from_status}→{self.to_status}"
+
+
+class ContactAttempt(models.Model):
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", _("Outbound")
+        INBOUND = "inbound", _("Inbound")
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        NO_ANSWER = "no_answer", _("No answer")
+        VOICEMAIL = "voicemail", _("Voicemail")
+        CALLBACK_REQUESTED = "callback_requested", _("Callback requested")
+        REFUSED = "refused", _("Refused to talk")
+
+    case = models.ForeignKey(
+        CancellationCase, on_delete=models.CASCADE, null=True, blank=True, related_name="contacts"
+    )
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="contact_attempts"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        verbose_name = _("contact attempt")
+        verbose_name_plural = _("contact attempts")
+        indexes = [models.Index(fields=["case", "-at"], name="contact_case_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.get_outcome_display()}"
+
+
+class Notification(models.Model):
+    """An in-app notice to a member of staff."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(_("text"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text

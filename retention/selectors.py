@@ -1,11 +1,23 @@
+import base64
+import binascii
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from retention.models import Heartbeat
+from retention.models import (
+    CancellationCase,
+    CaseHistory,
+    ContactAttempt,
+    Heartbeat,
+    Notification,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -45,4 +57,96 @@ def health_get() -> Health:
         last_beat_at=beat.beat_at if beat else None,
         beats=beat.beats if beat else 0,
         broker=broker,
+    )
+
+
+# --- Cases ------------------------------------------------------------------------------------
+
+QUEUE_ORDER = ("-priority", "first_contact_due", "id")
+
+
+def case_get(*, pk: int) -> CancellationCase:
+    """Any staff member may read any case (they need the context); acting is checked apart."""
+    return get_object_or_404(
+        CancellationCase.objects.select_related(
+            "subscriber", "subscriber__plan", "owner", "reason", "opened_by"
+        ),
+        pk=pk,
+    )
+
+
+def case_history(*, case: CancellationCase, limit: int = 100) -> list[CaseHistory]:
+    return list(case.history.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+def case_contacts(*, case: CancellationCase, limit: int = 100) -> list[ContactAttempt]:
+    return list(case.contacts.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    priority: int
+    due: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.priority}|{self.due.astimezone(UTC).isoformat()}|{self.id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "QueueCursor":
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            priority, due, ident = raw.split("|")
+            parsed = datetime.fromisoformat(due)
+            if parsed.tzinfo is None:
+                raise ValueError("naive cursor")
+            return cls(priority=int(priority), due=parsed, id=int(ident))
+        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+            raise Http404("bad cursor") from exc
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[CancellationCase]
+    next_cursor: str | None
+    total: int
+
+
+def queue_page(
+    *, cases: QuerySet[CancellationCase], after: str | None, size: int | None = None
+) -> QueuePage:
+    """A page of open cases in queue order after the cursor: deep pages cost what the first does.
+
+    The order mixes directions (priority down, due time up), so the cursor condition is spelt
+    out; the redundant ``priority <= p`` lets PostgreSQL start the index scan at the cursor.
+    """
+    size = size or settings.QUEUE_PAGE_SIZE
+    total = cases.count()
+    page = cases
+    if after:
+        c = QueueCursor.decode(after)
+        page = page.filter(priority__lte=c.priority).filter(
+            Q(priority__lt=c.priority)
+            | Q(first_contact_due__gt=c.due)
+            | Q(first_contact_due=c.due, id__gt=c.id)
+        )
+    rows = list(
+        page.select_related("subscriber", "subscriber__plan", "reason", "owner").order_by(
+            *QUEUE_ORDER
+        )[: size + 1]
+    )
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = QueueCursor(last.priority, last.first_contact_due, last.pk).encode()
+    return QueuePage(cases=rows, next_cursor=next_cursor, total=total)
+
+
+def notifications_unread(*, user: User, limit: int = 10) -> list[Notification]:
+    return list(
+        Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at")[
+            :limit
+        ]
     )

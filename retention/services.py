@@ -55,6 +55,6 @@ def demo_users_ensure() -> list[User]:
             user.is_staff = user.is_superuser = demo.role == "Admin"
             user.is_active = True
             user.save()
-            user.groups.set([Group.objects.get(name=demo.role)])
+            user.groups.set([Group.objects.get_or_create(name=demo.role)[0]])
             users.append(user)
     return users

@@ -183,6 +183,12 @@ HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", 10))
 # Installed into django-celery-beat's tables on start, where admins can change them.
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "retention.tasks.heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
+    # No case stays open past its process-by date; every 5 minutes keeps the lag small.
+    "process-overdue-cases": {"task": "retention.tasks.process_overdue_cases", "schedule": 300.0},
+    "reprioritise-open-cases": {
+        "task": "retention.tasks.reprioritise_open_cases",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Authentication -------------------------------------------------------------------------
@@ -302,11 +308,6 @@ LOGGING = {
 }
 
 # --- Product defaults -----------------------------------------------------------------------
-# Outbound contact hours in the subscriber's local time (DESIGN principle 3).
-CONTACT_HOURS = {
-    "weekday": (9, 20),
-    "weekend": (10, 18),
-}
 TIMELINE_PAGE_SIZE = 50
 SEARCH_RESULT_LIMIT = 20
 API_BATCH_LIMIT = int(os.environ.get("API_BATCH_LIMIT", 1000))
@@ -314,3 +315,20 @@ API_BATCH_LIMIT = int(os.environ.get("API_BATCH_LIMIT", 1000))
 if TESTING:
     # Hashing demo passwords at full strength would dominate the suite's run time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests travel in time (time-machine); a login must not expire on the way.
+    SESSION_COOKIE_AGE = 10 * 365 * 24 * 3600
+
+# --- The desk -------------------------------------------------------------------------------
+# First contact with a cancelling subscriber is due within this many working hours.
+FIRST_CONTACT_SLA_HOURS = int(os.environ.get("FIRST_CONTACT_SLA_HOURS", 4))
+# Working hours of the desk, in TIME_ZONE, Monday=0 … Sunday=6.
+WORKING_HOURS = (
+    int(os.environ.get("WORKING_HOURS_START", 8)),
+    int(os.environ.get("WORKING_HOURS_END", 18)),
+)
+WORKING_DAYS = tuple(int(d) for d in env_list("WORKING_DAYS", "0,1,2,3,4"))
+# No cancellation waits longer than this for the desk (DESIGN principle 1).
+MAX_PROCESS_DAYS = int(os.environ.get("MAX_PROCESS_DAYS", 14))
+# Equipment can be returned this long after the effective date before any fee.
+EQUIPMENT_RETURN_DAYS = int(os.environ.get("EQUIPMENT_RETURN_DAYS", 30))
+QUEUE_PAGE_SIZE = 50

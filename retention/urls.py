@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+import retention.api  # noqa: F401  registers /api/v1/cancellations
 from retention import views
 from subscribers.api import api_urls
 
@@ -25,6 +26,20 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The API authenticates every call with a billing-system token instead of a session.
     path("api/v1/", api_urls()),
+    path("queue/", views.queue, name="queue"),
+    path("queue/claim-next/", views.claim_next, name="claim_next"),
+    path("queue/reassign/", views.reassign, name="reassign"),
+    path("my-cases/", views.my_cases, name="my_cases"),
+    path("cases/open/<int:subscriber_pk>/", views.case_open, name="case_open"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/claim/", views.case_claim, name="case_claim"),
+    path("cases/<int:pk>/release/", views.case_release, name="case_release"),
+    path("cases/<int:pk>/contact/", views.case_contact, name="case_contact"),
+    path("cases/<int:pk>/callback/", views.case_callback, name="case_callback"),
+    path("cases/<int:pk>/reason/", views.case_reason, name="case_reason"),
+    path("cases/<int:pk>/note/", views.case_note, name="case_note"),
+    path("cases/<int:pk>/withdraw/", views.case_withdraw, name="case_withdraw"),
+    path("cases/<int:pk>/cancel/", views.case_cancel, name="case_cancel"),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),
 ]

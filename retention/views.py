@@ -1,20 +1,48 @@
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from retention import services
-from retention.forms import PreferencesForm
+from retention import cases, selectors, services
+from retention.contacts import contact_log, port_out_contact_used
+from retention.exceptions import ContactRefused, InvalidTransition, NotAllowed
+from retention.filters import QueueFilter, overdue_q
+from retention.forms import (
+    CallbackForm,
+    CancelForm,
+    CaseOpenForm,
+    ContactForm,
+    NoteForm,
+    PreferencesForm,
+    ReasonForm,
+    ReassignForm,
+    WithdrawForm,
+)
 from retention.http import DeskRequest
-from retention.roles import STAFF_ROLES, role_required
+from retention.models import CancellationCase
+from retention.roles import STAFF_ROLES, Role, has_role, role_required
 from retention.selectors import health_get
+from retention.tables import QueueTable
+from subscribers.selectors import (
+    contact_decisions,
+    subscriber_equipment,
+    subscriber_get,
+    timeline_page,
+)
+from subscribers.views import RETURN_METHODS
 
 
 @require_GET
 @role_required(*STAFF_ROLES)
 def home(request: DeskRequest) -> HttpResponse:
+    if has_role(request.user, Role.AGENT, Role.MANAGER):
+        return redirect("queue")
     return redirect("subscribers:search")
 
 
@@ -49,3 +77,315 @@ def preferences(request: DeskRequest) -> HttpResponse:
         messages.success(request, _("Your preferences are saved."))
         return redirect("preferences")
     return render(request, "retention/preferences.html", {"form": form})
+
+
+# --- The queue --------------------------------------------------------------------------------
+
+DESK_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+WORK_ROLES = (Role.AGENT, Role.MANAGER)
+
+
+@require_GET
+@role_required(*DESK_ROLES)
+def queue(request: DeskRequest) -> HttpResponse:
+    filters = QueueFilter(request.GET or None, queryset=open_cases_qs(), user=request.user)
+    matching = filters.qs if filters.is_bound and filters.is_valid() else open_cases_qs()
+    page = selectors.queue_page(cases=matching, after=request.GET.get("after") or None)
+    is_manager = has_role(request.user, Role.MANAGER, Role.ADMIN)
+    table = QueueTable(page.cases, manager=is_manager)
+    table.csrf_token = get_token(request)
+    context = {
+        "filters": filters,
+        "table": table,
+        "page": page,
+        "overdue": matching.filter(overdue_q()).count(),
+        "is_manager": is_manager,
+        "reassign_form": ReassignForm() if is_manager else None,
+        "next_query": _with_cursor(request, page.next_cursor),
+    }
+    template = "retention/queue.html#results" if request.htmx else "retention/queue.html"
+    return render(request, template, context)
+
+
+def open_cases_qs():
+    return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
+
+
+def _with_cursor(request: DeskRequest, cursor: str | None) -> str:
+    if not cursor:
+        return ""
+    query = request.GET.copy()
+    query["after"] = cursor
+    return query.urlencode()
+
+
+@require_GET
+@role_required(*WORK_ROLES)
+def my_cases(request: DeskRequest) -> HttpResponse:
+    mine = (
+        CancellationCase.objects.filter(
+            owner=request.user, status__in=CancellationCase.OPEN_STATUSES
+        )
+        .select_related("subscriber", "subscriber__plan", "reason", "owner")
+        .order_by("process_by", "-priority", "id")
+    )
+    table = QueueTable(list(mine[:200]))
+    context = {
+        "table": table,
+        "notifications": selectors.notifications_unread(user=request.user),
+    }
+    return render(request, "retention/my_cases.html", context)
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def claim_next(request: DeskRequest) -> HttpResponse:
+    case = cases.case_claim_next(actor=request.user)
+    if case is None:
+        messages.info(request, _("There is no unclaimed case in the queue."))
+        return redirect("queue")
+    messages.success(request, _("Case #%(id)s is yours.") % {"id": case.pk})
+    return redirect("case", pk=case.pk)
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_claim(request: DeskRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(pk=pk)
+    try:
+        cases.case_claim(case=case, actor=request.user)
+    except (NotAllowed, InvalidTransition) as exc:
+        messages.error(request, str(exc))
+        return redirect("queue")
+    return redirect("case", pk=pk)
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_release(request: DeskRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(pk=pk)
+    try:
+        cases.case_release(case=case, actor=request.user)
+    except (NotAllowed, InvalidTransition) as exc:
+        messages.error(request, str(exc))
+        return redirect("case", pk=pk)
+    messages.success(request, _("Case #%(id)s is back in the queue.") % {"id": pk})
+    return redirect("queue")
+
+
+@require_POST
+@role_required(Role.MANAGER, Role.ADMIN)
+def reassign(request: DeskRequest) -> HttpResponse:
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Choose cases, a person and a reason: %(errors)s")
+            % {"errors": "; ".join(str(e) for errors in form.errors.values() for e in errors)},
+        )
+        return redirect(_safe_next(request, "queue"))
+    try:
+        moved = cases.cases_reassign(
+            case_ids=[c.pk for c in form.cleaned_data["select"]],
+            to_user=form.cleaned_data["to_user"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except (NotAllowed, InvalidTransition) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(n)s cases reassigned.") % {"n": len(moved)})
+    return redirect(_safe_next(request, "queue"))
+
+
+def _safe_next(request: DeskRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse(default)
+
+
+# --- Intake from the subscriber page ------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*WORK_ROLES)
+def case_open(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
+    subscriber = subscriber_get(pk=subscriber_pk)
+    form = CaseOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = cases.case_open(
+                subscriber=subscriber,
+                intake=cases.Intake(
+                    channel=data["channel"],
+                    reason=data["reason"],
+                    reason_detail=data["reason_detail"],
+                    competitor=data["competitor"],
+                    requested_end_date=data["requested_end_date"],
+                ),
+                actor=request.user,
+            )
+        except cases.CaseAlreadyOpen as exc:
+            messages.info(request, str(exc))
+            return redirect("case", pk=exc.case.pk)
+        except InvalidTransition as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("case", pk=case.pk)
+    return render(request, "retention/case_open.html", {"form": form, "subscriber": subscriber})
+
+
+# --- The case workspace -------------------------------------------------------------------------
+
+
+def _workspace(request: DeskRequest, case: CancellationCase, **extra: object) -> dict[str, object]:
+    subscriber = case.subscriber
+    now = timezone.now()
+    decisions = contact_decisions(subscriber=subscriber, now=now)
+    return {
+        "case": case,
+        "subscriber": subscriber,
+        "can_act": cases.case_can_act(user=request.user, case=case),
+        "windows": decisions,
+        "port_out_used": port_out_contact_used(case=case),
+        "local_now": now.astimezone(subscriber.zone),
+        "tenure_months": subscriber.tenure_months(),
+        "equipment": subscriber_equipment(subscriber=subscriber),
+        "history": selectors.case_history(case=case),
+        "contacts": selectors.case_contacts(case=case),
+        "page": timeline_page(subscriber=subscriber),
+        "kinds": [],
+        "return_methods": RETURN_METHODS,
+        "contact_form": extra.pop("contact_form", None) or ContactForm(),
+        "callback_form": extra.pop("callback_form", None) or CallbackForm(),
+        "reason_form": extra.pop("reason_form", None)
+        or ReasonForm(
+            initial={
+                "reason": case.reason_id,
+                "reason_detail": case.reason_detail,
+                "competitor": case.competitor,
+            }
+        ),
+        "note_form": extra.pop("note_form", None) or NoteForm(),
+        "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(),
+        "cancel_form": extra.pop("cancel_form", None) or CancelForm(case=case),
+        **extra,
+    }
+
+
+@require_GET
+@role_required(*DESK_ROLES)
+def case_detail(request: DeskRequest, pk: int) -> HttpResponse:
+    case = selectors.case_get(pk=pk)
+    return render(request, "retention/case.html", _workspace(request, case))
+
+
+def _case_action(request: DeskRequest, pk: int, form_class, action, partial: str, form_key: str):
+    """Validate, call the service, and answer with the changed fragment (htmx) or the page."""
+    case = selectors.case_get(pk=pk)
+    form = form_class(request.POST, **({"case": case} if form_class is CancelForm else {}))
+    error = ""
+    status = 200
+    if form.is_valid():
+        try:
+            action(case, form.cleaned_data)
+        except ContactRefused as exc:
+            error, status = str(exc), 409
+        except (NotAllowed, InvalidTransition) as exc:
+            error, status = str(exc), 403 if isinstance(exc, NotAllowed) else 409
+        else:
+            form = None
+    else:
+        status = 400
+    case = selectors.case_get(pk=pk)
+    context = _workspace(request, case, action_error=error, **({form_key: form} if form else {}))
+    if request.htmx:
+        response = render(request, f"retention/case.html#{partial}", context, status=status)
+        return response
+    if error:
+        messages.error(request, error)
+    elif status == 200:
+        return redirect("case", pk=pk)
+    return render(request, "retention/case.html", context, status=status)
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_contact(request: DeskRequest, pk: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        ContactForm,
+        lambda case, data: contact_log(case=case, actor=request.user, **data),
+        "work",
+        "contact_form",
+    )
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_callback(request: DeskRequest, pk: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        CallbackForm,
+        lambda case, data: cases.case_set_callback(
+            case=case, actor=request.user, at=data["callback_at"]
+        ),
+        "work",
+        "callback_form",
+    )
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_reason(request: DeskRequest, pk: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        ReasonForm,
+        lambda case, data: cases.case_set_reason(case=case, actor=request.user, **data),
+        "work",
+        "reason_form",
+    )
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_note(request: DeskRequest, pk: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        NoteForm,
+        lambda case, data: cases.case_add_note(case=case, actor=request.user, text=data["text"]),
+        "work",
+        "note_form",
+    )
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_withdraw(request: DeskRequest, pk: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        WithdrawForm,
+        lambda case, data: cases.case_withdraw(case=case, actor=request.user, note=data["note"]),
+        "work",
+        "withdraw_form",
+    )
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_cancel(request: DeskRequest, pk: int) -> HttpResponse:
+    return _case_action(
+        request,
+        pk,
+        CancelForm,
+        lambda case, data: cases.case_cancel(case=case, actor=request.user, **data),
+        "work",
+        "cancel_form",
+    )

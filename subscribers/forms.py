@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.models import TimelineEvent
+from subscribers.models import Equipment, TimelineEvent
 
 
 class SearchForm(forms.Form):
@@ -13,3 +13,11 @@ class TimelineFilterForm(forms.Form):
         label=_("Event kinds"), choices=TimelineEvent.Kind.choices, required=False
     )
     after = forms.CharField(required=False, max_length=200)
+
+
+class EquipmentReturnedForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("Returned by"),
+        choices=[c for c in Equipment.ReturnMethod.choices if c[0]],
+        required=False,
+    )

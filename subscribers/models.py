@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -109,6 +109,12 @@ class Subscriber(models.Model):
     do_not_call = models.BooleanField(_("do not call"), default=False)
     do_not_email = models.BooleanField(_("do not e-mail"), default=False)
     do_not_sms = models.BooleanField(_("do not send SMS"), default=False)
+    billing_ends_on = models.DateField(
+        _("billing ends on"),
+        null=True,
+        blank=True,
+        help_text=_("Set when a cancellation is processed; equipment return never moves it."),
+    )
     churn_risk = models.PositiveSmallIntegerField(_("churn risk, 0–100"), default=0)
     churn_risk_reasons = models.JSONField(_("churn risk reasons"), default=list, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -225,6 +231,9 @@ class TimelineEvent(models.Model):
         CONTACT = "contact", _("Contact")
         CANCELLATION_REQUEST = "cancellation_request", _("Cancellation request")
         PORT_OUT = "port_out", _("Port-out notice")
+        CANCELLED = "cancelled", _("Cancellation processed")
+        WITHDRAWN = "withdrawn", _("Cancellation withdrawn")
+        EQUIPMENT_RETURN_REQUESTED = "equipment_return_requested", _("Equipment return requested")
         OFFER_PROPOSED = "offer_proposed", _("Offer proposed")
         OFFER_APPROVED = "offer_approved", _("Offer approved")
         OFFER_REJECTED = "offer_rejected", _("Offer rejected")
@@ -325,3 +334,65 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class ContactPolicy(models.Model):
+    """The one contact policy (DESIGN principle 3); managed in the admin."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    max_outbound = models.PositiveSmallIntegerField(
+        _("most outbound contacts"),
+        default=2,
+        help_text=_("Across every source: agents' calls, outreach e-mail and SMS."),
+    )
+    period_days = models.PositiveSmallIntegerField(_("in this many days"), default=7)
+
+    class Meta:
+        verbose_name = _("contact policy")
+        verbose_name_plural = _("contact policy")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="contact_policy_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(period_days__gte=1), name="policy_period_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("at most %(n)s outbound contacts in %(d)s days")) % {
+            "n": self.max_outbound,
+            "d": self.period_days,
+        }
+
+
+class ContactHours(models.Model):
+    """Allowed hours of one channel, in the subscriber's local time."""
+
+    policy = models.ForeignKey(ContactPolicy, on_delete=models.CASCADE, related_name="hours")
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    weekday_start = models.TimeField(_("weekdays from"), default=time(9))
+    weekday_end = models.TimeField(_("weekdays until"), default=time(20))
+    weekend_start = models.TimeField(_("weekends from"), default=time(10))
+    weekend_end = models.TimeField(_("weekends until"), default=time(18))
+
+    class Meta:
+        verbose_name = _("contact hours")
+        verbose_name_plural = _("contact hours")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "channel"], name="contact_hours_channel_uniq"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday_start__lt=models.F("weekday_end"))
+                & models.Q(weekend_start__lt=models.F("weekend_end")),
+                name="contact_hours_start_before_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_channel_display()

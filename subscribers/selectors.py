@@ -3,14 +3,23 @@
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import formats
+from django.utils.translation import gettext
 
-from subscribers.models import Equipment, Subscriber, TimelineEvent
+from subscribers.models import (
+    ContactChannel,
+    ContactHours,
+    Equipment,
+    Subscriber,
+    TimelineEvent,
+)
 
 # Below this length a "contains" search cannot use trigram indexes: it would read every row.
 SEARCH_MIN_CONTAINS = 3
@@ -146,67 +155,177 @@ def timeline_page(
     return TimelinePage(events=rows, next_cursor=next_cursor)
 
 
-# --- Contact rules right now -----------------------------------------------------------------
-
-
-class Channel:
-    PHONE = "phone"
-    EMAIL = "email"
-    SMS = "sms"
-    ALL = (PHONE, EMAIL, SMS)
+# --- Contact policy -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ContactWindow:
+class Hours:
+    weekday: tuple[time, time]
+    weekend: tuple[time, time]
+
+    def on(self, day: datetime) -> tuple[time, time]:
+        return self.weekend if day.weekday() >= 5 else self.weekday
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_outbound: int
+    period: timedelta
+    hours: dict[str, Hours]
+
+
+DEFAULT_HOURS = Hours(weekday=(time(9), time(20)), weekend=(time(10), time(18)))
+
+
+def contact_policy_get() -> Policy:
+    """The policy from the admin, in one query; DESIGN's defaults if the admin deleted it."""
+    rows = list(ContactHours.objects.select_related("policy"))
+    if not rows:
+        return Policy(2, timedelta(days=7), {c: DEFAULT_HOURS for c in ContactChannel.values})
+    policy = rows[0].policy
+    hours = {c: DEFAULT_HOURS for c in ContactChannel.values}
+    for row in rows:
+        hours[row.channel] = Hours(
+            weekday=(row.weekday_start, row.weekday_end),
+            weekend=(row.weekend_start, row.weekend_end),
+        )
+    return Policy(policy.max_outbound, timedelta(days=policy.period_days), hours)
+
+
+def outbound_contacts_since(*, subscriber: Subscriber, since: datetime) -> list[datetime]:
+    """When the subscriber was contacted by us, from every source, oldest first.
+
+    Every outbound contact (an agent's call, an outreach e-mail or SMS) is a timeline event of
+    kind ``contact`` with ``data.direction == "outbound"``: the frequency cap counts those.
+    """
+    return list(
+        TimelineEvent.objects.filter(
+            subscriber=subscriber,
+            kind=TimelineEvent.Kind.CONTACT,
+            occurred_at__gt=since,
+            data__direction="outbound",
+        )
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class ContactDecision:
     channel: str
     allowed: bool
-    reason: str  # "", "do_not_contact", "quiet_hours", "no_address"
-    next_allowed_at: datetime | None  # aware, in the subscriber's zone; None when never
+    reason: str  # "", "do_not_contact", "no_address", "over_cap", "quiet_hours"
+    next_allowed_at: datetime | None  # aware, in the subscriber's zone; None: not by waiting
+
+    @property
+    def message(self) -> str:
+        return contact_refusal_message(self)
 
 
-def _hours_for(day: datetime) -> tuple[int, int]:
-    key = "weekend" if day.weekday() >= 5 else "weekday"
-    start, end = settings.CONTACT_HOURS[key]
-    return start, end
-
-
-def _next_opening(local_now: datetime) -> datetime:
-    """The first moment at or after ``local_now`` inside the allowed hours (local wall time)."""
-    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+def next_opening(*, hours: Hours, local: datetime) -> datetime:
+    """The first moment at or after ``local`` inside the allowed hours (local wall time)."""
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     for offset in range(8):
         day = midnight + timedelta(days=offset)
-        start, end = _hours_for(day)
-        opening = day.replace(hour=start)
-        closing = day.replace(hour=end)
-        if offset == 0 and opening <= local_now < closing:
-            return local_now
-        if offset > 0 or local_now < opening:
+        start, end = hours.on(day)
+        opening = day.replace(hour=start.hour, minute=start.minute)
+        closing = day.replace(hour=end.hour, minute=end.minute)
+        if offset == 0 and opening <= local < closing:
+            return local
+        if offset > 0 or local < opening:
             return opening
-    raise AssertionError("CONTACT_HOURS allow no hour in a week")
+    raise AssertionError("the contact hours allow no moment in a week")
 
 
-def contact_windows(*, subscriber: Subscriber, now: datetime) -> list[ContactWindow]:
-    """Whether each outbound channel may be used now: do-not-contact, then quiet hours."""
-    local_now = now.astimezone(subscriber.zone)
-    opening = _next_opening(local_now)
-    blocked = {
-        Channel.PHONE: subscriber.do_not_call,
-        Channel.EMAIL: subscriber.do_not_email,
-        Channel.SMS: subscriber.do_not_sms,
+def contact_decisions(
+    *,
+    subscriber: Subscriber,
+    now: datetime,
+    policy: Policy | None = None,
+    recent: list[datetime] | None = None,
+) -> list[ContactDecision]:
+    """May each outbound channel be used now? Do-not-contact, address, the cap, quiet hours.
+
+    ``recent`` are the outbound contacts inside the policy's period (queried if not given).
+    """
+    policy = policy or contact_policy_get()
+    if recent is None:
+        recent = outbound_contacts_since(subscriber=subscriber, since=now - policy.period)
+    zone = subscriber.zone
+    local_now = now.astimezone(zone)
+    # Over the cap, the earliest counted contact has to leave the window first.
+    cap_free_at = None
+    if 0 < policy.max_outbound <= len(recent):
+        cap_free_at = (recent[len(recent) - policy.max_outbound] + policy.period).astimezone(zone)
+    blocked: dict[str, bool] = {
+        ContactChannel.PHONE: subscriber.do_not_call,
+        ContactChannel.EMAIL: subscriber.do_not_email,
+        ContactChannel.SMS: subscriber.do_not_sms,
     }
-    address = {
-        Channel.PHONE: subscriber.phone,
-        Channel.EMAIL: subscriber.email,
-        Channel.SMS: subscriber.phone,
+    address: dict[str, str] = {
+        ContactChannel.PHONE: subscriber.phone,
+        ContactChannel.EMAIL: subscriber.email,
+        ContactChannel.SMS: subscriber.phone,
     }
-    windows = []
-    for channel in Channel.ALL:
+    decisions = []
+    for channel in ContactChannel.values:
+        hours = policy.hours[channel]
         if blocked[channel]:
-            windows.append(ContactWindow(channel, False, "do_not_contact", None))
+            decisions.append(ContactDecision(channel, False, "do_not_contact", None))
         elif not address[channel]:
-            windows.append(ContactWindow(channel, False, "no_address", None))
-        elif opening > local_now:
-            windows.append(ContactWindow(channel, False, "quiet_hours", opening))
+            decisions.append(ContactDecision(channel, False, "no_address", None))
+        elif policy.max_outbound == 0:
+            decisions.append(ContactDecision(channel, False, "over_cap", None))
+        elif cap_free_at is not None and cap_free_at > local_now:
+            opening = next_opening(hours=hours, local=cap_free_at)
+            decisions.append(ContactDecision(channel, False, "over_cap", opening))
         else:
-            windows.append(ContactWindow(channel, True, "", None))
-    return windows
+            opening = next_opening(hours=hours, local=local_now)
+            if opening > local_now:
+                decisions.append(ContactDecision(channel, False, "quiet_hours", opening))
+            else:
+                decisions.append(ContactDecision(channel, True, "", None))
+    return decisions
+
+
+def contact_decision(
+    *, subscriber: Subscriber, channel: str, now: datetime, policy: Policy | None = None
+) -> ContactDecision:
+    return next(
+        d
+        for d in contact_decisions(subscriber=subscriber, now=now, policy=policy)
+        if d.channel == channel
+    )
+
+
+def contact_refusal_message(decision: ContactDecision) -> str:
+    """Why a contact is refused and when it becomes allowed, for agents and error messages."""
+    when = (
+        formats.date_format(decision.next_allowed_at, "D j M H:i")
+        if decision.next_allowed_at
+        else ""
+    )
+    if decision.allowed:
+        return gettext("Allowed now.")
+    if decision.reason == "do_not_contact":
+        return gettext("The subscriber asked not to be contacted this way.")
+    if decision.reason == "no_address":
+        return gettext("There is no address on file for this channel.")
+    if decision.reason == "over_cap":
+        return gettext(
+            "The subscriber was already contacted as often as the policy allows; "
+            "allowed again from %(when)s, their local time."
+        ) % {"when": when}
+    return gettext("Quiet hours; allowed from %(when)s, their local time.") % {"when": when}
+
+
+def regions() -> list[str]:
+    """The regions subscribers live in, for filters. Cached: DISTINCT over a million rows."""
+    found: list[str] | None = cache.get_or_set(
+        "subscribers:regions",
+        lambda: list(
+            Subscriber.objects.order_by("region").values_list("region", flat=True).distinct()
+        ),
+        timeout=3600,
+    )
+    return found or []

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/timeline/", views.timeline, name="timeline"),
+    path("equipment/<int:pk>/returned/", views.equipment_returned, name="equipment_returned"),
 ]

@@ -1,12 +1,16 @@
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from retention.http import DeskRequest
 from retention.roles import STAFF_ROLES, role_required
-from subscribers import selectors
-from subscribers.forms import SearchForm, TimelineFilterForm
+from subscribers import selectors, services
+from subscribers.exceptions import InvalidTransition
+from subscribers.forms import EquipmentReturnedForm, SearchForm, TimelineFilterForm
+from subscribers.models import Equipment
 
 
 @require_GET
@@ -30,14 +34,37 @@ def detail(request: DeskRequest, pk: int) -> HttpResponse:
     context = {
         "subscriber": subscriber,
         "equipment": selectors.subscriber_equipment(subscriber=subscriber),
-        "windows": selectors.contact_windows(subscriber=subscriber, now=timezone.now()),
+        "windows": selectors.contact_decisions(subscriber=subscriber, now=timezone.now()),
         "local_now": timezone.now().astimezone(subscriber.zone),
         "tenure_months": subscriber.tenure_months(),
         "filters": filters,
         "kinds": kinds,
         "page": page,
+        "return_methods": RETURN_METHODS,
     }
     return render(request, "subscribers/detail.html", context)
+
+
+RETURN_METHODS = [c for c in Equipment.ReturnMethod.choices if c[0]]
+
+
+@require_POST
+@role_required(*STAFF_ROLES)
+def equipment_returned(request: DeskRequest, pk: int) -> HttpResponse:
+    """One click: the item is back. Billing never waited for it."""
+    item = get_object_or_404(Equipment, pk=pk)
+    form = EquipmentReturnedForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text())
+    try:
+        services.equipment_mark_returned(
+            equipment=item, actor=request.user, method=form.cleaned_data["method"]
+        )
+    except InvalidTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(item)s marked as returned.") % {"item": item})
+    return redirect("subscribers:detail", pk=item.subscriber_id)
 
 
 @require_GET

@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from retention.models import User
+from retention.models import CancellationCase, CancellationReason, User
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 
 
@@ -74,3 +74,22 @@ class TimelineEventFactory(factory.django.DjangoModelFactory[TimelineEvent]):
     occurred_at = factory.LazyFunction(timezone.now)
     source = "billing"
     summary = "Payment received €29.99"
+
+
+class CaseFactory(factory.django.DjangoModelFactory[CancellationCase]):
+    """A case as the intake service would have opened it (use case_open to test intake)."""
+
+    class Meta:
+        model = CancellationCase
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    channel = CancellationCase.Channel.WEB
+    # get_or_create: transactional tests flush the rows the data migrations made.
+    reason = factory.LazyFunction(
+        lambda: CancellationReason.objects.get_or_create(
+            code="price", defaults={"category": "price", "name_en": "Price"}
+        )[0]
+    )
+    process_by = factory.LazyFunction(lambda: date.today() + timedelta(days=14))
+    first_contact_due = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=4))
+    priority = 50

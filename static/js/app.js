@@ -24,8 +24,12 @@
     var target = document.querySelector('[data-shortcut="' + CSS.escape(event.key) + '"]');
     if (target) {
       event.preventDefault();
-      target.focus();
-      if (target.select) target.select();
+      if (target.tagName === "BUTTON" || target.tagName === "A") {
+        target.click();
+      } else {
+        target.focus();
+        if (target.select) target.select();
+      }
     }
   });
 })();

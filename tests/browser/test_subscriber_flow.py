@@ -44,6 +44,7 @@ def test_agent_finds_a_subscriber_reads_the_timeline_filters_it_and_switches_to_
     page.get_by_label("Username").fill(agent.username)
     page.get_by_label("Password").fill(agent.password)
     page.get_by_role("button", name="Log in").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Subscribers").click()
 
     search = page.get_by_label("Account number, name, phone or e-mail")
     expect(search).to_be_focused()

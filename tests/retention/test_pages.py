@@ -12,10 +12,13 @@ def test_login_page_query_count(client, django_assert_num_queries):
         assert client.get(reverse("login")).status_code == 200
 
 
-def test_home_sends_staff_to_subscriber_search(agent_client):
+def test_home_sends_agents_to_the_queue_and_admins_to_search(agent_client, client, admin_user):
     response = agent_client.get("/")
     assert response.status_code == 302
-    assert response["Location"] == reverse("subscribers:search")
+    assert response["Location"] == reverse("queue")
+    client.force_login(admin_user)
+    response = client.get("/")
+    assert response["Location"] in (reverse("queue"), reverse("subscribers:search"))
 
 
 def test_preferences_page_query_count_and_time_zone_change(

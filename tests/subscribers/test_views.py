@@ -116,8 +116,9 @@ def test_subscriber_page_query_count_is_the_same_for_10_and_1000_events(
     subscriber = SubscriberFactory.create()
     EquipmentFactory.create_batch(3, subscriber=subscriber)
     add_events(subscriber, events)
-    # session, user, roles, subscriber+plan, equipment, timeline page
-    with django_assert_num_queries(6):
+    # session, user, roles, subscriber+plan, equipment, contact policy, recent contacts,
+    # timeline page
+    with django_assert_num_queries(8):
         response = agent_client.get(reverse("subscribers:detail", args=[subscriber.pk]))
     assert response.status_code == 200
     assert len(response.context["page"].events) == min(events, 50)

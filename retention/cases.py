@@ -1,0 +1,525 @@
+"""Services for cancellation cases: every state change of a case goes through here.
+
+Each one locks the case row, checks its current state and the actor's right to act inside the
+transaction, and writes a history row (and a timeline event where the subscriber's story should
+show it). Database constraints back the rules: one open case per subscriber, one id per source.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from retention.exceptions import InvalidTransition, NotAllowed
+from retention.models import (
+    CancellationCase,
+    CancellationReason,
+    CaseHistory,
+    ContactAttempt,
+    Notification,
+    User,
+)
+from retention.priority import add_working_hours, case_priority, process_by_date
+from retention.roles import Role, has_role, user_roles
+from subscribers.models import ContactChannel, Subscriber, TimelineEvent
+from subscribers.services import subscriber_cancel, timeline_event_record
+
+Status = CancellationCase.Status
+Action = CaseHistory.Action
+OPEN = CancellationCase.OPEN_STATUSES
+
+
+class CaseAlreadyOpen(Exception):
+    def __init__(self, case: CancellationCase) -> None:
+        super().__init__(_("This subscriber already has an open case (#%(id)s).") % {"id": case.pk})
+        self.case = case
+
+
+# --- Who may act --------------------------------------------------------------------------------
+
+
+def case_can_act(*, user: User, case: CancellationCase) -> bool:
+    """Agents act on cases they own; managers on their team's and unowned ones; admins on all."""
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if case.owner_id is not None and case.owner_id == user.pk:
+        return Role.AGENT in roles or Role.MANAGER in roles
+    if Role.MANAGER in roles:
+        if case.owner is None:
+            return True
+        return user.team_id is not None and case.owner.team_id == user.team_id
+    return False
+
+
+def _require_act(case: CancellationCase, actor: User) -> None:
+    if not case_can_act(user=actor, case=case):
+        if case.owner is None:
+            raise NotAllowed(_("Claim this case before working on it."))
+        raise NotAllowed(_("This case belongs to %(owner)s.") % {"owner": _name(case.owner)})
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _locked(case: CancellationCase) -> CancellationCase:
+    # of=("self",) keeps the owner row unlocked while still loading it for the checks.
+    return (
+        CancellationCase.objects.select_for_update(of=("self",))
+        .select_related("owner", "subscriber")
+        .get(pk=case.pk)
+    )
+
+
+def _require_open(case: CancellationCase) -> None:
+    if case.status not in OPEN:
+        raise InvalidTransition(
+            _("The case is already closed (%(status)s).") % {"status": case.get_status_display()}
+        )
+
+
+def _history(
+    case: CancellationCase,
+    actor: User | None,
+    action: str,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+) -> CaseHistory:
+    return CaseHistory.objects.create(
+        case=case,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status or from_status,
+        note=note,
+    )
+
+
+def _set_status(
+    case: CancellationCase, actor: User | None, action: str, status: str, note: str = ""
+) -> None:
+    previous = case.status
+    case.status = status
+    _history(case, actor, action, from_status=previous, to_status=status, note=note)
+
+
+# --- Intake -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intake:
+    channel: str
+    reason: CancellationReason | None = None
+    reason_detail: str = ""
+    competitor: str = ""
+    requested_end_date: date | None = None
+    source: str = "desk"
+    external_id: str | None = None
+
+
+def case_open(
+    *, subscriber: Subscriber, intake: Intake, actor: User | None, now: datetime | None = None
+) -> CancellationCase:
+    """Open a case from any intake (desk, API, import) with its SLA and deadlines.
+
+    An agent opening it from an inbound call owns it at once, and the call is its first
+    contact. A second intake for a subscriber with an open case raises ``CaseAlreadyOpen``,
+    except a port-out notice, whose switch date then binds the open case.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    port_out = intake.channel == CancellationCase.Channel.PORT_OUT
+    with transaction.atomic():
+        # Serialises intakes for one subscriber; the partial unique index is the backstop.
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if intake.external_id:
+            existing = CancellationCase.objects.filter(
+                source=intake.source, external_id=intake.external_id
+            ).first()
+            if existing:
+                return existing
+        if subscriber.status == Subscriber.Status.CANCELLED:
+            raise InvalidTransition(_("The subscriber has already left."))
+        open_case = CancellationCase.objects.filter(subscriber=subscriber, status__in=OPEN).first()
+        if open_case:
+            if port_out:
+                return _bind_port_out(open_case, intake, actor, today)
+            raise CaseAlreadyOpen(open_case)
+        process_by = process_by_date(
+            opened=today, requested_end=intake.requested_end_date, port_out=port_out
+        )
+        priority = case_priority(
+            subscriber=subscriber, process_by=process_by, port_out=port_out, today=today
+        )
+        inbound_call = actor is not None and intake.channel == CancellationCase.Channel.PHONE
+        case = CancellationCase(
+            subscriber=subscriber,
+            channel=intake.channel,
+            reason=intake.reason,
+            reason_detail=intake.reason_detail,
+            competitor=intake.competitor,
+            requested_end_date=intake.requested_end_date,
+            process_by=process_by,
+            first_contact_due=add_working_hours(now, settings.FIRST_CONTACT_SLA_HOURS),
+            priority=priority.score,
+            priority_explained=priority.explained,
+            opened_at=now,
+            opened_by=actor,
+            source=intake.source,
+            external_id=intake.external_id,
+        )
+        if inbound_call:
+            case.owner, case.claimed_at, case.first_contacted_at = actor, now, now
+            case.status = Status.IN_PROGRESS
+        try:
+            with transaction.atomic():
+                case.save()
+        except IntegrityError:
+            raise CaseAlreadyOpen(
+                CancellationCase.objects.get(subscriber=subscriber, status__in=OPEN)
+            ) from None
+        _history(case, actor, Action.OPENED, to_status=case.status, note=intake.reason_detail)
+        timeline_event_record(
+            subscriber=subscriber,
+            kind=TimelineEvent.Kind.PORT_OUT
+            if port_out
+            else TimelineEvent.Kind.CANCELLATION_REQUEST,
+            summary=_intake_summary(case),
+            actor=actor,
+            data={"case": case.pk, "channel": case.channel, "process_by": process_by.isoformat()},
+            occurred_at=now,
+            source=intake.source,
+        )
+        if inbound_call:
+            ContactAttempt.objects.create(
+                case=case,
+                subscriber=subscriber,
+                channel=ContactChannel.PHONE,
+                direction=ContactAttempt.Direction.INBOUND,
+                outcome=ContactAttempt.Outcome.REACHED,
+                note=_("Inbound call: the subscriber asked to cancel."),
+                at=now,
+                actor=actor,
+            )
+    return case
+
+
+def _intake_summary(case: CancellationCase) -> str:
+    if case.is_port_out:
+        return f"Port-out notice: switching on {case.process_by:%Y-%m-%d}" + (
+            f" to {case.competitor}" if case.competitor else ""
+        )
+    reason = f" ({case.reason.name_en})" if case.reason else ""
+    return f"Asked to cancel by {case.get_channel_display().lower()}{reason}"
+
+
+def _bind_port_out(
+    case: CancellationCase, intake: Intake, actor: User | None, today: date
+) -> CancellationCase:
+    case = _locked(case)
+    switch = process_by_date(opened=today, requested_end=intake.requested_end_date, port_out=True)
+    case.channel = CancellationCase.Channel.PORT_OUT
+    case.process_by = min(case.process_by, switch)
+    case.competitor = intake.competitor or case.competitor
+    case.save(update_fields=["channel", "process_by", "competitor"])
+    _history(
+        case,
+        actor,
+        Action.REASON,
+        from_status=case.status,
+        note=f"Port-out notice: the switch date {switch:%Y-%m-%d} binds this case.",
+    )
+    return case
+
+
+# --- Claiming and assignment --------------------------------------------------------------------
+
+
+def _claim(case: CancellationCase, actor: User, now: datetime) -> None:
+    previous = case.status
+    case.owner, case.claimed_at = actor, now
+    if case.status == Status.NEW:
+        case.status = Status.IN_PROGRESS
+    case.save(update_fields=["owner", "claimed_at", "status"])
+    _history(case, actor, Action.CLAIMED, from_status=previous, to_status=case.status)
+
+
+def case_claim(*, case: CancellationCase, actor: User) -> CancellationCase:
+    if not has_role(actor, Role.AGENT, Role.MANAGER):
+        raise NotAllowed(_("Only agents and managers work cases."))
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        if case.owner_id == actor.pk:
+            return case
+        if case.owner is not None:
+            raise NotAllowed(_("%(owner)s claimed this case first.") % {"owner": _name(case.owner)})
+        _claim(case, actor, timezone.now())
+    return case
+
+
+def case_claim_next(*, actor: User) -> CancellationCase | None:
+    """Hand the agent the top unclaimed case. Two agents never get the same one: the row is
+    locked, and rows another transaction holds are skipped rather than waited for."""
+    if not has_role(actor, Role.AGENT, Role.MANAGER):
+        raise NotAllowed(_("Only agents and managers work cases."))
+    with transaction.atomic():
+        case = (
+            CancellationCase.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.NEW, owner__isnull=True)
+            .order_by("-priority", "first_contact_due", "id")
+            .first()
+        )
+        if case is None:
+            return None
+        _claim(case, actor, timezone.now())
+    return case
+
+
+def case_release(*, case: CancellationCase, actor: User) -> CancellationCase:
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        _require_act(case, actor)
+        if case.owner_id is None:
+            raise InvalidTransition(_("Nobody owns this case."))
+        if case.status not in (Status.NEW, Status.IN_PROGRESS):
+            raise InvalidTransition(_("A case with an offer under way cannot be released."))
+        case.owner, case.claimed_at = None, None
+        _set_status(case, actor, Action.RELEASED, Status.NEW)
+        case.save(update_fields=["owner", "claimed_at", "status"])
+    return case
+
+
+def cases_reassign(
+    *, case_ids: Iterable[int], to_user: User, actor: User, reason: str
+) -> list[CancellationCase]:
+    """Managers move open cases to an agent, with the reason recorded on each; all or none."""
+    if not has_role(actor, Role.MANAGER, Role.ADMIN):
+        raise NotAllowed(_("Only managers reassign cases."))
+    if not has_role(to_user, Role.AGENT, Role.MANAGER) or not to_user.is_active:
+        raise NotAllowed(_("Cases can only go to an active agent or manager."))
+    if not reason.strip():
+        raise InvalidTransition(_("Say why the cases are reassigned."))
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked in id order, so two bulk reassignments cannot deadlock each other.
+        cases = list(
+            CancellationCase.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .filter(pk__in=list(case_ids))
+            .order_by("pk")
+        )
+        for case in cases:
+            _require_open(case)
+            _require_act(case, actor)
+            previous_owner = case.owner
+            previous = case.status
+            case.owner, case.claimed_at = to_user, now
+            if case.status == Status.NEW:
+                case.status = Status.IN_PROGRESS
+            case.save(update_fields=["owner", "claimed_at", "status"])
+            _history(
+                case,
+                actor,
+                Action.REASSIGNED,
+                from_status=previous,
+                to_status=case.status,
+                note=f"{previous_owner or '—'} → {to_user}: {reason}",
+            )
+            Notification.objects.create(
+                recipient=to_user,
+                text=_("Case #%(id)s was assigned to you: %(reason)s")
+                % {"id": case.pk, "reason": reason},
+                url=f"/cases/{case.pk}/",
+            )
+    return cases
+
+
+# --- Working the case ---------------------------------------------------------------------------
+
+
+def case_set_reason(
+    *,
+    case: CancellationCase,
+    actor: User,
+    reason: CancellationReason,
+    reason_detail: str,
+    competitor: str,
+) -> CancellationCase:
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        _require_act(case, actor)
+        before = case.reason.label if case.reason else "—"
+        case.reason, case.reason_detail, case.competitor = reason, reason_detail, competitor
+        case.save(update_fields=["reason", "reason_detail", "competitor"])
+        _history(
+            case, actor, Action.REASON, from_status=case.status, note=f"{before} → {reason.label}"
+        )
+    return case
+
+
+def case_add_note(*, case: CancellationCase, actor: User, text: str) -> CaseHistory:
+    text = text.strip()
+    if not text:
+        raise InvalidTransition(_("The note is empty."))
+    with transaction.atomic():
+        case = _locked(case)
+        _require_act(case, actor)
+        entry = _history(case, actor, Action.NOTE, from_status=case.status, note=text)
+        timeline_event_record(
+            subscriber=case.subscriber,
+            kind=TimelineEvent.Kind.NOTE,
+            summary=text,
+            actor=actor,
+            data={"case": case.pk},
+        )
+    return entry
+
+
+def case_set_callback(*, case: CancellationCase, actor: User, at: datetime) -> CancellationCase:
+    if at <= timezone.now():
+        raise InvalidTransition(_("A callback must be in the future."))
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        _require_act(case, actor)
+        case.callback_at = at
+        case.save(update_fields=["callback_at"])
+        _history(
+            case,
+            actor,
+            Action.CALLBACK,
+            from_status=case.status,
+            note=timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+        )
+    return case
+
+
+# --- Closing ------------------------------------------------------------------------------------
+
+
+def case_withdraw(*, case: CancellationCase, actor: User, note: str) -> CancellationCase:
+    """The subscriber changed their mind; what they said is recorded."""
+    if not note.strip():
+        raise InvalidTransition(_("Record what the subscriber said."))
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        _require_act(case, actor)
+        case.closed_at, case.outcome_note = timezone.now(), note
+        _set_status(case, actor, Action.WITHDRAWN, Status.WITHDRAWN, note)
+        case.save(update_fields=["status", "closed_at", "outcome_note"])
+        timeline_event_record(
+            subscriber=case.subscriber,
+            kind=TimelineEvent.Kind.WITHDRAWN,
+            summary=f"Withdrew the cancellation: {note}",
+            actor=actor,
+            data={"case": case.pk},
+        )
+    return case
+
+
+def case_cancel(
+    *, case: CancellationCase, actor: User, effective_date: date, note: str = ""
+) -> CancellationCase:
+    """Process the cancellation the subscriber asked for, on a date they are entitled to."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        _require_act(case, actor)
+        if effective_date < today:
+            raise InvalidTransition(_("The effective date cannot be in the past."))
+        if effective_date > max(case.process_by, today):
+            raise InvalidTransition(
+                _("The subscriber must be able to leave by %(date)s.")
+                % {"date": case.process_by.isoformat()}
+            )
+        _close_cancelled(case, actor, effective_date, Action.CANCELLED, note)
+    return case
+
+
+def _close_cancelled(
+    case: CancellationCase, actor: User | None, effective_date: date, action: str, note: str
+) -> None:
+    case.closed_at, case.effective_date, case.outcome_note = timezone.now(), effective_date, note
+    case.auto_processed = action == Action.AUTO_CANCELLED
+    _set_status(case, actor, action, Status.CANCELLED, note)
+    case.save(
+        update_fields=["status", "closed_at", "effective_date", "outcome_note", "auto_processed"]
+    )
+    subscriber_cancel(subscriber=case.subscriber, effective_date=effective_date, actor=actor)
+
+
+def cases_process_overdue(*, today: date | None = None) -> int:
+    """Process every open case whose process-by date has come as a cancellation.
+
+    Each case in its own transaction, locked with SKIP LOCKED: two sweeps running at once
+    split the work instead of processing a case twice, and a case an agent is closing right
+    now is left to them (the next sweep sees it closed, or still open, and acts accordingly).
+    """
+    today = today or timezone.localdate()
+    processed = 0
+    while True:
+        with transaction.atomic():
+            case = (
+                CancellationCase.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("subscriber", "owner")
+                .filter(status__in=OPEN, process_by__lte=today)
+                .order_by("process_by", "pk")
+                .first()
+            )
+            if case is None:
+                return processed
+            note = (
+                f"Nobody resolved the case by its process-by date {case.process_by:%Y-%m-%d}, "
+                "so the cancellation was processed as the subscriber asked."
+            )
+            _close_cancelled(case, None, case.process_by, Action.AUTO_CANCELLED, note)
+            if case.owner is not None:
+                Notification.objects.create(
+                    recipient=case.owner,
+                    text=_("Case #%(id)s reached its deadline and was processed as a cancellation.")
+                    % {"id": case.pk},
+                    url=f"/cases/{case.pk}/",
+                )
+            processed += 1
+
+
+def cases_reprioritise(*, today: date | None = None, chunk: int = 1000) -> int:
+    """Recompute the priority of open cases: days to the deadline change every day."""
+    today = today or timezone.localdate()
+    changed = 0
+    last = 0
+    while True:
+        cases = list(
+            CancellationCase.objects.select_related("subscriber")
+            .filter(status__in=OPEN, pk__gt=last)
+            .order_by("pk")[:chunk]
+        )
+        if not cases:
+            return changed
+        last = cases[-1].pk
+        dirty = []
+        for case in cases:
+            priority = case_priority(
+                subscriber=case.subscriber,
+                process_by=case.process_by,
+                port_out=case.is_port_out,
+                today=today,
+            )
+            if priority.score != case.priority:
+                case.priority, case.priority_explained = priority.score, priority.explained
+                dirty.append(case)
+        # A plain UPDATE of two columns: no state changes, no history needed.
+        CancellationCase.objects.bulk_update(dirty, ["priority", "priority_explained"])
+        changed += len(dirty)

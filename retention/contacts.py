@@ -1,0 +1,113 @@
+"""Logging contacts with a subscriber, through the contact policy (DESIGN principle 3)."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from retention.cases import _history, _locked, _require_act, _require_open
+from retention.exceptions import ContactRefused
+from retention.models import CancellationCase, CaseHistory, ContactAttempt, User
+from subscribers.models import Subscriber, TimelineEvent
+from subscribers.selectors import ContactDecision, contact_decision
+from subscribers.services import timeline_event_record
+
+Direction = ContactAttempt.Direction
+
+
+def port_out_contact_used(*, case: CancellationCase) -> bool:
+    """A port-out gets at most one save contact (DESIGN principle 1)."""
+    return case.is_port_out and case.contacts.filter(direction=Direction.OUTBOUND).exists()
+
+
+def contact_log(
+    *,
+    case: CancellationCase,
+    actor: User,
+    channel: str,
+    direction: str,
+    outcome: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> ContactAttempt:
+    """Record a contact. An outbound one must be allowed by the policy right now, or it is
+    refused with the reason and the next allowed moment, and only the refusal is recorded."""
+    now = now or timezone.now()
+    refusal: ContactRefused | None = None
+    with transaction.atomic():
+        case = _locked(case)
+        _require_open(case)
+        _require_act(case, actor)
+        # Locking the subscriber serialises every outbound contact to them, so two agents (or
+        # an agent and an outreach send) cannot both squeeze under the cap.
+        subscriber = Subscriber.objects.select_for_update().get(pk=case.subscriber_id)
+        if direction == Direction.OUTBOUND:
+            refusal = _refusal(case, subscriber, channel, now)
+        if refusal is not None:
+            _history(
+                case,
+                actor,
+                CaseHistory.Action.CONTACT_REFUSED,
+                from_status=case.status,
+                note=f"{channel}: {refusal}",
+            )
+            attempt = None
+        else:
+            attempt = ContactAttempt.objects.create(
+                case=case,
+                subscriber=subscriber,
+                channel=channel,
+                direction=direction,
+                outcome=outcome,
+                note=note,
+                at=now,
+                actor=actor,
+            )
+            if case.first_contacted_at is None:
+                case.first_contacted_at = now
+                case.save(update_fields=["first_contacted_at"])
+            _history(
+                case,
+                actor,
+                CaseHistory.Action.CONTACT,
+                from_status=case.status,
+                note=f"{attempt.get_direction_display()} {attempt.get_channel_display()}: "
+                f"{attempt.get_outcome_display()}" + (f" — {note}" if note else ""),
+            )
+            timeline_event_record(
+                subscriber=subscriber,
+                kind=TimelineEvent.Kind.CONTACT,
+                summary=f"{attempt.get_direction_display()} {attempt.get_channel_display().lower()}"
+                f" by the retention desk: {attempt.get_outcome_display().lower()}",
+                actor=actor,
+                occurred_at=now,
+                # The frequency cap counts timeline contacts with this direction.
+                data={
+                    "direction": direction,
+                    "channel": channel,
+                    "outcome": outcome,
+                    "case": case.pk,
+                },
+            )
+    if refusal is not None:
+        raise refusal
+    assert attempt is not None
+    return attempt
+
+
+def _refusal(
+    case: CancellationCase, subscriber: Subscriber, channel: str, now: datetime
+) -> ContactRefused | None:
+    if port_out_contact_used(case=case):
+        return ContactRefused(
+            _("This subscriber is porting out: the one save contact has been made."),
+            reason="port_out_once",
+            next_allowed_at=None,
+        )
+    decision: ContactDecision = contact_decision(subscriber=subscriber, channel=channel, now=now)
+    if decision.allowed:
+        return None
+    return ContactRefused(
+        decision.message, reason=decision.reason, next_allowed_at=decision.next_allowed_at
+    )

@@ -1,0 +1,76 @@
+"""An agent works the queue end to end, in Chromium."""
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from retention.services import DEMO_USERS, demo_users_ensure
+from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def night_zone() -> str:
+    """A time zone where it is 03:00 right now: quiet hours on any day of the week."""
+    offset = (3 - datetime.now(UTC).hour) % 24
+    offset = offset - 24 if offset > 12 else offset
+    # Etc/GMT names have the sign inverted: Etc/GMT-9 is UTC+9.
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+
+
+def test_agent_claims_next_is_told_why_a_call_is_blocked_logs_a_contact_and_cancels(
+    live_server, page
+):
+    demo_users_ensure()
+    agent = next(u for u in DEMO_USERS if u.role == "Agent")
+    subscriber = SubscriberFactory.create(name="Pēteris Kalniņš", time_zone=night_zone())
+    EquipmentFactory.create(subscriber=subscriber, serial="SN-PETERIS-ONT", kind="ont")
+    CaseFactory.create(subscriber=subscriber, priority=99)
+    CaseFactory.create(priority=5)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(agent.username)
+    page.get_by_label("Password").fill(agent.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancellation queue")
+
+    # "n" claims the top case; it is the high-priority one.
+    page.keyboard.press("n")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pēteris Kalniņš")
+    expect(page.locator("#case-status")).to_have_text("In progress")
+
+    # The page says why calling now is not allowed, before the agent dials.
+    phone_rule = page.locator('#case-contact-rules li[data-channel="phone"]')
+    expect(phone_rule).to_contain_text("Quiet hours; allowed from")
+
+    # Trying anyway is refused by the server, with the same explanation.
+    form = page.locator("#contact-form")
+    form.get_by_label("Channel").select_option("phone")
+    form.get_by_label("Direction").select_option("outbound")
+    form.get_by_label("Outcome").select_option("reached")
+    form.get_by_role("button", name="Log contact").click()
+    expect(page.locator("#action-error")).to_contain_text("Quiet hours")
+    expect(page.locator("#contact-log")).to_contain_text("No contact yet.")
+
+    # The subscriber calls in: an inbound contact is logged without a page reload.
+    form = page.locator("#contact-form")
+    form.get_by_label("Direction").select_option("inbound")
+    form.get_by_label("Outcome").select_option("reached")
+    form.get_by_label("Note").fill("Called back; is moving abroad")
+    form.get_by_role("button", name="Log contact").click()
+    expect(page.locator("#contact-log")).to_contain_text("Called back; is moving abroad")
+    expect(page.locator("#action-error")).to_have_count(0)
+
+    # Process the cancellation on the date offered.
+    page.locator("#cancel-form").get_by_role("button", name="Process the cancellation").click()
+    expect(page.locator("#case-status")).to_have_text("Cancelled")
+
+    # The subscriber page shows the easy return options; one click marks the ONT returned.
+    page.get_by_role("link", name="Pēteris Kalniņš").click()
+    equipment = page.locator("#equipment-h + table")
+    expect(equipment).to_contain_text("Courier pickup")
+    expect(equipment).to_contain_text("Drop-off at a partner point")
+    expect(equipment).to_contain_text("Prepaid mail label")
+    equipment.get_by_role("button", name="Mark returned").click()
+    expect(page.locator("#equipment-h + table")).to_contain_text("Returned")

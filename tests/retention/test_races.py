@@ -1,0 +1,115 @@
+"""The races DESIGN names, with real threads on PostgreSQL."""
+
+import threading
+from collections import Counter
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import close_old_connections, connection
+
+from retention import cases
+from retention.exceptions import InvalidTransition
+from retention.models import CancellationCase
+from retention.roles import Role
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(workers):
+    """Start every worker at once behind a barrier; return what each raised, if anything."""
+    barrier = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def wrap(work):
+        def target():
+            try:
+                barrier.wait()
+                work()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        return target
+
+    threads = [threading.Thread(target=wrap(w)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    close_old_connections()
+    return errors
+
+
+def test_fifty_agents_claiming_two_hundred_cases_each_case_claimed_exactly_once():
+    group = Group.objects.get_or_create(name=Role.AGENT)[0]
+    agents = []
+    for i in range(50):
+        agent = UserFactory.create(username=f"racer{i}")
+        agent.groups.add(group)
+        agents.append(agent)
+    CaseFactory.create_batch(200)
+    claimed: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def agent_work(agent):
+        def work():
+            while True:
+                case = cases.case_claim_next(actor=agent)
+                if case is None:
+                    return
+                with lock:
+                    claimed.append((case.pk, agent.pk))
+
+        return work
+
+    errors = run_in_threads([agent_work(a) for a in agents])
+    assert errors == []
+    counts = Counter(pk for pk, _ in claimed)
+    assert len(counts) == 200 and set(counts.values()) == {1}
+    owners = dict(CancellationCase.objects.values_list("pk", "owner_id"))
+    assert all(owners[pk] == agent for pk, agent in claimed)
+    assert len({agent for _, agent in claimed}) > 1  # the work was really shared
+
+
+def test_two_people_closing_the_same_case_one_wins_the_other_is_told():
+    group = Group.objects.get_or_create(name=Role.MANAGER)[0]
+    first, second = UserFactory.create(username="m1"), UserFactory.create(username="m2")
+    for user in (first, second):
+        user.groups.add(group)
+    case = CaseFactory.create()
+    cases.case_claim(case=case, actor=first)
+    # Both are allowed to act: the owner, and an admin-like manager with no team restriction.
+    second.is_superuser = True
+    second.save()
+
+    errors = run_in_threads(
+        [
+            lambda: cases.case_withdraw(case=case, actor=first, note="Stays after all"),
+            lambda: cases.case_cancel(case=case, actor=second, effective_date=date.today()),
+        ]
+    )
+    assert len(errors) == 1
+    assert isinstance(errors[0], InvalidTransition)
+    assert "already closed" in str(errors[0])
+    case.refresh_from_db()
+    assert case.status in ("withdrawn", "cancelled")
+    closing = case.history.filter(action__in=["withdrawn", "cancelled"])
+    assert closing.count() == 1
+
+
+def test_two_sweeps_at_once_process_each_overdue_case_once():
+    CaseFactory.create_batch(30, process_by=date(2020, 1, 1))
+    results: list[int] = []
+    errors = run_in_threads(
+        [lambda: results.append(cases.cases_process_overdue()) for _ in range(3)]
+    )
+    assert errors == []
+    assert sum(results) == 30
+    assert CancellationCase.objects.filter(status="cancelled", auto_processed=True).count() == 30
+    assert all(
+        c.history.filter(action="auto_cancelled").count() == 1
+        for c in CancellationCase.objects.all()
+    )
