@@ -27,6 +27,7 @@ run: env
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py seed_demo --if-empty && \
 	$(PY) manage.py demo_users && \
+	$(PY) manage.py seed_cases --if-empty && \
 	exec $(UV) run --frozen honcho -f Procfile.dev start
 
 test: env lint typecheck pytest

@@ -1,17 +1,26 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from retention.models import Heartbeat, User
+from retention.models import (
+    CancellationCase,
+    CancellationReason,
+    CaseHistory,
+    Heartbeat,
+    Team,
+    User,
+)
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Preferences"), {"fields": ("time_zone",)}),
+        (_("Desk"), {"fields": ("team", "time_zone")}),
     )
-    list_filter = ("groups", "is_active", "is_staff")
+    list_filter = ("groups", "team", "is_active", "is_staff")
+    list_display = ("username", "first_name", "last_name", "team", "is_active", "is_staff")
 
 
 @admin.register(Heartbeat)
@@ -22,4 +31,56 @@ class HeartbeatAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(CancellationReason)
+class CancellationReasonAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_en", "name_lv", "name_ru", "category", "is_active", "position")
+    list_editable = ("is_active", "position")
+    list_filter = ("category", "is_active")
+
+
+class CaseHistoryInline(admin.TabularInline):
+    model = CaseHistory
+    fields = ("at", "action", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(CancellationCase)
+class CancellationCaseAdmin(admin.ModelAdmin):
+    """Read-only: cases change only through the desk's services, which keep the history."""
+
+    list_display = (
+        "id",
+        "subscriber",
+        "status",
+        "channel",
+        "reason",
+        "owner",
+        "process_by",
+        "priority",
+    )
+    list_filter = ("status", "channel", "reason", "auto_processed")
+    list_select_related = ("subscriber", "reason", "owner")
+    search_fields = ("=id", "=subscriber__account_number", "=external_id")
+    raw_id_fields = ("subscriber", "owner", "opened_by")
+    inlines = (CaseHistoryInline,)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

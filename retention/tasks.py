@@ -1,9 +1,25 @@
+"""Celery tasks: a thin interface over services, each safe to run twice or at once."""
+
 from celery import shared_task
 
-from retention import services
+from retention import cases, services
+from subscribers.services import subscribers_complete_cancellations
 
 
 @shared_task(ignore_result=True)
 def heartbeat() -> None:
     """Periodic proof of life for worker and beat; the health page shows its last run."""
     services.heartbeat_record()
+
+
+@shared_task(ignore_result=True)
+def process_overdue_cases() -> int:
+    """No case stays open past its process-by date (DESIGN principle 1)."""
+    processed = cases.cases_process_overdue()
+    subscribers_complete_cancellations()
+    return processed
+
+
+@shared_task(ignore_result=True)
+def reprioritise_open_cases() -> int:
+    return cases.cases_reprioritise()

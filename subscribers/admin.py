@@ -16,7 +16,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from subscribers import ingestion
-from subscribers.models import ApiToken, Equipment, Plan, Subscriber, TimelineEvent
+from subscribers.models import (
+    ApiToken,
+    ContactHours,
+    ContactPolicy,
+    Equipment,
+    Plan,
+    Subscriber,
+    TimelineEvent,
+)
 
 # Above this many rows an unfiltered changelist shows the planner's estimate instead of an
 # exact count: COUNT(*) over 20,000,000 timeline rows takes seconds.
@@ -200,3 +208,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
             _("The token for %(name)s is: %(token)s — copy it now, it is not shown again.")
             % {"name": token.name, "token": raw},
         )
+
+
+class ContactHoursInline(admin.TabularInline):
+    model = ContactHours
+    extra = 0
+    max_num = 3
+    can_delete = False
+
+
+@admin.register(ContactPolicy)
+class ContactPolicyAdmin(admin.ModelAdmin):
+    """Quiet hours per channel and the frequency cap (DESIGN principle 3): one policy."""
+
+    inlines = (ContactHoursInline,)
+    list_display = ("__str__",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ContactPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

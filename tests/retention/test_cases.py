@@ -373,3 +373,26 @@ def test_priorities_are_recomputed_as_the_deadline_nears():
     case.refresh_from_db()
     assert ["deadline within a day", 80] in case.priority_explained
     assert cases.cases_reprioritise(today=date(2026, 11, 29)) == 0
+
+
+def test_the_periodic_task_sweeps_and_is_scheduled(settings):
+    from retention.tasks import process_overdue_cases
+
+    CaseFactory.create(process_by=date(2020, 1, 1))
+    assert process_overdue_cases() == 1
+    assert process_overdue_cases() == 0
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "retention.tasks.process_overdue_cases" in schedule
+
+
+def test_demo_cases_are_deterministic_and_fill_the_queue(agent):
+    from retention.seeding import cases_seed
+
+    SubscriberFactory.create_batch(30)
+    assert cases_seed(count=20, seed=3, owner=agent, owned=2) == 20
+    assert CancellationCase.objects.filter(owner=agent).count() == 2
+    assert CancellationCase.objects.filter(status="new").count() == 18
+    assert all(c.history.count() == 1 for c in CancellationCase.objects.all())
+    # Every subscriber has at most one open case, however often it runs.
+    cases_seed(count=20, seed=3)
+    assert CancellationCase.objects.count() == 30
