@@ -192,8 +192,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from subscribers import ingestion
-
         token, raw = ingestion.api_token_create(name=obj.name, source=obj.source)
         obj.pk = token.pk
         obj.token_hash, obj.prefix = token.token_hash, token.prefix
