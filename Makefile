@@ -43,7 +43,7 @@ pytest:
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: env
-	$(PY) manage.py bench --scale $(or $(BENCH_SCALE),quick) $(BENCH_ARGS)
+	TESTING=true $(PY) manage.py bench --scale $(or $(BENCH_SCALE),quick) $(BENCH_ARGS)
 
 messages: env
 	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=var --ignore=tests

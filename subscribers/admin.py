@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from subscribers import ingestion
+from subscribers.admin_import import subscriber_import_urls
 from subscribers.models import (
     ApiToken,
     ContactHours,
@@ -153,6 +154,11 @@ class SubscriberAdmin(LargeTableAdmin):
         ),
         (_("Risk"), {"fields": ("churn_risk", "churn_risk_reasons", "updated_at")}),
     )
+    change_list_template = "admin/subscribers/subscriber/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        # First: ModelAdmin's "<path:object_id>/" catch-all would otherwise take "import/".
+        return [*subscriber_import_urls(self), *super().get_urls()]
 
 
 @admin.register(Equipment)

@@ -95,3 +95,10 @@ def test_admin_subscriber_page_shows_latest_events_read_only(client, admin_user)
         f for f in response.context["inline_admin_formsets"] if f.formset.model is TimelineEvent
     )
     assert len(inline.formset.forms) == 20
+
+
+def test_admin_changelist_links_to_the_csv_import(client, admin_user):
+    client.force_login(admin_user)
+    html = client.get(reverse("admin:subscribers_subscriber_changelist")).content.decode()
+    assert reverse("admin:subscribers_subscriber_import") in html
+    assert client.get(reverse("admin:subscribers_subscriber_import")).status_code == 200
