@@ -145,8 +145,8 @@ def case_open(
             ).first()
             if existing:
                 return existing
-        if subscriber.status == Subscriber.Status.CANCELLED:
-            raise InvalidTransition(_("The subscriber has already left."))
+        if subscriber.status in (Subscriber.Status.CANCELLED, Subscriber.Status.CANCELLING):
+            raise InvalidTransition(_("The subscriber's cancellation is already processed."))
         open_case = CancellationCase.objects.filter(subscriber=subscriber, status__in=OPEN).first()
         if open_case:
             if port_out:
@@ -182,6 +182,14 @@ def case_open(
             with transaction.atomic():
                 case.save()
         except IntegrityError:
+            # Either constraint: the same external request at the same moment (return the case
+            # it opened), or another open case for this subscriber.
+            if intake.external_id:
+                same = CancellationCase.objects.filter(
+                    source=intake.source, external_id=intake.external_id
+                ).first()
+                if same:
+                    return same
             raise CaseAlreadyOpen(
                 CancellationCase.objects.get(subscriber=subscriber, status__in=OPEN)
             ) from None
@@ -235,6 +243,15 @@ def _bind_port_out(
         Action.REASON,
         from_status=case.status,
         note=f"Port-out notice: the switch date {switch:%Y-%m-%d} binds this case.",
+    )
+    timeline_event_record(
+        subscriber=case.subscriber,
+        kind=TimelineEvent.Kind.PORT_OUT,
+        summary=f"Port-out notice: switching on {switch:%Y-%m-%d}"
+        + (f" to {intake.competitor}" if intake.competitor else ""),
+        actor=actor,
+        data={"case": case.pk, "process_by": case.process_by.isoformat()},
+        source=intake.source,
     )
     return case
 

@@ -280,11 +280,7 @@ def _intake(*, source: str, items: Sequence[Any], skip_invalid: bool) -> list[Ca
     rejected = sorted((r for r in results.values() if r.rejected), key=lambda r: r.index)
     if rejected and not skip_invalid:
         raise _Rejected(rejected)
-    if skip_invalid or not openable:
-        # Each case in its own transaction (case_open's): a subscriber who turns out to have
-        # left is reported, and the others are opened all the same.
-        results.update(_open_all(source=source, openable=openable))
-    else:
+    if not skip_invalid and openable:
         # All or nothing: a rejection found while opening rolls back the cases opened before it.
         with transaction.atomic():
             opened = _open_all(source=source, openable=openable)
@@ -292,6 +288,10 @@ def _intake(*, source: str, items: Sequence[Any], skip_invalid: bool) -> list[Ca
             if rejected:
                 raise _Rejected(rejected)
         results.update(opened)
+    else:
+        # Each case in its own transaction (case_open's): a subscriber who turns out to have
+        # left is reported, and the others are opened all the same.
+        results.update(_open_all(source=source, openable=openable))
     # A repeat within the batch holds the same case as the request it repeats.
     for index, result in results.items():
         if result.status == CaseItemStatus.DUPLICATE and result.case is None:
@@ -543,6 +543,6 @@ def _check_header(header: list[str]) -> None:
         problems.append("columns named twice: " + ", ".join(twice))
     if problems:
         raise CaseImportRejected(
-            f"The header (line 1) is wrong, so nothing was imported. {'; '.join(problems)}. "
+            f"The header (line 1) is wrong ({'; '.join(problems)}), so nothing was imported. "
             f"The columns are: {columns} (the first three required)."
         )

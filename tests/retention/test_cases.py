@@ -396,3 +396,20 @@ def test_demo_cases_are_deterministic_and_fill_the_queue(agent):
     # Every subscriber has at most one open case, however often it runs.
     cases_seed(count=20, seed=3)
     assert CancellationCase.objects.count() == 30
+
+
+def test_a_subscriber_whose_cancellation_is_processed_gets_no_new_case():
+    subscriber = SubscriberFactory.create(status=Subscriber.Status.CANCELLING)
+    with pytest.raises(InvalidTransition):
+        case_open(subscriber=subscriber, intake=Intake(channel="web"), actor=None)
+
+
+def test_a_merged_port_out_notice_shows_on_the_timeline():
+    subscriber = SubscriberFactory.create()
+    case_open(subscriber=subscriber, intake=Intake(channel="web"), actor=None)
+    case_open(
+        subscriber=subscriber,
+        intake=Intake(channel="port_out", requested_end_date=date.today() + timedelta(days=3)),
+        actor=None,
+    )
+    assert TimelineEvent.objects.filter(subscriber=subscriber, kind="port_out").count() == 1

@@ -64,6 +64,7 @@ def test_good_file_opens_a_case_per_row(subscribers, tmp_path):
     out, err = run(write(tmp_path, good_file()))
 
     assert "3 rows: 3 created, 0 duplicates, 0 merged into an open case, 0 already open" in out
+    assert out.count("\n") == 1  # the summary alone
     assert err == ""
     cases = {case.external_id: case for case in CancellationCase.objects.all()}
     assert set(cases) == {"imp-1", "imp-2", "imp-3"}
@@ -173,11 +174,11 @@ def test_command_prints_every_bad_row_and_fails(subscribers, tmp_path):
     assert not CancellationCase.objects.exists()
 
 
-def test_command_lists_the_bad_rows_on_stderr(subscribers, tmp_path):
-    err = io.StringIO()
+def test_command_lists_every_bad_row_with_its_line_and_reason(subscribers, tmp_path):
+    out = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_cases", write(tmp_path, bad_file()), stderr=err)
-    lines = err.getvalue().splitlines()
+        call_command("import_cases", write(tmp_path, bad_file()), stdout=out)
+    lines = out.getvalue().splitlines()
     assert lines[0].startswith("line 3 (imp-2): invalid: channel: Should be one of: phone,")
     assert lines[1] == (
         "line 4 (imp-3): unknown subscriber: account_number: No subscriber has this account number"
@@ -207,12 +208,12 @@ def test_subscriber_who_left_is_a_bad_row(subscribers):
 
 
 def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(subscribers, tmp_path):
-    out, err = run(write(tmp_path, bad_file()), "--skip-invalid")
+    out, _ = run(write(tmp_path, bad_file()), "--skip-invalid")
 
     assert "5 rows: 1 created, 0 duplicates, 0 merged into an open case, 0 already open" in out
     assert "4 rejected" in out
-    assert "line 3 (imp-2): invalid" in err
-    assert "line 6 (imp-5): invalid: reason: No cancellation reason has this code" in err
+    assert "line 3 (imp-2): invalid" in out
+    assert "line 6 (imp-5): invalid: reason: No cancellation reason has this code" in out
     assert CancellationCase.objects.get().external_id == "imp-1"
 
 

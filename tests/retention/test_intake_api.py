@@ -1,12 +1,14 @@
 """POST /api/v1/cancellations: billing asks to cancel subscriptions, once per external id."""
 
 import json
+import threading
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -599,6 +601,79 @@ def test_validating_a_batch_costs_the_same_however_many_requests_are_bad(subscri
 
     # The token, then subscribers, reasons and known external ids: one query each.
     assert few == many == 4
+
+
+# --- Races (real threads on PostgreSQL) -----------------------------------------------------
+
+
+def _ingest_at_once(batches: list[list[dict[str, Any]]]) -> list[intake.IntakeResult]:
+    """Send the batches from one thread each, released together; return their results.
+
+    The requests name no reason: transactional tests flush the reasons the migrations made.
+    """
+    batches = [[{**item, "reason": None} for item in items] for items in batches]
+    barrier = threading.Barrier(len(batches))
+    results: list[intake.IntakeResult] = []
+    errors: list[BaseException] = []
+
+    def send(items: list[dict[str, Any]]) -> None:
+        try:
+            barrier.wait()
+            results.append(
+                intake.cancellations_ingest(source="billing", items=items, skip_invalid=False)
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(items,)) for items in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    close_old_connections()
+    assert errors == []
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_request_sent_twice_at_once_opens_one_case():
+    SubscriberFactory.create(account_number="LV-100200")
+
+    results = _ingest_at_once([[request(1)], [request(1)]])
+
+    case = CancellationCase.objects.get()
+    for result in results:
+        [item] = result.items
+        assert item.status in ("created", "duplicate")
+        assert item.case == case.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_naming_the_same_subscribers_in_opposite_orders_do_not_deadlock():
+    for round_ in range(5):
+        first, second = SubscriberFactory.create_batch(2)
+        a, b = first.account_number, second.account_number
+
+        results = _ingest_at_once(
+            [
+                [
+                    request(1, external_id=f"x{round_}", account_number=a),
+                    request(2, external_id=f"y{round_}", account_number=b),
+                ],
+                [
+                    request(3, external_id=f"z{round_}", account_number=b),
+                    request(4, external_id=f"w{round_}", account_number=a),
+                ],
+            ]
+        )
+
+        statuses = Counter(item.status for result in results for item in result.items)
+        assert statuses == {"created": 2, "already_open": 2}
+        assert CancellationCase.objects.filter(subscriber__in=[first, second]).count() == 2
 
 
 # --- OpenAPI --------------------------------------------------------------------------------

@@ -38,19 +38,22 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         except CaseImportRejected as exc:
             for row in exc.rows:
-                self.stderr.write(_describe(row))
+                self.stdout.write(self.style.WARNING(_describe(row)))
             hint = " Correct them, or import with --skip-invalid." if exc.rows else ""
             raise CommandError(f"{path}: {exc}{hint}") from exc
 
+        style = self.style.WARNING if report.rejected else self.style.SUCCESS
         self.stdout.write(
-            f"{path}: {len(report.items)} rows: {report.created} created, "
-            f"{report.duplicates} duplicates, {report.merged} merged into an open case, "
-            f"{report.already_open} already open, {report.rejected} rejected."
+            style(
+                f"{path}: {len(report.items)} rows: {report.created} created, "
+                f"{report.duplicates} duplicates, {report.merged} merged into an open case, "
+                f"{report.already_open} already open, {report.rejected} rejected."
+            )
         )
         verbose = options["verbosity"] >= 2
         for row in report.items:
             if row.rejected:
-                self.stderr.write(_describe(row))
+                self.stdout.write(self.style.WARNING(_describe(row)))
             elif verbose or row.status in (CaseItemStatus.MERGED, CaseItemStatus.ALREADY_OPEN):
                 self.stdout.write(_describe(row))
         if report.rejected and report.rejected == len(report.items):
