@@ -332,3 +332,5 @@ MAX_PROCESS_DAYS = int(os.environ.get("MAX_PROCESS_DAYS", 14))
 # Equipment can be returned this long after the effective date before any fee.
 EQUIPMENT_RETURN_DAYS = int(os.environ.get("EQUIPMENT_RETURN_DAYS", 30))
 QUEUE_PAGE_SIZE = 50
+# django-filter: an unset filter reads "Any", not a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
