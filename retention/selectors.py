@@ -1,12 +1,9 @@
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -18,6 +15,7 @@ from retention.models import (
     Notification,
     User,
 )
+from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 
 
 @dataclass(frozen=True)
@@ -90,20 +88,12 @@ class QueueCursor:
     id: int
 
     def encode(self) -> str:
-        raw = f"{self.priority}|{self.due.astimezone(UTC).isoformat()}|{self.id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursor_encode(self.priority, self.due, self.id)
 
     @classmethod
     def decode(cls, token: str) -> "QueueCursor":
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            priority, due, ident = raw.split("|")
-            parsed = datetime.fromisoformat(due)
-            if parsed.tzinfo is None:
-                raise ValueError("naive cursor")
-            return cls(priority=int(priority), due=parsed, id=int(ident))
-        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-            raise Http404("bad cursor") from exc
+        priority, due, ident = cursor_decode(token, int, aware_datetime, int)
+        return cls(priority=priority, due=due, id=ident)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,16 @@
 """Every read that a subscriber page, the API or a task needs."""
 
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import formats
 from django.utils.translation import gettext
 
+from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 from subscribers.models import (
     ContactChannel,
     ContactHours,
@@ -88,21 +86,12 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = f"{self.occurred_at.astimezone(UTC).isoformat()}|{self.id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursor_encode(self.occurred_at, self.id)
 
     @classmethod
     def decode(cls, token: str) -> "Cursor":
-        """Raises Http404 for anything that is not a cursor we made."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            stamp, ident = raw.split("|")
-            occurred_at = datetime.fromisoformat(stamp)
-            if occurred_at.tzinfo is None:
-                raise ValueError("naive cursor")
-            return cls(occurred_at=occurred_at, id=int(ident))
-        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-            raise Http404("bad cursor") from exc
+        occurred_at, ident = cursor_decode(token, aware_datetime, int)
+        return cls(occurred_at=occurred_at, id=ident)
 
 
 @dataclass(frozen=True)
