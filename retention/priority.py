@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from subscribers.models import Subscriber
 
@@ -56,18 +57,19 @@ def case_priority(
     """Monthly value, tenure, churn risk and days to the deadline, each capped, added up."""
     today = today or timezone.localdate()
     parts: list[tuple[str, int]] = [
-        ("monthly value", min(int(subscriber.monthly_price), 100)),
-        ("tenure", min(subscriber.tenure_months(today) // 12 * 5, 50)),
-        ("churn risk", subscriber.churn_risk // 2),
+        # Stored untranslated (they are data); the case page translates them when it shows them.
+        (gettext_noop("monthly value"), min(int(subscriber.monthly_price), 100)),
+        (gettext_noop("tenure"), min(subscriber.tenure_months(today) // 12 * 5, 50)),
+        (gettext_noop("churn risk"), subscriber.churn_risk // 2),
     ]
     days_left = (process_by - today).days
     if days_left <= 1:
-        parts.append(("deadline within a day", 80))
+        parts.append((gettext_noop("deadline within a day"), 80))
     elif days_left <= 3:
-        parts.append(("deadline within 3 days", 50))
+        parts.append((gettext_noop("deadline within 3 days"), 50))
     elif days_left <= 7:
-        parts.append(("deadline within a week", 25))
+        parts.append((gettext_noop("deadline within a week"), 25))
     if port_out:
-        parts.append(("port-out to a competitor", 40))
+        parts.append((gettext_noop("port-out to a competitor"), 40))
     kept: list[list[str | int]] = [[label, points] for label, points in parts if points]
     return Priority(score=sum(points for _, points in parts), explained=kept)

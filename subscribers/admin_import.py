@@ -83,7 +83,8 @@ def import_view(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
                     form.cleaned_data["file"], skip_invalid=form.cleaned_data["skip_invalid"]
                 )
             except ImportFileError as exc:
-                form.add_error("file", f"{exc} {_('Nothing was imported.')}")
+                nothing = _("Nothing was imported.")
+                form.add_error("file", f"{exc} {nothing}")
     else:
         form = SubscriberImportForm()
     opts = model_admin.model._meta
