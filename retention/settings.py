@@ -213,6 +213,7 @@ AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0)) or None
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("lv", _("Latvian")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["retention.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Europe/Riga"  # the default for staff and subscribers; each user may set their own
