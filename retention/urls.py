@@ -34,12 +34,22 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/claim/", views.case_claim, name="case_claim"),
     path("cases/<int:pk>/release/", views.case_release, name="case_release"),
-    path("cases/<int:pk>/contact/", views.case_contact, name="case_contact"),
-    path("cases/<int:pk>/callback/", views.case_callback, name="case_callback"),
-    path("cases/<int:pk>/reason/", views.case_reason, name="case_reason"),
-    path("cases/<int:pk>/note/", views.case_note, name="case_note"),
-    path("cases/<int:pk>/withdraw/", views.case_withdraw, name="case_withdraw"),
-    path("cases/<int:pk>/cancel/", views.case_cancel, name="case_cancel"),
+    # Routine actions on a case: one view, the action named here (see views.CASE_ACTIONS).
+    *(
+        path(
+            f"cases/<int:pk>/{action}/",
+            views.case_action,
+            {"action": action},
+            name=f"case_{action}",
+        )
+        for action in views.CASE_ACTIONS
+    ),
+    path(
+        "cases/<int:pk>/callback/", views.case_action, {"action": "callback"}, name="case_callback"
+    ),
+    path(
+        "cases/<int:pk>/withdraw/", views.case_action, {"action": "withdraw"}, name="case_withdraw"
+    ),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),
 ]

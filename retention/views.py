@@ -1,5 +1,10 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +30,7 @@ from retention.forms import (
     WithdrawForm,
 )
 from retention.http import DeskRequest
-from retention.models import CancellationCase
+from retention.models import CancellationCase, User
 from retention.roles import STAFF_ROLES, Role, has_role, role_required
 from retention.selectors import health_get
 from retention.tables import QueueTable
@@ -282,110 +287,79 @@ def case_detail(request: DeskRequest, pk: int) -> HttpResponse:
     return render(request, "retention/case.html", _workspace(request, case))
 
 
-def _case_action(request: DeskRequest, pk: int, form_class, action, partial: str, form_key: str):
-    """Validate, call the service, and answer with the changed fragment (htmx) or the page."""
+@dataclass(frozen=True)
+class CaseAction:
+    """A routine action on a case: its form, the service it calls, the form's context key."""
+
+    form: Callable[[QueryDict, CancellationCase], forms.Form]
+    run: Callable[[CancellationCase, User, dict[str, Any]], object]
+    form_key: str
+
+
+CASE_ACTIONS = {
+    "contact": CaseAction(
+        lambda data, case: ContactForm(data),
+        lambda case, actor, d: contact_log(case=case, actor=actor, **d),
+        "contact_form",
+    ),
+    "callback": CaseAction(
+        lambda data, case: CallbackForm(data),
+        lambda case, actor, d: cases.case_set_callback(case=case, actor=actor, at=d["callback_at"]),
+        "callback_form",
+    ),
+    "reason": CaseAction(
+        lambda data, case: ReasonForm(data),
+        lambda case, actor, d: cases.case_set_reason(case=case, actor=actor, **d),
+        "reason_form",
+    ),
+    "note": CaseAction(
+        lambda data, case: NoteForm(data),
+        lambda case, actor, d: cases.case_add_note(case=case, actor=actor, text=d["text"]),
+        "note_form",
+    ),
+    "withdraw": CaseAction(
+        lambda data, case: WithdrawForm(data),
+        lambda case, actor, d: cases.case_withdraw(case=case, actor=actor, note=d["note"]),
+        "withdraw_form",
+    ),
+    "cancel": CaseAction(
+        lambda data, case: CancelForm(data, case=case),
+        lambda case, actor, d: cases.case_cancel(case=case, actor=actor, **d),
+        "cancel_form",
+    ),
+}
+
+
+@require_POST
+@role_required(*WORK_ROLES)
+def case_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
+    """Validate, call the service, and answer with the work fragment (htmx) or the page.
+
+    A refusal (not yours, closed already, outside the contact policy) comes back as the
+    fragment with the reason, with 403 or 409; a bad form as the fragment with its errors, 400.
+    """
+    spec = CASE_ACTIONS[action]
     case = selectors.case_get(pk=pk)
-    form = form_class(request.POST, **({"case": case} if form_class is CancelForm else {}))
-    error = ""
-    status = 200
-    if form.is_valid():
+    form: forms.Form | None = spec.form(request.POST, case)
+    error, status = "", 200
+    if form is not None and form.is_valid():
         try:
-            action(case, form.cleaned_data)
-        except ContactRefused as exc:
+            spec.run(case, request.user, form.cleaned_data)
+        except NotAllowed as exc:
+            error, status = str(exc), 403
+        except (ContactRefused, InvalidTransition) as exc:
             error, status = str(exc), 409
-        except (NotAllowed, InvalidTransition) as exc:
-            error, status = str(exc), 403 if isinstance(exc, NotAllowed) else 409
         else:
             form = None
+        case = selectors.case_get(pk=pk)
     else:
         status = 400
-    case = selectors.case_get(pk=pk)
-    context = _workspace(request, case, action_error=error, **({form_key: form} if form else {}))
+    extra = {spec.form_key: form} if form is not None else {}
+    context = _workspace(request, case, action_error=error, **extra)
     if request.htmx:
-        response = render(request, f"retention/case.html#{partial}", context, status=status)
-        return response
+        return render(request, "retention/case.html#work", context, status=status)
+    if status == 200:
+        return redirect("case", pk=pk)
     if error:
         messages.error(request, error)
-    elif status == 200:
-        return redirect("case", pk=pk)
     return render(request, "retention/case.html", context, status=status)
-
-
-@require_POST
-@role_required(*WORK_ROLES)
-def case_contact(request: DeskRequest, pk: int) -> HttpResponse:
-    return _case_action(
-        request,
-        pk,
-        ContactForm,
-        lambda case, data: contact_log(case=case, actor=request.user, **data),
-        "work",
-        "contact_form",
-    )
-
-
-@require_POST
-@role_required(*WORK_ROLES)
-def case_callback(request: DeskRequest, pk: int) -> HttpResponse:
-    return _case_action(
-        request,
-        pk,
-        CallbackForm,
-        lambda case, data: cases.case_set_callback(
-            case=case, actor=request.user, at=data["callback_at"]
-        ),
-        "work",
-        "callback_form",
-    )
-
-
-@require_POST
-@role_required(*WORK_ROLES)
-def case_reason(request: DeskRequest, pk: int) -> HttpResponse:
-    return _case_action(
-        request,
-        pk,
-        ReasonForm,
-        lambda case, data: cases.case_set_reason(case=case, actor=request.user, **data),
-        "work",
-        "reason_form",
-    )
-
-
-@require_POST
-@role_required(*WORK_ROLES)
-def case_note(request: DeskRequest, pk: int) -> HttpResponse:
-    return _case_action(
-        request,
-        pk,
-        NoteForm,
-        lambda case, data: cases.case_add_note(case=case, actor=request.user, text=data["text"]),
-        "work",
-        "note_form",
-    )
-
-
-@require_POST
-@role_required(*WORK_ROLES)
-def case_withdraw(request: DeskRequest, pk: int) -> HttpResponse:
-    return _case_action(
-        request,
-        pk,
-        WithdrawForm,
-        lambda case, data: cases.case_withdraw(case=case, actor=request.user, note=data["note"]),
-        "work",
-        "withdraw_form",
-    )
-
-
-@require_POST
-@role_required(*WORK_ROLES)
-def case_cancel(request: DeskRequest, pk: int) -> HttpResponse:
-    return _case_action(
-        request,
-        pk,
-        CancelForm,
-        lambda case, data: cases.case_cancel(case=case, actor=request.user, **data),
-        "work",
-        "cancel_form",
-    )
