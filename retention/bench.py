@@ -1,5 +1,6 @@
 """The benchmark behind ``make bench``: server time and query counts of the pages that must stay
-fast at a million subscribers, and import speed against a raw COPY (DESIGN.md section 7).
+fast at a million subscribers and a hundred thousand open cases, claim-next latency under
+concurrent claimers, and import speed against a raw COPY (DESIGN.md section 7).
 
 It runs against its own PostgreSQL database, never the one you work in:
 ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/desk_bench``). The
@@ -11,9 +12,12 @@ database when needed, so these are equivalent::
     DATABASE_URL=$BENCH_DATABASE_URL TESTING=true uv run python manage.py bench
 
 Data comes from seed_demo's loader and is reused while the database holds the same scale (the
-options are recorded in a comment on the subscriber table); ``--reload`` loads afresh. Each
-run's figures go to ``var/bench/<scale>.json``, and the table compares them with the other
-scale's last run.
+options are recorded in a comment on the subscriber table); ``--reload`` loads afresh. The
+scale's open cases come from ``cases_seed`` and are reused too: a run only tops up what is
+missing and puts claimed seed cases back in the queue, so every run measures the same queue.
+Each run's figures go to ``var/bench/<scale>.json``, and the table compares them with the other
+scale's last run. Quick and full scale share the database by default, so running one after the
+other reloads it; give each its own ``BENCH_DATABASE_URL`` to keep both.
 
 Times are measured in-process around ``django.test.Client.get`` with a logged-in agent: the
 whole Django stack (middleware, session, view, template, SQL) without the network and WSGI
@@ -27,10 +31,13 @@ import json
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -42,8 +49,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from retention.models import User
-from retention.roles import Role
+from retention.cases import Intake, case_claim_next, case_open
+from retention.models import CancellationCase, CaseHistory, User
+from retention.roles import Role, user_roles
+from retention.seeding import cases_seed
+from retention.selectors import QUEUE_ORDER, QueueCursor, queue_page
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 from subscribers.seeding import (
     IMPORT_COLUMNS,
@@ -63,6 +73,19 @@ SEED = 42
 HEAVY = 2
 HEAVY_EVENTS = 60_000
 DEEP_PAGE = 1000
+# The deep queue page starts after this row in queue order (page ~1000 at 50 a page), or half
+# way down a queue too short for it (quick scale).
+QUEUE_DEEP_ROW = 50_000
+SEED_SOURCE = "seed"  # what cases_seed writes in CancellationCase.source
+# Claim next: this many agents at once, each claiming up to CLAIMS_EACH cases, for at most
+# CLAIM_SECONDS.
+CLAIMERS = 20
+CLAIMS_EACH = 50
+CLAIM_SECONDS = 60.0
+# The issue's figure for django-helpdesk's ticket list at 100,000 tickets on this machine.
+HELPDESK_MS, HELPDESK_QUERIES, HELPDESK_TICKETS = 2800, 65, 100_000
+CLAIM_FIGURE = f"claim next, {CLAIMERS} claimers"
+CLAIM_ALONE_FIGURE = "claim next, 1 claimer"
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,7 @@ class Scale:
     label: str
     subscribers: int
     import_rows: int
+    cases: int  # open cases in the queue
 
     def seed_options(self) -> SeedOptions:
         return SeedOptions(
@@ -82,15 +106,17 @@ class Scale:
 
 
 SCALES = {
-    "quick": Scale("quick", 20_000, 100_000),
-    "full": Scale("full", 1_000_000, 1_000_000),
+    "quick": Scale("quick", 20_000, 100_000, 5_000),
+    "full": Scale("full", 1_000_000, 1_000_000, 100_000),
 }
 
 
 def scale_for(name: str, subscribers: int | None) -> Scale:
     scale = SCALES[name]
     if subscribers and subscribers != scale.subscribers:
-        return Scale(f"{subscribers}-subscribers", subscribers, scale.import_rows)
+        # A quarter of the subscribers at most: cases_seed needs active ones without a case.
+        cases = min(scale.cases, subscribers // 4)
+        return Scale(f"{subscribers}-subscribers", subscribers, scale.import_rows, cases)
     return scale
 
 
@@ -121,7 +147,9 @@ class Figure:
 class Results:
     scale: Scale
     data: dict[str, Any]  # what was loaded and how long it took
+    cases: dict[str, Any] = field(default_factory=dict)  # the queue measured, how it was seeded
     figures: list[Figure] = field(default_factory=list)
+    claims: dict[str, Any] = field(default_factory=dict)
     imports: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -130,7 +158,9 @@ class Results:
             "scale": asdict(self.scale),
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "data": self.data,
+            "cases": self.cases,
             "figures": {f.name: f.as_json() for f in self.figures},
+            "claims": self.claims,
             "import": self.imports,
             "notes": self.notes,
         }
@@ -139,30 +169,36 @@ class Results:
 # --- Data ----------------------------------------------------------------------------------
 
 _MARK = "seed_demo:"
+_CASES_MARK = "cases_seed:"
 
 
 def loaded_data() -> dict[str, Any] | None:
     """What seed_demo loaded into this database, as recorded by ``record_load``."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT obj_description(%s::regclass, 'pg_class')", [Subscriber._meta.db_table]
-        )
-        row = cursor.fetchone()
-    comment = row[0] if row else None
-    if not comment or not comment.startswith(_MARK):
-        return None
-    recorded: dict[str, Any] = json.loads(comment.removeprefix(_MARK))
-    return recorded
+    return _table_note(Subscriber._meta.db_table, _MARK)
 
 
 def record_load(info: dict[str, Any]) -> None:
-    text = _MARK + json.dumps(info)
-    table = connection.ops.quote_name(Subscriber._meta.db_table)
+    _set_table_note(Subscriber._meta.db_table, _MARK, info)
+
+
+def _table_note(table: str, mark: str) -> dict[str, Any] | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description(%s::regclass, 'pg_class')", [table])
+        row = cursor.fetchone()
+    comment = row[0] if row else None
+    if not comment or not comment.startswith(mark):
+        return None
+    recorded: dict[str, Any] = json.loads(comment.removeprefix(mark))
+    return recorded
+
+
+def _set_table_note(table: str, mark: str, info: dict[str, Any]) -> None:
+    text = mark + json.dumps(info)
     with connection.cursor() as cursor:
         # COMMENT takes no parameters; the text is our own JSON, quoted by the server.
         cursor.execute("SELECT quote_literal(%s)", [text])
         (literal,) = cursor.fetchone() or ("''",)
-        cursor.execute(f"COMMENT ON TABLE {table} IS {literal}")
+        cursor.execute(f"COMMENT ON TABLE {connection.ops.quote_name(table)} IS {literal}")
 
 
 def ensure_data(scale: Scale, *, reload: bool, log: Callable[[str], None]) -> dict[str, Any]:
@@ -211,6 +247,104 @@ def bench_users() -> tuple[User, User]:
         username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
     )
     return agent, admin
+
+
+def bench_claimers(count: int) -> list[User]:
+    """Distinct agents for the concurrent claimers, in the Agent group."""
+    group = Group.objects.get(name=Role.AGENT)
+    agents = []
+    for n in range(1, count + 1):
+        agent, _ = User.objects.get_or_create(
+            username=f"bench-claimer-{n:02d}",
+            defaults={"first_name": "Claimer", "last_name": f"{n:02d}"},
+        )
+        agents.append(agent)
+    group.user_set.add(*agents)
+    return agents
+
+
+# --- Cases ---------------------------------------------------------------------------------
+
+
+def open_cases() -> Any:
+    """The queue's cases, as the queue view selects them before filters."""
+    return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
+
+
+def seed_cases_release() -> int:
+    """Put seed cases that claims took (this benchmark's, an interrupted run's) back in the
+    queue, unclaimed: one UPDATE, so every run measures the same queue. Their history keeps
+    the claims."""
+    return CancellationCase.objects.filter(
+        source=SEED_SOURCE, status=CancellationCase.Status.IN_PROGRESS, owner__isnull=False
+    ).update(owner=None, claimed_at=None, status=CancellationCase.Status.NEW)
+
+
+def ensure_cases(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
+    """Make the queue hold the scale's open cases, opening only what is missing.
+
+    The first heavy subscriber always has one, opened through the intake service if
+    cases_seed passed them over, so the case page can be measured with a long timeline.
+    """
+    released = seed_cases_release()
+    if released:
+        log(f"Released {released:,} claimed seed cases back to the queue.")
+    heavy = list(
+        Subscriber.objects.filter(account_number__in=heavy_account_numbers(HEAVY))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    opened = 0
+    if not open_cases().filter(subscriber_id__in=heavy).exists():
+        case_open(
+            subscriber=Subscriber.objects.get(pk=heavy[0]),
+            intake=Intake(channel=CancellationCase.Channel.WEB, source=SEED_SOURCE),
+            actor=None,
+        )
+        opened = 1
+    present = open_cases().filter(source=SEED_SOURCE).count()
+    missing = scale.cases - present
+    table = CancellationCase._meta.db_table
+    if missing > 0:
+        log(f"Opening {missing:,} cases with cases_seed…")
+        start = time.perf_counter()
+        created = cases_seed(count=missing, seed=SEED)
+        seconds = time.perf_counter() - start
+        if created < missing:
+            raise RuntimeError(f"cases_seed opened {created:,} of {missing:,} cases")
+        log(f"  {created:,} cases opened in {seconds:.1f} s ({created / seconds:,.0f} cases/s).")
+        _set_table_note(
+            table,
+            _CASES_MARK,
+            {
+                "created": created,
+                "seconds": round(seconds, 1),
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+        tables = [table, CaseHistory._meta.db_table, TimelineEvent._meta.db_table]
+    else:
+        tables = [table]
+    # VACUUM cannot run in a transaction. After the claims' UPDATEs of earlier runs it clears
+    # the dead rows, after seeding it sets the visibility map; ANALYZE gives the planner the
+    # queue's real size.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
+    total = open_cases().count()
+    seeding = _table_note(table, _CASES_MARK) or {}
+    if missing <= 0:
+        log(
+            f"Reusing the queue's {total:,} open cases "
+            f"({seeding.get('created', 0):,} opened by cases_seed in "
+            f"{seeding.get('seconds', 0):.0f} s when seeded)."
+        )
+    return {
+        "open": total,
+        "seeded": max(missing, 0) + opened,
+        "released": released,
+        "reused": missing <= 0 and not opened,
+        "last_seeding": seeding,
+    }
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -274,6 +408,19 @@ def deep_cursors(subscriber_id: int, pages: Iterable[int], page_size: int) -> li
     return cursors
 
 
+def queue_cursors(rows: Iterable[int]) -> list[str]:
+    """Cursors that open the queue after the given rows (1 is the first) in queue order: the
+    key of that row, found with OFFSET here so that the request being timed does not need it."""
+    ordered = open_cases().order_by(*QUEUE_ORDER)
+    cursors = []
+    for row in rows:
+        keys = list(ordered.values_list("priority", "first_contact_due", "pk")[row - 1 : row])
+        if not keys:
+            raise RuntimeError(f"the queue has fewer than {row} open cases")
+        cursors.append(QueueCursor(*keys[0]).encode())
+    return cursors
+
+
 def search_terms(rng: random.Random, count: int) -> list[str]:
     """What agents type: parts of surnames, phones, e-mails and account numbers of real
     subscribers, and whole account numbers."""
@@ -319,7 +466,7 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
     regular_ids = [rng.randint(HEAVY + 1, max_id) for _ in range(requests)]
     page_size = settings.TIMELINE_PAGE_SIZE
 
-    log("Collecting cursors ~1000 pages deep and search terms…")
+    log("Collecting cursors ~1000 pages deep, search terms and cases…")
     # The cursor the selector hands out after page 1 must be the one computed here.
     check = timeline_page(subscriber=Subscriber.objects.get(pk=heavy[0]))
     assert check.next_cursor == deep_cursors(heavy[0], [2], page_size)[0]
@@ -329,6 +476,29 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
     htmx = {"HX-Request": "true"}
     search_url = reverse("subscribers:search")
     admin_url = reverse("admin:subscribers_subscriber_changelist")
+
+    queue_url = reverse("queue")
+    queue_size = settings.QUEUE_PAGE_SIZE
+    total = open_cases().count()
+    deep_row = min(QUEUE_DEEP_ROW, total // 2) // queue_size * queue_size
+    assert queue_page(cases=open_cases(), after=None).next_cursor == queue_cursors([queue_size])[0]
+    # Twenty pages around the deep one, each opened after the last row of the page before.
+    queue_deep = queue_cursors(
+        deep_row + n * queue_size for n in range(-10, 10) if deep_row + n * queue_size > 0
+    )
+    results.cases["deep_page"] = deep_row // queue_size + 1
+    results.cases["deep_row"] = deep_row
+    region_names = sorted(set(Subscriber.objects.values_list("region", flat=True)))
+    heavy_cases = list(
+        open_cases().filter(subscriber_id__in=heavy).order_by("pk").values_list("pk", flat=True)
+    )
+    regular_cases = list(
+        open_cases()
+        .filter(source=SEED_SOURCE)
+        .exclude(subscriber_id__in=heavy)
+        .order_by("?")
+        .values_list("pk", flat=True)[:requests]
+    )
     series = [
         Series(
             "subscriber page",
@@ -357,6 +527,33 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
         Series(
             "admin subscriber search", admin_client, [f"{admin_url}?{_query(q)}" for q in terms]
         ),
+        Series("queue, first page", client, [queue_url] * requests),
+        Series(
+            "queue, region filter",
+            client,
+            [
+                f"{queue_url}?{urlencode({'region': region_names[n % len(region_names)]})}"
+                for n in range(requests)
+            ],
+        ),
+        Series(
+            "queue, deep page",
+            client,
+            [
+                f"{queue_url}?{urlencode({'after': queue_deep[n % len(queue_deep)]})}"
+                for n in range(requests)
+            ],
+        ),
+        Series(
+            "case page, heavy subscriber",
+            client,
+            [reverse("case", args=[pk]) for pk in islice(cycle(heavy_cases), requests)],
+        ),
+        Series(
+            "case page",
+            client,
+            [reverse("case", args=[pk]) for pk in islice(cycle(regular_cases), requests)],
+        ),
     ]
     log(f"Measuring {len(series)} figures, {requests} requests each, interleaved…")
     results.figures.extend(measure(series))
@@ -364,6 +561,98 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
 
 def _query(term: str) -> str:
     return urlencode({"q": term})
+
+
+# --- Claim next ----------------------------------------------------------------------------
+
+
+def measure_claims(results: Results, *, log: Callable[[str], None]) -> None:
+    """CLAIMERS agents call case_claim_next at once, each in its own thread with its own
+    database connection, as agents on separate web processes would; every call is timed.
+
+    Afterwards the claims are checked (no case handed out twice, each owned by the agent it
+    was handed to) and released again with one UPDATE. One agent claiming alone first gives
+    the latency without contention: on two cores, twenty Python threads mostly wait their
+    turn for the interpreter and the CPU, and the concurrent figure includes that wait."""
+    agents = bench_claimers(CLAIMERS)
+    seed_cases_release()
+    user_roles(agents[0])  # read once per request in the view; not part of a claim
+    # Queries of one claim, counted apart so that capturing SQL does not add to the times.
+    with CaptureQueriesContext(connection) as captured:
+        case_claim_next(actor=agents[0])
+    queries = len(captured)
+    alone = []
+    for _ in range(CLAIMS_EACH):
+        begin = time.perf_counter()
+        case_claim_next(actor=agents[0])
+        alone.append((time.perf_counter() - begin) * 1000)
+    results.figures.append(Figure(CLAIM_ALONE_FIGURE, alone, (queries, queries)))
+    seed_cases_release()
+
+    samples: list[float] = []
+    claimed: list[tuple[int, int]] = []  # (case, agent)
+    errors: list[BaseException] = []
+    start_line = threading.Barrier(CLAIMERS + 1)
+    deadline = [0.0]
+
+    def claimer(agent: User) -> None:
+        try:
+            connection.ensure_connection()  # connecting is not part of a claim
+            user_roles(agent)  # nor is reading the agent's groups, cached for a request
+            start_line.wait()
+            for _ in range(CLAIMS_EACH):
+                if time.perf_counter() > deadline[0]:
+                    break
+                begin = time.perf_counter()
+                case = case_claim_next(actor=agent)
+                samples.append((time.perf_counter() - begin) * 1000)
+                if case is None:
+                    break
+                claimed.append((case.pk, agent.pk))
+        except BaseException as exc:  # reported below, after every thread has ended
+            errors.append(exc)
+            start_line.abort()
+        finally:
+            connection.close()
+
+    log(
+        f"Claiming with {CLAIMERS} concurrent claimers, up to {CLAIMS_EACH} claims each "
+        f"or {CLAIM_SECONDS:.0f} s…"
+    )
+    threads = [threading.Thread(target=claimer, args=[agent]) for agent in agents]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.perf_counter() + CLAIM_SECONDS
+    # Broken only when a claimer failed before the start: its error is raised below.
+    with suppress(threading.BrokenBarrierError):
+        start_line.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    if errors:
+        seed_cases_release()
+        raise RuntimeError(f"a claimer failed: {errors[0]!r}") from errors[0]
+
+    case_ids = [case for case, _ in claimed]
+    unique = len(case_ids) == len(set(case_ids))
+    owners = set(CancellationCase.objects.filter(owner__in=agents).values_list("pk", "owner_id"))
+    released = seed_cases_release()
+    figure = Figure(CLAIM_FIGURE, samples, (queries, queries))
+    results.figures.append(figure)
+    results.claims = {
+        "claimers": CLAIMERS,
+        "claims": len(claimed),
+        "seconds": round(seconds, 2),
+        "claims_per_second": round(len(claimed) / seconds, 1),
+        "p50_ms": round(figure.p50, 2),
+        "p95_ms": round(figure.p95, 2),
+        "max_ms": round(max(samples), 2),
+        "queries": queries,
+        "unique": unique,
+        "owners_match": owners == set(claimed),
+        "released": released,
+    }
 
 
 # --- Import --------------------------------------------------------------------------------
@@ -502,9 +791,19 @@ def render(results: Results) -> str:
         f"(loaded in {data.get('load_seconds', 0):,.0f} s "
         f"at {data.get('rows_per_second', 0):,} rows/s"
         f"{', reused' if data.get('reused') else ''}).",
-        "",
-        f"{'figure':<28} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}",
     ]
+    cases = results.cases
+    if cases:
+        seeding = cases.get("last_seeding") or {}
+        how = (
+            f"reused; cases_seed opened {seeding.get('created', 0):,} in "
+            f"{seeding.get('seconds', 0):.1f} s when seeded"
+            if cases.get("reused")
+            else f"{cases.get('seeded', 0):,} opened now, cases_seed took "
+            f"{seeding.get('seconds', 0):.1f} s for {seeding.get('created', 0):,}"
+        )
+        lines.append(f"Queue: {cases.get('open', 0):,} open cases ({how}).")
+    lines += ["", f"{'figure':<28} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}"]
     for f in results.figures:
         queries = (
             str(f.queries[0]) if f.queries[0] == f.queries[1] else f"{f.queries[0]}–{f.queries[1]}"
@@ -516,8 +815,32 @@ def render(results: Results) -> str:
     lines.append("")
     if first and deep:
         lines.append(
-            f"deep page / first page: p50 ×{deep.p50 / first.p50:.2f}, "
+            f"timeline deep page / first page: p50 ×{deep.p50 / first.p50:.2f}, "
             f"p95 ×{deep.p95 / first.p95:.2f}"
+        )
+    queue, queue_deep = by_name.get("queue, first page"), by_name.get("queue, deep page")
+    if queue and queue_deep:
+        lines.append(
+            f"queue deep page (page {cases.get('deep_page', 0):,}, after row "
+            f"{cases.get('deep_row', 0):,}) / first page: p50 ×{queue_deep.p50 / queue.p50:.2f}, "
+            f"p95 ×{queue_deep.p95 / queue.p95:.2f}"
+        )
+        if cases.get("open", 0) >= HELPDESK_TICKETS:
+            lines.append(
+                f"django-helpdesk's ticket list ({HELPDESK_MS:,} ms, {HELPDESK_QUERIES} queries "
+                f"at {HELPDESK_TICKETS:,} tickets, from the issue) / ours: "
+                f"first page ×{HELPDESK_MS / queue.p50:.0f}, "
+                f"deep page ×{HELPDESK_MS / queue_deep.p50:.0f} (p50); "
+                f"queries {HELPDESK_QUERIES} vs {queue.queries[1]}"
+            )
+    if results.claims:
+        c = results.claims
+        lines.append(
+            f"claim next: {c['claims']:,} claims by {c['claimers']} concurrent claimers in "
+            f"{c['seconds']:.1f} s ({c['claims_per_second']:,.0f} claims/s); "
+            f"p50 {c['p50_ms']:.1f} ms, p95 {c['p95_ms']:.1f} ms, max {c['max_ms']:.1f} ms; "
+            f"unique: {'yes' if c['unique'] else 'NO'}; owners as handed out: "
+            f"{'yes' if c['owners_match'] else 'NO'}; {c['released']:,} released"
         )
     search, admin = by_name.get("search (htmx results)"), by_name.get("admin subscriber search")
     if search and admin:
@@ -555,6 +878,9 @@ def render(results: Results) -> str:
                     f"  {name:<26} p50 ×{figure['p50_ms'] / base['p50_ms']:.2f}, "
                     f"p95 ×{figure['p95_ms'] / base['p95_ms']:.2f}"
                 )
+        if small.get("claims") and large.get("claims"):
+            ratio = large["claims"]["claims_per_second"] / small["claims"]["claims_per_second"]
+            lines.append(f"  {'claims/s':<26} ×{ratio:.2f}")
         if small.get("import") and large.get("import"):
             ratio = (
                 large["import"]["import_rows_per_second"]

@@ -73,6 +73,10 @@ def case_get(*, pk: int) -> CancellationCase:
     )
 
 
+def cases_open() -> QuerySet[CancellationCase]:
+    return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
+
+
 def case_history(*, case: CancellationCase, limit: int = 100) -> list[CaseHistory]:
     return list(case.history.select_related("actor").order_by("-at", "-id")[:limit])
 

@@ -93,8 +93,8 @@ WORK_ROLES = (Role.AGENT, Role.MANAGER)
 @require_GET
 @role_required(*DESK_ROLES)
 def queue(request: DeskRequest) -> HttpResponse:
-    filters = QueueFilter(request.GET or None, queryset=open_cases_qs(), user=request.user)
-    matching = filters.qs if filters.is_bound and filters.is_valid() else open_cases_qs()
+    filters = QueueFilter(request.GET or None, queryset=selectors.cases_open(), user=request.user)
+    matching = filters.qs if filters.is_bound and filters.is_valid() else selectors.cases_open()
     page = selectors.queue_page(cases=matching, after=request.GET.get("after") or None)
     is_manager = has_role(request.user, Role.MANAGER, Role.ADMIN)
     table = QueueTable(page.cases, manager=is_manager)
@@ -110,10 +110,6 @@ def queue(request: DeskRequest) -> HttpResponse:
     }
     template = "retention/queue.html#results" if request.htmx else "retention/queue.html"
     return render(request, template, context)
-
-
-def open_cases_qs():
-    return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
 
 
 def _with_cursor(request: DeskRequest, cursor: str | None) -> str:

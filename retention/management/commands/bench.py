@@ -1,7 +1,8 @@
 """``manage.py bench``: the benchmark (see retention/bench.py). Not part of the test suite.
 
-    make bench                                   # quick scale: 20,000 subscribers
-    uv run python manage.py bench --scale full   # 1,000,000 subscribers, 20,000,000 events
+    make bench                                   # quick scale: 20,000 subscribers, 5,000 cases
+    uv run python manage.py bench --scale full   # 1,000,000 subscribers, 20,000,000 events,
+                                                 # 100,000 open cases
 
 Runs against BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/desk_bench): when
 DATABASE_URL points elsewhere the command creates that database if needed and runs itself again
@@ -54,13 +55,17 @@ def _create_database(config: Mapping[str, Any]) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Measure page times, query counts and import speed on a dedicated benchmark database."
+    help = (
+        "Measure page times, query counts, claim-next latency and import speed on a dedicated "
+        "benchmark database."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", choices=sorted(bench.SCALES), default="quick")
         parser.add_argument("--subscribers", type=int, default=None, help="Override the scale.")
         parser.add_argument("--reload", action="store_true", help="Load the data again.")
         parser.add_argument("--requests", type=int, default=200, help="Requests per figure.")
+        parser.add_argument("--skip-claims", action="store_true")
         parser.add_argument("--skip-import", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -101,8 +106,11 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         scale = bench.scale_for(options["scale"], options["subscribers"])
         data = bench.ensure_data(scale, reload=options["reload"], log=log)
-        results = bench.Results(scale=scale, data=data)
+        cases = bench.ensure_cases(scale, log=log)
+        results = bench.Results(scale=scale, data=data, cases=cases)
         bench.measure_pages(results, requests=options["requests"], log=log)
+        if not options["skip_claims"]:
+            bench.measure_claims(results, log=log)
         if not options["skip_import"]:
             bench.measure_import(results, log=log)
         path = bench.save(results)
