@@ -192,13 +192,14 @@ class CancellationCase(models.Model):
             ),
         ]
         indexes = [
-            # The queue and "claim next": open cases by priority, then due time, then id.
+            # The queue: open cases by priority, then due time, then id. Partial on the open
+            # statuses and without the status column, so one ordered index scan serves the
+            # page (a leading status column would make PostgreSQL merge four ranges and sort).
             models.Index(
-                "status",
                 models.F("priority").desc(),
                 "first_contact_due",
                 "id",
-                name="case_queue",
+                name="case_queue_open",
                 condition=models.Q(
                     status__in=["new", "in_progress", "offer_pending", "offer_presented"]
                 ),
@@ -211,7 +212,16 @@ class CancellationCase(models.Model):
                 condition=models.Q(status="new", owner__isnull=True),
             ),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
-            # The deadline sweep reads open cases by process-by date.
+            # The overdue count: open cases whose first contact is late.
+            models.Index(
+                fields=["first_contact_due"],
+                name="case_open_uncontacted_due",
+                condition=models.Q(
+                    status__in=["new", "in_progress", "offer_pending", "offer_presented"],
+                    first_contacted_at__isnull=True,
+                ),
+            ),
+            # The deadline sweep and the overdue count read open cases by process-by date.
             models.Index(
                 fields=["process_by"],
                 name="case_open_process_by",
