@@ -2,12 +2,13 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retention.models import CancellationCase, CancellationReason, User
 from retention.roles import Role
+from retention.selectors import overdue_q
 from subscribers.models import Plan, Subscriber
 from subscribers.selectors import regions
 
@@ -83,11 +84,3 @@ class QueueFilter(django_filters.FilterSet):
         if value == "older":
             return queryset.filter(opened_at__lt=now - timedelta(days=7))
         return queryset
-
-
-def overdue_q() -> Q:
-    """First contact late, or the process-by date is today or tomorrow."""
-    now = timezone.now()
-    return Q(first_contacted_at__isnull=True, first_contact_due__lt=now) | Q(
-        process_by__lte=timezone.localdate(now) + timedelta(days=1)
-    )

@@ -1,9 +1,11 @@
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -73,6 +75,14 @@ def case_get(*, pk: int) -> CancellationCase:
     )
 
 
+def overdue_q() -> Q:
+    """First contact late, or the process-by date is today or tomorrow."""
+    now = timezone.now()
+    return Q(first_contacted_at__isnull=True, first_contact_due__lt=now) | Q(
+        process_by__lte=timezone.localdate(now) + timedelta(days=1)
+    )
+
+
 def cases_open() -> QuerySet[CancellationCase]:
     return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
 
@@ -104,7 +114,6 @@ class QueueCursor:
 class QueuePage:
     cases: list[CancellationCase]
     next_cursor: str | None
-    total: int
 
 
 def queue_page(
@@ -116,7 +125,6 @@ def queue_page(
     out; the redundant ``priority <= p`` lets PostgreSQL start the index scan at the cursor.
     """
     size = size or settings.QUEUE_PAGE_SIZE
-    total = cases.count()
     page = cases
     if after:
         c = QueueCursor.decode(after)
@@ -135,7 +143,32 @@ def queue_page(
         rows = rows[:size]
         last = rows[-1]
         next_cursor = QueueCursor(last.priority, last.first_contact_due, last.pk).encode()
-    return QueuePage(cases=rows, next_cursor=next_cursor, total=total)
+    return QueuePage(cases=rows, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    total: int
+    overdue: int
+
+
+# 200 agents refresh the queue all day; counting 100,000 open cases for every one of them is
+# the page's only cost that grows with the queue. Counts a few seconds old are good enough.
+QUEUE_COUNTS_SECONDS = 15
+
+
+def queue_counts(*, cases: QuerySet[CancellationCase], key: str) -> QueueCounts:
+    """How many cases match, and how many of those are overdue; one pass, briefly cached."""
+
+    def count() -> QueueCounts:
+        found = cases.aggregate(total=Count("pk"), overdue=Count("pk", filter=overdue_q()))
+        return QueueCounts(total=found["total"], overdue=found["overdue"])
+
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    counts: QueueCounts | None = cache.get_or_set(
+        f"queue:counts:{digest}", count, timeout=QUEUE_COUNTS_SECONDS
+    )
+    return counts or count()
 
 
 def notifications_unread(*, user: User, limit: int = 10) -> list[Notification]:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from retention import cases, selectors, services
 from retention.contacts import contact_log, port_out_contact_used
 from retention.exceptions import ContactRefused, InvalidTransition, NotAllowed
-from retention.filters import QueueFilter, overdue_q
+from retention.filters import QueueFilter
 from retention.forms import (
     CallbackForm,
     CancelForm,
@@ -96,6 +96,12 @@ def queue(request: DeskRequest) -> HttpResponse:
     filters = QueueFilter(request.GET or None, queryset=selectors.cases_open(), user=request.user)
     matching = filters.qs if filters.is_bound and filters.is_valid() else selectors.cases_open()
     page = selectors.queue_page(cases=matching, after=request.GET.get("after") or None)
+    # The counts depend on the filters (and on who "me" and "my team" are), not on the page.
+    filters_key = request.GET.copy()
+    filters_key.pop("after", None)
+    counts = selectors.queue_counts(
+        cases=matching, key=f"{request.user.pk}:{request.user.team_id}:{filters_key.urlencode()}"
+    )
     is_manager = has_role(request.user, Role.MANAGER, Role.ADMIN)
     table = QueueTable(page.cases, manager=is_manager)
     table.csrf_token = get_token(request)
@@ -103,7 +109,7 @@ def queue(request: DeskRequest) -> HttpResponse:
         "filters": filters,
         "table": table,
         "page": page,
-        "overdue": matching.filter(overdue_q()).count(),
+        "counts": counts,
         "is_manager": is_manager,
         "reassign_form": ReassignForm() if is_manager else None,
         "next_query": _with_cursor(request, page.next_cursor),
