@@ -241,7 +241,7 @@ def test_my_cases_query_count_is_constant(agent_client, agent, django_assert_num
     # session, user, roles, cases, notifications
     with django_assert_num_queries(5):
         response = agent_client.get(reverse("my_cases"))
-    assert len(response.context["table"].rows) == count
+    assert len(response.context["cases"]) == count
 
 
 # --- The case workspace -------------------------------------------------------------------------
