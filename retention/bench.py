@@ -53,7 +53,7 @@ from retention.cases import Intake, case_claim_next, case_open
 from retention.models import CancellationCase, CaseHistory, User
 from retention.roles import Role, user_roles
 from retention.seeding import cases_seed
-from retention.selectors import QUEUE_ORDER, QueueCursor, queue_page
+from retention.selectors import QUEUE_ORDER, QueueCursor, cases_open, queue_page
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 from subscribers.seeding import (
     IMPORT_COLUMNS,
@@ -266,11 +266,6 @@ def bench_claimers(count: int) -> list[User]:
 # --- Cases ---------------------------------------------------------------------------------
 
 
-def open_cases() -> Any:
-    """The queue's cases, as the queue view selects them before filters."""
-    return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
-
-
 def seed_cases_release() -> int:
     """Put seed cases that claims took (this benchmark's, an interrupted run's) back in the
     queue, unclaimed: one UPDATE, so every run measures the same queue. Their history keeps
@@ -295,16 +290,16 @@ def ensure_cases(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
         .values_list("pk", flat=True)
     )
     opened = 0
-    if not open_cases().filter(subscriber_id__in=heavy).exists():
+    if not cases_open().filter(subscriber_id__in=heavy).exists():
         case_open(
             subscriber=Subscriber.objects.get(pk=heavy[0]),
             intake=Intake(channel=CancellationCase.Channel.WEB, source=SEED_SOURCE),
             actor=None,
         )
         opened = 1
-    present = open_cases().filter(source=SEED_SOURCE).count()
-    missing = scale.cases - present
+    missing = scale.cases - cases_open().filter(source=SEED_SOURCE).count()
     table = CancellationCase._meta.db_table
+    created = 0
     if missing > 0:
         log(f"Opening {missing:,} cases with cases_seed…")
         start = time.perf_counter()
@@ -330,7 +325,7 @@ def ensure_cases(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
     # queue's real size.
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
-    total = open_cases().count()
+    total = cases_open().count()
     seeding = _table_note(table, _CASES_MARK) or {}
     if missing <= 0:
         log(
@@ -340,9 +335,10 @@ def ensure_cases(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
         )
     return {
         "open": total,
-        "seeded": max(missing, 0) + opened,
+        "seeded": created,
+        "opened_by_service": opened,
         "released": released,
-        "reused": missing <= 0 and not opened,
+        "reused": not created and not opened,
         "last_seeding": seeding,
     }
 
@@ -411,7 +407,7 @@ def deep_cursors(subscriber_id: int, pages: Iterable[int], page_size: int) -> li
 def queue_cursors(rows: Iterable[int]) -> list[str]:
     """Cursors that open the queue after the given rows (1 is the first) in queue order: the
     key of that row, found with OFFSET here so that the request being timed does not need it."""
-    ordered = open_cases().order_by(*QUEUE_ORDER)
+    ordered = cases_open().order_by(*QUEUE_ORDER)
     cursors = []
     for row in rows:
         keys = list(ordered.values_list("priority", "first_contact_due", "pk")[row - 1 : row])
@@ -479,9 +475,9 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
 
     queue_url = reverse("queue")
     queue_size = settings.QUEUE_PAGE_SIZE
-    total = open_cases().count()
+    total = cases_open().count()
     deep_row = min(QUEUE_DEEP_ROW, total // 2) // queue_size * queue_size
-    assert queue_page(cases=open_cases(), after=None).next_cursor == queue_cursors([queue_size])[0]
+    assert queue_page(cases=cases_open(), after=None).next_cursor == queue_cursors([queue_size])[0]
     # Twenty pages around the deep one, each opened after the last row of the page before.
     queue_deep = queue_cursors(
         deep_row + n * queue_size for n in range(-10, 10) if deep_row + n * queue_size > 0
@@ -490,10 +486,10 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
     results.cases["deep_row"] = deep_row
     region_names = sorted(set(Subscriber.objects.values_list("region", flat=True)))
     heavy_cases = list(
-        open_cases().filter(subscriber_id__in=heavy).order_by("pk").values_list("pk", flat=True)
+        cases_open().filter(subscriber_id__in=heavy).order_by("pk").values_list("pk", flat=True)
     )
     regular_cases = list(
-        open_cases()
+        cases_open()
         .filter(source=SEED_SOURCE)
         .exclude(subscriber_id__in=heavy)
         .order_by("?")
@@ -795,13 +791,15 @@ def render(results: Results) -> str:
     cases = results.cases
     if cases:
         seeding = cases.get("last_seeding") or {}
+        created, seconds = seeding.get("created", 0), seeding.get("seconds", 0)
         how = (
-            f"reused; cases_seed opened {seeding.get('created', 0):,} in "
-            f"{seeding.get('seconds', 0):.1f} s when seeded"
-            if cases.get("reused")
-            else f"{cases.get('seeded', 0):,} opened now, cases_seed took "
-            f"{seeding.get('seconds', 0):.1f} s for {seeding.get('created', 0):,}"
+            f"cases_seed opened {created:,} in {seconds:.1f} s"
+            f" at {created / seconds if seconds else 0:,.0f} cases/s"
         )
+        if cases.get("reused") or not cases.get("seeded"):
+            how = f"reused; when seeded, {how}"
+        if cases.get("opened_by_service"):
+            how += "; one more through case_open, for a heavy subscriber"
         lines.append(f"Queue: {cases.get('open', 0):,} open cases ({how}).")
     lines += ["", f"{'figure':<28} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}"]
     for f in results.figures:
@@ -875,16 +873,16 @@ def render(results: Results) -> str:
             base = small["figures"].get(name)
             if base:
                 lines.append(
-                    f"  {name:<26} p50 ×{figure['p50_ms'] / base['p50_ms']:.2f}, "
+                    f"  {name:<28} p50 ×{figure['p50_ms'] / base['p50_ms']:.2f}, "
                     f"p95 ×{figure['p95_ms'] / base['p95_ms']:.2f}"
                 )
         if small.get("claims") and large.get("claims"):
             ratio = large["claims"]["claims_per_second"] / small["claims"]["claims_per_second"]
-            lines.append(f"  {'claims/s':<26} ×{ratio:.2f}")
+            lines.append(f"  {'claims/s':<28} ×{ratio:.2f}")
         if small.get("import") and large.get("import"):
             ratio = (
                 large["import"]["import_rows_per_second"]
                 / small["import"]["import_rows_per_second"]
             )
-            lines.append(f"  {'import rows/s':<26} ×{ratio:.2f}")
+            lines.append(f"  {'import rows/s':<28} ×{ratio:.2f}")
     return "\n".join(lines)
