@@ -93,6 +93,10 @@ class CancellationReason(models.Model):
         return getattr(self, f"name_{language[:2]}", "") or self.name_en
 
 
+# The open statuses, as the partial indexes and constraints below spell them.
+_OPEN = ["new", "in_progress", "offer_pending", "offer_presented"]
+
+
 class CancellationCase(models.Model):
     class Channel(models.TextChoices):
         PHONE = "phone", _("Phone")
@@ -175,9 +179,7 @@ class CancellationCase(models.Model):
             # DESIGN: at most one open case per subscriber.
             models.UniqueConstraint(
                 fields=["subscriber"],
-                condition=models.Q(
-                    status__in=["new", "in_progress", "offer_pending", "offer_presented"]
-                ),
+                condition=models.Q(status__in=_OPEN),
                 name="case_one_open_per_subscriber",
             ),
             models.UniqueConstraint(
@@ -200,9 +202,7 @@ class CancellationCase(models.Model):
                 "first_contact_due",
                 "id",
                 name="case_queue_open",
-                condition=models.Q(
-                    status__in=["new", "in_progress", "offer_pending", "offer_presented"]
-                ),
+                condition=models.Q(status__in=_OPEN),
             ),
             models.Index(
                 models.F("priority").desc(),
@@ -217,7 +217,7 @@ class CancellationCase(models.Model):
                 fields=["first_contact_due"],
                 name="case_open_uncontacted_due",
                 condition=models.Q(
-                    status__in=["new", "in_progress", "offer_pending", "offer_presented"],
+                    status__in=_OPEN,
                     first_contacted_at__isnull=True,
                 ),
             ),
@@ -225,9 +225,7 @@ class CancellationCase(models.Model):
             models.Index(
                 fields=["process_by"],
                 name="case_open_process_by",
-                condition=models.Q(
-                    status__in=["new", "in_progress", "offer_pending", "offer_presented"]
-                ),
+                condition=models.Q(status__in=_OPEN),
             ),
         ]
 

@@ -413,3 +413,9 @@ def test_a_merged_port_out_notice_shows_on_the_timeline():
         actor=None,
     )
     assert TimelineEvent.objects.filter(subscriber=subscriber, kind="port_out").count() == 1
+
+
+def test_the_database_rules_name_exactly_the_open_statuses():
+    from retention.models import _OPEN
+
+    assert [str(status) for status in CancellationCase.OPEN_STATUSES] == _OPEN
