@@ -384,3 +384,10 @@ def test_queue_counts_follow_the_filters(agent_client):
     assert (everything.total, everything.overdue) == (2, 1)
     web = agent_client.get(reverse("queue"), {"channel": "web"}).context["counts"]
     assert (web.total, web.overdue) == (1, 0)
+
+
+def test_the_filter_form_keeps_what_was_chosen(agent_client):
+    CaseFactory.create()
+    html = agent_client.get(reverse("queue"), {"channel": "web", "overdue": "on"}).content.decode()
+    assert '<option value="web" selected>' in html
+    assert re.search(r'<input type="checkbox" name="overdue"[^>]* checked>', html)
