@@ -42,8 +42,11 @@ typecheck:
 pytest:
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
+# One database per scale, so a quick run never reloads over the full-scale data.
+BENCH_SCALE ?= quick
 bench: env
-	TESTING=true $(PY) manage.py bench --scale $(or $(BENCH_SCALE),quick) $(BENCH_ARGS)
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/desk_bench_$(BENCH_SCALE)} \
+	TESTING=true $(PY) manage.py bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 messages: env
 	$(PY) manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=var --ignore=tests
