@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from retention.roles import Role, user_roles
+from retention.roles import WORKER_ROLES, Role, user_roles
 
 
 def desk(request: HttpRequest) -> dict[str, Any]:
@@ -10,6 +10,6 @@ def desk(request: HttpRequest) -> dict[str, Any]:
     return {
         "desk_roles": roles,
         "is_manager": Role.MANAGER in roles,
-        "is_worker": Role.AGENT in roles or Role.MANAGER in roles,
+        "is_worker": bool(roles & set(WORKER_ROLES)),
         "is_admin_role": Role.ADMIN in roles,
     }

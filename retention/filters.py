@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retention.models import CancellationCase, CancellationReason, User
-from retention.roles import Role
-from retention.selectors import overdue_q
+from retention.selectors import case_workers, overdue_q
 from subscribers.models import Plan, Subscriber
 from subscribers.selectors import regions
 
@@ -52,12 +51,7 @@ class QueueFilter(django_filters.FilterSet):
         owners: list[tuple[str, str]] = [("me", str(_("Mine"))), ("none", str(_("Unclaimed")))]
         if user.team_id:
             owners.append(("team", str(_("My team"))))
-        staff = User.objects.filter(
-            is_active=True, groups__name__in=[Role.AGENT, Role.MANAGER]
-        ).distinct()
-        owners += [
-            (str(u.pk), u.get_full_name() or u.username) for u in staff.order_by("first_name")
-        ]
+        owners += [(str(u.pk), u.get_full_name() or u.username) for u in case_workers()]
         self.filters["owner"].extra["choices"] = owners
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retention.models import CancellationCase, CancellationReason, ContactAttempt, User
-from retention.roles import Role
+from retention.selectors import case_workers, cases_open
 from subscribers.models import ContactChannel
 
 
@@ -130,13 +130,11 @@ class CancelForm(forms.Form):
 class ReassignForm(forms.Form):
     select = forms.ModelMultipleChoiceField(
         label=_("Cases"),
-        queryset=CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES),
+        queryset=cases_open(),
         widget=forms.MultipleHiddenInput,
     )
     to_user = forms.ModelChoiceField(
         label=_("Assign to"),
-        queryset=User.objects.filter(
-            is_active=True, groups__name__in=[Role.AGENT, Role.MANAGER]
-        ).distinct(),
+        queryset=case_workers(),
     )
     reason = forms.CharField(label=_("Why"), max_length=300)

@@ -26,6 +26,8 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+# Those who work cases: claim, contact, close. Admins run the system, not the queue.
+WORKER_ROLES = (Role.AGENT, Role.MANAGER)
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:

@@ -17,6 +17,7 @@ from retention.models import (
     Notification,
     User,
 )
+from retention.roles import WORKER_ROLES
 from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 
 
@@ -176,4 +177,13 @@ def notifications_unread(*, user: User, limit: int = 10) -> list[Notification]:
         Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at")[
             :limit
         ]
+    )
+
+
+def case_workers() -> QuerySet[User]:
+    """Active agents and managers: who can own a case (owner filter, reassign form)."""
+    return (
+        User.objects.filter(is_active=True, groups__name__in=WORKER_ROLES)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
     )

@@ -31,15 +31,13 @@ from retention.forms import (
 )
 from retention.http import DeskRequest
 from retention.models import CancellationCase, User
-from retention.roles import STAFF_ROLES, Role, has_role, role_required
+from retention.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, role_required
 from retention.selectors import health_get
 from subscribers.selectors import (
-    contact_decisions,
-    subscriber_equipment,
     subscriber_get,
+    subscriber_summary,
     timeline_page,
 )
-from subscribers.views import RETURN_METHODS
 
 
 @require_GET
@@ -85,12 +83,9 @@ def preferences(request: DeskRequest) -> HttpResponse:
 
 # --- The queue --------------------------------------------------------------------------------
 
-DESK_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
-WORK_ROLES = (Role.AGENT, Role.MANAGER)
-
 
 @require_GET
-@role_required(*DESK_ROLES)
+@role_required(*STAFF_ROLES)
 def queue(request: DeskRequest) -> HttpResponse:
     filters = QueueFilter(request.GET or None, queryset=selectors.cases_open(), user=request.user)
     matching = filters.qs if filters.is_bound and filters.is_valid() else selectors.cases_open()
@@ -131,7 +126,7 @@ def _with_cursor(request: DeskRequest, cursor: str | None) -> str:
 
 
 @require_GET
-@role_required(*WORK_ROLES)
+@role_required(*WORKER_ROLES)
 def my_cases(request: DeskRequest) -> HttpResponse:
     mine = (
         CancellationCase.objects.filter(
@@ -163,7 +158,7 @@ def _deadline_marks() -> dict[str, object]:
 
 
 @require_POST
-@role_required(*WORK_ROLES)
+@role_required(*WORKER_ROLES)
 def claim_next(request: DeskRequest) -> HttpResponse:
     case = cases.case_claim_next(actor=request.user)
     if case is None:
@@ -174,7 +169,7 @@ def claim_next(request: DeskRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*WORK_ROLES)
+@role_required(*WORKER_ROLES)
 def case_claim(request: DeskRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(pk=pk)
     try:
@@ -186,7 +181,7 @@ def case_claim(request: DeskRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*WORK_ROLES)
+@role_required(*WORKER_ROLES)
 def case_release(request: DeskRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(pk=pk)
     try:
@@ -234,7 +229,7 @@ def _safe_next(request: DeskRequest, default: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(*WORK_ROLES)
+@role_required(*WORKER_ROLES)
 def case_open(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
     subscriber = subscriber_get(pk=subscriber_pk)
     form = CaseOpenForm(request.POST or None)
@@ -267,22 +262,15 @@ def case_open(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
 
 def _workspace(request: DeskRequest, case: CancellationCase, **extra: object) -> dict[str, object]:
     subscriber = case.subscriber
-    now = timezone.now()
-    decisions = contact_decisions(subscriber=subscriber, now=now)
     return {
+        **subscriber_summary(subscriber=subscriber, now=timezone.now()),
         "case": case,
-        "subscriber": subscriber,
         "can_act": cases.case_can_act(user=request.user, case=case),
-        "windows": decisions,
         "port_out_used": port_out_contact_used(case=case),
-        "local_now": now.astimezone(subscriber.zone),
-        "tenure_months": subscriber.tenure_months(),
-        "equipment": subscriber_equipment(subscriber=subscriber),
         "history": selectors.case_history(case=case),
         "contacts": selectors.case_contacts(case=case),
         "page": timeline_page(subscriber=subscriber),
         "kinds": [],
-        "return_methods": RETURN_METHODS,
         "contact_form": extra.pop("contact_form", None) or ContactForm(),
         "callback_form": extra.pop("callback_form", None) or CallbackForm(),
         "reason_form": extra.pop("reason_form", None)
@@ -301,7 +289,7 @@ def _workspace(request: DeskRequest, case: CancellationCase, **extra: object) ->
 
 
 @require_GET
-@role_required(*DESK_ROLES)
+@role_required(*STAFF_ROLES)
 def case_detail(request: DeskRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(pk=pk)
     return render(request, "retention/case.html", _workspace(request, case))
@@ -351,7 +339,7 @@ CASE_ACTIONS = {
 
 
 @require_POST
-@role_required(*WORK_ROLES)
+@role_required(*WORKER_ROLES)
 def case_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
     """Validate, call the service, and answer with the work fragment (htmx) or the page.
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -75,6 +76,22 @@ def subscriber_get(*, pk: int) -> Subscriber:
 
 def subscriber_equipment(*, subscriber: Subscriber) -> list[Equipment]:
     return list(subscriber.equipment.all())
+
+
+# The easy ways to give equipment back, offered for every item whose return is requested.
+RETURN_METHODS = [c for c in Equipment.ReturnMethod.choices if c[0]]
+
+
+def subscriber_summary(*, subscriber: Subscriber, now: datetime) -> dict[str, Any]:
+    """What the summary cards need (the subscriber page's ``summary`` partial, also on cases)."""
+    return {
+        "subscriber": subscriber,
+        "equipment": subscriber_equipment(subscriber=subscriber),
+        "windows": contact_decisions(subscriber=subscriber, now=now),
+        "local_now": now.astimezone(subscriber.zone),
+        "tenure_months": subscriber.tenure_months(),
+        "return_methods": RETURN_METHODS,
+    }
 
 
 # --- Timeline: keyset pagination ------------------------------------------------------------

@@ -32,20 +32,12 @@ def detail(request: DeskRequest, pk: int) -> HttpResponse:
     kinds = filters.cleaned_data["kind"] if filters.is_valid() else []
     page = selectors.timeline_page(subscriber=subscriber, kinds=kinds)
     context = {
-        "subscriber": subscriber,
-        "equipment": selectors.subscriber_equipment(subscriber=subscriber),
-        "windows": selectors.contact_decisions(subscriber=subscriber, now=timezone.now()),
-        "local_now": timezone.now().astimezone(subscriber.zone),
-        "tenure_months": subscriber.tenure_months(),
+        **selectors.subscriber_summary(subscriber=subscriber, now=timezone.now()),
         "filters": filters,
         "kinds": kinds,
         "page": page,
-        "return_methods": RETURN_METHODS,
     }
     return render(request, "subscribers/detail.html", context)
-
-
-RETURN_METHODS = [c for c in Equipment.ReturnMethod.choices if c[0]]
 
 
 @require_POST
