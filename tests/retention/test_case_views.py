@@ -391,3 +391,11 @@ def test_the_filter_form_keeps_what_was_chosen(agent_client):
     html = agent_client.get(reverse("queue"), {"channel": "web", "overdue": "on"}).content.decode()
     assert '<option value="web" selected>' in html
     assert re.search(r'<input type="checkbox" name="overdue"[^>]* checked>', html)
+
+
+def test_the_open_case_page_query_count(agent_client, django_assert_num_queries):
+    subscriber = SubscriberFactory.create()
+    # session, user, roles, subscriber (+plan), reason choices
+    with django_assert_num_queries(5):
+        response = agent_client.get(reverse("case_open", args=[subscriber.pk]))
+    assert response.status_code == 200
