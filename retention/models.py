@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from offers.models import ReasonCategory
 from subscribers.models import ContactChannel
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -61,15 +62,8 @@ class Team(models.Model):
 class CancellationReason(models.Model):
     """Why subscribers leave; managed in the admin. ``category`` drives the offer builder."""
 
-    class Category(models.TextChoices):
-        PRICE = "price", _("Price")
-        QUALITY = "quality", _("Service quality / outages")
-        COMPETITOR = "competitor", _("Competitor offer")
-        MOVING = "moving", _("Moving")
-        HARDSHIP = "hardship", _("Financial hardship")
-        NOT_USING = "not_using", _("Not using it")
-        EQUIPMENT = "equipment", _("Equipment / installation")
-        OTHER = "other", _("Other")
+    # The categories live with the offer catalogue, whose eligibility is written in them.
+    Category = ReasonCategory
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
@@ -257,6 +251,8 @@ class CaseHistory(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         CANCELLED = "cancelled", _("Cancellation processed")
         AUTO_CANCELLED = "auto_cancelled", _("Processed at the deadline")
+        OFFER = "offer", _("Offer")
+        SAVED = "saved", _("Saved: offer accepted")
 
     case = models.ForeignKey(CancellationCase, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(_("at"), default=timezone.now)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "retention",
+    "offers",
     "subscribers",
 ]
 
@@ -185,6 +186,8 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "retention.tasks.heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
     # No case stays open past its process-by date; every 5 minutes keeps the lag small.
     "process-overdue-cases": {"task": "retention.tasks.process_overdue_cases", "schedule": 300.0},
+    # Offers waiting too long escalate; offers not presented or answered in time expire.
+    "offers-tick": {"task": "retention.tasks.offers_tick", "schedule": 300.0},
     "reprioritise-open-cases": {
         "task": "retention.tasks.reprioritise_open_cases",
         "schedule": 3600.0,
@@ -333,5 +336,14 @@ MAX_PROCESS_DAYS = int(os.environ.get("MAX_PROCESS_DAYS", 14))
 # Equipment can be returned this long after the effective date before any fee.
 EQUIPMENT_RETURN_DAYS = int(os.environ.get("EQUIPMENT_RETURN_DAYS", 30))
 QUEUE_PAGE_SIZE = 50
+
+# --- Offers ---------------------------------------------------------------------------------
+# An offer waiting for approval this long escalates to the next authority tier.
+OFFER_ESCALATE_AFTER_HOURS = int(os.environ.get("OFFER_ESCALATE_AFTER_HOURS", 4))
+# Nobody decided a pending offer in this many days: it expires. An approved offer must be
+# presented, and a presented one answered, within these; never past the case's process-by date.
+OFFER_APPROVAL_DAYS = int(os.environ.get("OFFER_APPROVAL_DAYS", 3))
+OFFER_PRESENT_DAYS = int(os.environ.get("OFFER_PRESENT_DAYS", 3))
+OFFER_ANSWER_DAYS = int(os.environ.get("OFFER_ANSWER_DAYS", 7))
 # django-filter: an unset filter reads "Any", not a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")

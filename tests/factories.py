@@ -4,8 +4,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from offers.models import AuthorityTier, OfferTemplate
 from retention.models import CancellationCase, CancellationReason, User
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 
@@ -93,3 +95,29 @@ class CaseFactory(factory.django.DjangoModelFactory[CancellationCase]):
     process_by = factory.LazyFunction(lambda: date.today() + timedelta(days=14))
     first_contact_due = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=4))
     priority = 50
+
+
+def authority_tier(
+    group_name: str, rank: int, monthly: str, total: str, cumulative: str
+) -> AuthorityTier:
+    """A group's tier; get_or_create because the catalogue migration made the defaults and
+    transactional tests flush them."""
+    group = Group.objects.get_or_create(name=group_name)[0]
+    found, _ = AuthorityTier.objects.update_or_create(
+        group=group,
+        defaults={
+            "name": group_name,
+            "rank": rank,
+            "max_monthly": Decimal(monthly),
+            "max_total": Decimal(total),
+            "max_cumulative": Decimal(cumulative),
+        },
+    )
+    return found
+
+
+def offer_template(code: str, kind: str, **terms) -> OfferTemplate:
+    found, _ = OfferTemplate.objects.update_or_create(
+        code=code, defaults={"kind": kind, "name_en": code, "is_active": True, **terms}
+    )
+    return found

@@ -1,0 +1,122 @@
+"""Who may concede how much: authority tiers, delegations and the three limits.
+
+An offer is within someone's authority when its monthly concession, its total cost and the
+subscriber's concessions over the last 12 months including it are all within their tier's
+limits. Offers awaiting approval are routed to the lowest tier that covers them.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from offers.models import ApprovalDelegation, AuthorityTier, CounterOffer
+from retention.roles import user_roles
+
+# Offers that count against the cumulative limit: decided in favour, whatever came after,
+# except those the subscriber turned down or that ran out unanswered.
+CONCEDED = (
+    CounterOffer.Status.APPROVED,
+    CounterOffer.Status.PRESENTED,
+    CounterOffer.Status.ACCEPTED,
+)
+CUMULATIVE_WINDOW = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Authority:
+    tier: AuthorityTier | None
+    on_behalf_of: Any = None  # the delegator, when the authority is delegated
+
+    def exceeded(self, *, monthly: Decimal, total: Decimal, cumulative: Decimal) -> list[str]:
+        """The limits these figures break, as sentences; empty when all are within."""
+        tier = self.tier
+        if tier is None:
+            return [_("no authority tier")]
+        broken = []
+        if monthly > tier.max_monthly:
+            broken.append(
+                _("€%(value)s a month is over the €%(limit)s limit")
+                % {"value": monthly, "limit": tier.max_monthly}
+            )
+        if total > tier.max_total:
+            broken.append(
+                _("€%(value)s in total is over the €%(limit)s limit")
+                % {"value": total, "limit": tier.max_total}
+            )
+        if cumulative > tier.max_cumulative:
+            broken.append(
+                _("€%(value)s in 12 months is over the €%(limit)s limit")
+                % {"value": cumulative, "limit": tier.max_cumulative}
+            )
+        return broken
+
+    def covers(self, *, monthly: Decimal, total: Decimal, cumulative: Decimal) -> bool:
+        return not self.exceeded(monthly=monthly, total=total, cumulative=cumulative)
+
+    def covers_q(self) -> Q:
+        """The per-offer limits as a filter on pending offers (cumulative is checked apart)."""
+        if self.tier is None:
+            return Q(pk__in=[])
+        return Q(monthly_concession__lte=self.tier.max_monthly, total_cost__lte=self.tier.max_total)
+
+
+def authority_for(user: Any) -> Authority:
+    """The user's own tier, else the highest-ranked tier of their roles; one query."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return Authority(None)
+    tiers = list(
+        AuthorityTier.objects.filter(
+            Q(user=user) | Q(group__name__in=sorted(user_roles(user)))
+        ).order_by("-rank", "pk")
+    )
+    own = [tier for tier in tiers if tier.user_id == getattr(user, "pk", None)]
+    return Authority(own[0] if own else (tiers[0] if tiers else None))
+
+
+def authorities_for_approver(user: Any, now: datetime | None = None) -> list[Authority]:
+    """The approver's own authority, then that of everyone who delegated their inbox to them."""
+    now = now or timezone.now()
+    authorities = [authority_for(user)]
+    delegations = ApprovalDelegation.objects.filter(
+        delegate=user, starts_at__lte=now, ends_at__gt=now, delegator__is_active=True
+    ).select_related("delegator")
+    for delegation in delegations:
+        delegated = authority_for(delegation.delegator)
+        authorities.append(Authority(delegated.tier, on_behalf_of=delegation.delegator))
+    return [authority for authority in authorities if authority.tier is not None]
+
+
+def conceded_within_year(
+    *, subscriber_id: int, now: datetime | None = None, exclude_offer: int | None = None
+) -> Decimal:
+    """What the subscriber has been conceded in the last 12 months (the cumulative limit)."""
+    now = now or timezone.now()
+    offers = CounterOffer.objects.filter(
+        subscriber_id=subscriber_id,
+        status__in=CONCEDED,
+        decided_at__gte=now - CUMULATIVE_WINDOW,
+    )
+    if exclude_offer:
+        offers = offers.exclude(pk=exclude_offer)
+    return offers.aggregate(total=Sum("total_cost"))["total"] or Decimal("0.00")
+
+
+def tier_covering(
+    *, monthly: Decimal, total: Decimal, cumulative: Decimal, above_rank: int = -1
+) -> AuthorityTier | None:
+    """The lowest-ranked tier above ``above_rank`` whose limits cover these figures."""
+    return (
+        AuthorityTier.objects.filter(
+            rank__gt=above_rank,
+            max_monthly__gte=monthly,
+            max_total__gte=total,
+            max_cumulative__gte=cumulative,
+        )
+        .order_by("rank", "pk")
+        .first()
+    )

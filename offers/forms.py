@@ -1,0 +1,164 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from offers.exceptions import InvalidTerms
+from offers.models import CounterOffer, OfferKind, OfferTemplate
+from offers.pricing import Terms, terms_validate
+from retention.roles import Role
+from subscribers.models import Plan
+
+
+class TemplateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: OfferTemplate) -> str:
+        return obj.label
+
+
+class ProposeForm(forms.Form):
+    template = TemplateChoiceField(
+        label=_("Offer"),
+        queryset=OfferTemplate.objects.filter(is_active=True).select_related("new_plan"),
+        widget=forms.HiddenInput,
+    )
+    note = forms.CharField(
+        label=_("Note for the approver"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OfferStepForm(forms.Form):
+    """Present, answer or withdraw one offer."""
+
+    offer = forms.ModelChoiceField(
+        queryset=CounterOffer.objects.filter(status__in=CounterOffer.LIVE_STATUSES),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That offer is no longer under way.")},
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class AnswerForm(OfferStepForm):
+    answer = forms.ChoiceField(
+        label=_("The subscriber's answer"),
+        choices=[("accept", _("Accepted")), ("decline", _("Declined"))],
+    )
+
+
+class OfferWithdrawForm(OfferStepForm):
+    note = forms.CharField(label=_("Why withdraw it?"), max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class RejectForm(forms.Form):
+    note = forms.CharField(label=_("Why reject it?"), max_length=2000)
+
+
+class AmendForm(forms.Form):
+    """New terms for a pending offer of the same kind; validated like the catalogue's."""
+
+    percent = forms.DecimalField(
+        label=_("Discount, %"), required=False, max_digits=5, decimal_places=2
+    )
+    amount = forms.DecimalField(
+        label=_("Amount, €"), required=False, max_digits=8, decimal_places=2
+    )
+    months = forms.IntegerField(label=_("Months"), required=False, min_value=0, max_value=24)
+    days = forms.IntegerField(label=_("Days"), required=False, min_value=0, max_value=90)
+    new_plan = forms.ModelChoiceField(
+        label=_("New plan"), required=False, queryset=Plan.objects.filter(is_sold=True)
+    )
+    note = forms.CharField(label=_("Why these terms?"), max_length=2000)
+
+    def __init__(self, *args: Any, offer: CounterOffer, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"amend-{offer.pk}")
+        super().__init__(*args, **kwargs)
+        self.offer = offer
+        self.fields["percent"].initial = offer.percent
+        self.fields["amount"].initial = offer.amount
+        self.fields["months"].initial = offer.months
+        self.fields["days"].initial = offer.days
+        self.fields["new_plan"].initial = offer.new_plan_id
+        # Only the parameters of this kind of offer are shown.
+        for name in set(self.fields) - {"note", *AMENDABLE[OfferKind(offer.kind)]}:
+            del self.fields[name]
+
+    def terms(self) -> Terms:
+        data = self.cleaned_data
+        return Terms(
+            kind=self.offer.kind,
+            percent=data.get("percent", self.offer.percent),
+            amount=data.get("amount", self.offer.amount),
+            months=data.get("months", self.offer.months) or 0,
+            days=data.get("days", self.offer.days) or 0,
+            new_plan=data.get("new_plan", self.offer.new_plan),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            try:
+                terms_validate(self.terms(), self.offer.subscriber)
+            except InvalidTerms as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+AMENDABLE: dict[OfferKind, tuple[str, ...]] = {
+    OfferKind.PERCENT_DISCOUNT: ("percent", "months"),
+    OfferKind.FIXED_DISCOUNT: ("amount", "months"),
+    OfferKind.FREE_MONTHS: ("months",),
+    OfferKind.PLAN_CHANGE: ("new_plan", "months"),
+    OfferKind.SPEED_UPGRADE: ("new_plan", "months"),
+    OfferKind.PAYMENT_DEFERRAL: ("days",),
+    OfferKind.SPLIT_PAYMENT: ("months",),
+    OfferKind.ONE_TIME_CREDIT: ("amount",),
+    OfferKind.SERVICE_FIX: ("amount",),
+    OfferKind.LOYALTY_PERK: ("amount", "months"),
+}
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DelegationForm(forms.Form):
+    delegate = forms.ModelChoiceField(
+        label=_("Hand my approvals to"), queryset=get_user_model().objects.none()
+    )
+    starts_at = forms.DateTimeField(label=_("From"), widget=DateTimeInput)
+    ends_at = forms.DateTimeField(label=_("Until"), widget=DateTimeInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, delegator: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delegator = delegator
+        self.fields["delegate"].queryset = (  # type: ignore[attr-defined]
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=Role.MANAGER)
+            .exclude(pk=delegator.pk)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        if not self.is_bound:
+            self.fields["starts_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends:
+            if ends <= starts:
+                raise forms.ValidationError(_("The end must come after the start."))
+            if ends <= timezone.now():
+                raise forms.ValidationError(_("The end must be in the future."))
+        return cleaned

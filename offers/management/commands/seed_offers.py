@@ -1,0 +1,18 @@
+"""``manage.py seed_offers``: the demo offers that need a plan (run after ``seed_demo``)."""
+
+from django.core.management.base import BaseCommand
+
+from offers.seeding import offer_catalogue_for_plans
+
+
+class Command(BaseCommand):
+    help = "Add the plan-bound demo offers to the catalogue (idempotent)."
+
+    def handle(self, *args: object, **options: object) -> None:
+        seeded = offer_catalogue_for_plans()
+        if not seeded:
+            self.stdout.write("No demo plans yet (run seed_demo first); no offers added.")
+            return
+        for item in seeded:
+            state = "added" if item.created else "already in the catalogue"
+            self.stdout.write(f"Offer {item.template.code}: {item.template.name_en} — {state}")

@@ -1,0 +1,255 @@
+"""What an offer costs and what the subscriber would pay: worked out here and nowhere else.
+
+The cost of an offer is the concession: monthly value times months, plus one-time amounts. A
+permanent plan change or speed upgrade is counted over ``PERMANENT_MONTHS``. A payment
+deferral or split payment forgives nothing, only moves when the subscriber pays, so it costs
+nothing and any agent may offer it (DESIGN principle 6).
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from offers.exceptions import InvalidTerms
+from offers.models import CounterOffer, OfferKind, OfferTerms
+from subscribers.models import Plan, Subscriber
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+PERMANENT_MONTHS = 12
+MAX_MONTHS = 24
+MAX_DEFERRAL_DAYS = 90
+
+# Kinds whose concession runs month by month (and so needs a number of months).
+MONTHLY_KINDS = (
+    OfferKind.PERCENT_DISCOUNT,
+    OfferKind.FIXED_DISCOUNT,
+    OfferKind.FREE_MONTHS,
+    OfferKind.LOYALTY_PERK,
+)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The parameters of an offer, detached from any row (a template's, an offer's, a form's)."""
+
+    kind: str
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+    months: int = 0
+    days: int = 0
+    new_plan: Plan | None = None
+
+    @classmethod
+    def of(cls, row: OfferTerms) -> "Terms":
+        return cls(
+            kind=row.kind,
+            percent=row.percent,
+            amount=row.amount,
+            months=row.months,
+            days=row.days,
+            new_plan=row.new_plan,
+        )
+
+    def onto(self, row: OfferTerms) -> None:
+        row.kind, row.percent, row.amount = self.kind, self.percent, self.amount
+        row.months, row.days, row.new_plan = self.months, self.days, self.new_plan
+
+    def as_data(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "percent": str(self.percent) if self.percent is not None else None,
+            "amount": str(self.amount) if self.amount is not None else None,
+            "months": self.months,
+            "days": self.days,
+            "new_plan": self.new_plan.code if self.new_plan else None,
+        }
+
+
+@dataclass(frozen=True)
+class Cost:
+    monthly: Decimal
+    months: int
+    one_time: Decimal
+    new_monthly_price: Decimal
+    new_plan: Plan | None
+    permanent: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        return (self.monthly * self.months + self.one_time).quantize(CENT)
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def terms_validate(terms: Terms, subscriber: Subscriber | None = None) -> None:
+    """Raise InvalidTerms with a reason a person can act on; ``subscriber`` adds their checks."""
+    kind = terms.kind
+    if kind not in OfferKind.values:
+        raise InvalidTerms(_("Unknown offer kind."))
+    if kind in MONTHLY_KINDS and not 1 <= terms.months <= MAX_MONTHS:
+        raise InvalidTerms(_("Give between 1 and %(n)s months.") % {"n": MAX_MONTHS})
+    if terms.months > MAX_MONTHS:
+        raise InvalidTerms(_("Give at most %(n)s months.") % {"n": MAX_MONTHS})
+    if kind == OfferKind.PERCENT_DISCOUNT and not (
+        terms.percent is not None and 0 < terms.percent <= 100
+    ):
+        raise InvalidTerms(_("A percentage discount needs a percentage above 0 and up to 100."))
+    if kind in (OfferKind.FIXED_DISCOUNT, OfferKind.ONE_TIME_CREDIT, OfferKind.LOYALTY_PERK) and (
+        terms.amount is None or terms.amount <= 0
+    ):
+        raise InvalidTerms(_("This offer needs an amount above zero."))
+    if kind == OfferKind.SERVICE_FIX and (terms.amount is None or terms.amount < 0):
+        raise InvalidTerms(_("Say what the service fix costs (0 or more)."))
+    if kind == OfferKind.PAYMENT_DEFERRAL and not 1 <= terms.days <= MAX_DEFERRAL_DAYS:
+        raise InvalidTerms(_("Defer by 1 to %(n)s days.") % {"n": MAX_DEFERRAL_DAYS})
+    if kind == OfferKind.SPLIT_PAYMENT and not 2 <= terms.months <= 12:
+        raise InvalidTerms(_("Split into 2 to %(n)s monthly instalments.") % {"n": 12})
+    if kind == OfferKind.SPEED_UPGRADE and terms.new_plan is None:
+        raise InvalidTerms(_("A speed upgrade needs the faster plan."))
+    if subscriber is None:
+        return
+    if (
+        kind == OfferKind.SPEED_UPGRADE
+        and terms.new_plan is not None
+        and terms.new_plan.download_mbps <= subscriber.plan.download_mbps
+    ):
+        raise InvalidTerms(_("The new plan is not faster than the subscriber's plan."))
+    if kind == OfferKind.PLAN_CHANGE:
+        target = terms.new_plan or subscriber.plan
+        if target.new_customer_price >= subscriber.monthly_price:
+            if target == subscriber.plan:
+                raise InvalidTerms(_("The subscriber already pays the new-customer price or less."))
+            raise InvalidTerms(_("That plan would not cost the subscriber less."))
+    upgrade = terms.new_plan if kind == OfferKind.SPEED_UPGRADE else None
+    if upgrade is not None and upgrade.kind != subscriber.plan.kind:
+        raise InvalidTerms(_("A speed upgrade keeps the kind of plan; offer a plan change."))
+    if upgrade is not None and upgrade.new_customer_price < subscriber.monthly_price:
+        raise InvalidTerms(_("New customers pay less for that plan: offer a plan change."))
+    if kind in (OfferKind.PAYMENT_DEFERRAL, OfferKind.SPLIT_PAYMENT) and subscriber.balance <= 0:
+        raise InvalidTerms(_("The subscriber owes nothing to defer or split."))
+
+
+def offer_cost(*, terms: Terms, subscriber: Subscriber) -> Cost:
+    """The concession of these terms for this subscriber, and the price they would pay."""
+    price = subscriber.monthly_price
+    kind = terms.kind
+    if kind == OfferKind.PERCENT_DISCOUNT:
+        monthly = _money(price * (terms.percent or ZERO) / 100)
+        return Cost(monthly, terms.months, ZERO, price - monthly, None)
+    if kind == OfferKind.FIXED_DISCOUNT:
+        monthly = min(terms.amount or ZERO, price)
+        return Cost(monthly, terms.months, ZERO, price - monthly, None)
+    if kind == OfferKind.FREE_MONTHS:
+        return Cost(price, terms.months, ZERO, ZERO, None)
+    if kind == OfferKind.PLAN_CHANGE:
+        target = terms.new_plan or subscriber.plan
+        new_price = target.new_customer_price
+        monthly = max(price - new_price, ZERO)
+        months = terms.months or PERMANENT_MONTHS
+        new_plan = target if target.pk != subscriber.plan_id else None
+        return Cost(monthly, months, ZERO, new_price, new_plan, permanent=not terms.months)
+    if kind == OfferKind.SPEED_UPGRADE:
+        target = terms.new_plan or subscriber.plan
+        # The subscriber keeps their price for a plan a new customer pays more for.
+        monthly = max(target.new_customer_price - price, ZERO)
+        months = terms.months or PERMANENT_MONTHS
+        return Cost(monthly, months, ZERO, price, target, permanent=not terms.months)
+    if kind == OfferKind.LOYALTY_PERK:
+        return Cost(terms.amount or ZERO, terms.months, ZERO, price, None)
+    if kind in (OfferKind.ONE_TIME_CREDIT, OfferKind.SERVICE_FIX):
+        return Cost(ZERO, 0, terms.amount or ZERO, price, None)
+    # Payment deferral and split payment move payments; they concede nothing.
+    return Cost(ZERO, 0, ZERO, price, None)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def terms_describe(terms: Terms, cost: Cost) -> str:
+    """One line for people: what the subscriber gets (in the active language)."""
+    kind, months = terms.kind, terms.months
+    values = {
+        "months": months,
+        "days": terms.days,
+        "percent": f"{(terms.percent or ZERO).normalize():f}",
+        "amount": cost.monthly or cost.one_time,
+        "price": cost.new_monthly_price,
+        "plan": cost.new_plan.name if cost.new_plan else _("the same plan"),
+    }
+    if kind == OfferKind.PERCENT_DISCOUNT:
+        text = ngettext(
+            "%(percent)s%% off for %(months)s month",
+            "%(percent)s%% off for %(months)s months",
+            months,
+        )
+    elif kind == OfferKind.FIXED_DISCOUNT:
+        text = ngettext(
+            "€%(amount)s off a month for %(months)s month",
+            "€%(amount)s off a month for %(months)s months",
+            months,
+        )
+    elif kind == OfferKind.FREE_MONTHS:
+        text = ngettext("%(months)s month free", "%(months)s months free", months)
+    elif kind == OfferKind.PLAN_CHANGE and cost.permanent:
+        text = _("%(plan)s at €%(price)s a month")
+    elif kind == OfferKind.PLAN_CHANGE:
+        text = ngettext(
+            "%(plan)s at €%(price)s a month for %(months)s month",
+            "%(plan)s at €%(price)s a month for %(months)s months",
+            months,
+        )
+    elif kind == OfferKind.SPEED_UPGRADE:
+        text = _("%(plan)s at the current price")
+    elif kind == OfferKind.PAYMENT_DEFERRAL:
+        text = ngettext(
+            "Pay %(days)s day later, no late fee",
+            "Pay %(days)s days later, no late fee",
+            terms.days,
+        )
+    elif kind == OfferKind.SPLIT_PAYMENT:
+        text = ngettext(
+            "Balance split into %(months)s monthly instalment",
+            "Balance split into %(months)s monthly instalments",
+            months,
+        )
+    elif kind == OfferKind.ONE_TIME_CREDIT:
+        text = _("€%(amount)s credit")
+    elif kind == OfferKind.SERVICE_FIX:
+        text = _("Service fix at our cost (€%(amount)s)")
+    else:
+        text = ngettext(
+            "Perk worth €%(amount)s a month for %(months)s month",
+            "Perk worth €%(amount)s a month for %(months)s months",
+            months,
+        )
+    return text % values
+
+
+def cost_of(offer: CounterOffer) -> Cost:
+    """The cost stored on an offer (computed by ``offer_cost`` when proposed or amended)."""
+    return Cost(
+        offer.monthly_concession,
+        offer.counted_months,
+        offer.one_time_concession,
+        offer.new_monthly_price,
+        offer.new_plan,
+        permanent=offer.kind in (OfferKind.PLAN_CHANGE, OfferKind.SPEED_UPGRADE)
+        and not offer.months,
+    )
+
+
+def offer_describe(offer: CounterOffer) -> str:
+    return terms_describe(Terms.of(offer), cost_of(offer))

@@ -1,0 +1,211 @@
+"""Every read of offers that a page or a task needs."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from offers.authority import CONCEDED, CUMULATIVE_WINDOW, Authority
+from offers.exceptions import InvalidTerms
+from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate, ReasonCategory
+from offers.pricing import (
+    Cost,
+    Terms,
+    offer_cost,
+    offer_describe,
+    terms_describe,
+    terms_validate,
+)
+from subscribers.models import Subscriber
+
+# What the builder puts first for a reason (DESIGN principles 5 and 6).
+FIRST_FOR_REASON = {
+    ReasonCategory.QUALITY: (OfferKind.SERVICE_FIX, OfferKind.SPEED_UPGRADE),
+    ReasonCategory.HARDSHIP: (
+        OfferKind.PAYMENT_DEFERRAL,
+        OfferKind.SPLIT_PAYMENT,
+        OfferKind.ONE_TIME_CREDIT,
+    ),
+}
+
+
+def template_eligible(
+    *, template: OfferTemplate, subscriber: Subscriber, reason_category: str, today: date
+) -> bool:
+    if not template.is_active:
+        return False
+    if subscriber.tenure_months(today) < template.min_tenure_months:
+        return False
+    if template.segments and subscriber.segment not in template.segments:
+        return False
+    return not template.reason_categories or reason_category in template.reason_categories
+
+
+def is_loyalty_tariff(terms: Terms) -> bool:
+    return terms.kind == OfferKind.PLAN_CHANGE and terms.new_plan is None
+
+
+@dataclass(frozen=True)
+class OfferChoice:
+    """One line of the offer builder."""
+
+    template: OfferTemplate
+    cost: Cost
+    description: str
+    within_authority: bool
+    over: list[str]
+    why_first: str
+
+
+def offer_choices(
+    *,
+    subscriber: Subscriber,
+    reason_category: str,
+    authority: Authority,
+    conceded: Decimal,
+    now: datetime | None = None,
+) -> list[OfferChoice]:
+    """The catalogue offers this subscriber is eligible for, ranked for the case.
+
+    Service fixes first when the reason is quality, deferral and split payment first for
+    hardship, the loyalty tariff first (after those) when the subscriber pays more than a new
+    customer; the catalogue's own order after that. One query for the catalogue.
+    """
+    today = timezone.localdate(now)
+    first = FIRST_FOR_REASON.get(ReasonCategory(reason_category), ()) if reason_category else ()
+    penalty = subscriber.loyalty_penalty > 0
+    ranked = []
+    for template in OfferTemplate.objects.filter(is_active=True).select_related("new_plan"):
+        if not template_eligible(
+            template=template, subscriber=subscriber, reason_category=reason_category, today=today
+        ):
+            continue
+        terms = Terms.of(template)
+        try:
+            terms_validate(terms, subscriber)
+        except InvalidTerms:
+            continue  # e.g. a deferral for someone who owes nothing: not an offer for them
+        cost = offer_cost(terms=terms, subscriber=subscriber)
+        over = authority.exceeded(
+            monthly=cost.monthly, total=cost.total, cumulative=conceded + cost.total
+        )
+        if template.kind in first:
+            rank, why = first.index(template.kind), _("Suits the reason")
+        elif penalty and is_loyalty_tariff(terms):
+            rank, why = len(first), _("Pays more than a new customer")
+        else:
+            rank, why = 100, ""
+        choice = OfferChoice(template, cost, terms_describe(terms, cost), not over, over, why)
+        ranked.append((rank, template.position, template.pk, choice))
+    ranked.sort(key=lambda item: item[:3])
+    return [item[3] for item in ranked]
+
+
+def offer_get(*, pk: int) -> CounterOffer:
+    """Any staff member may read an offer; acting on it is checked by the services."""
+    return get_object_or_404(
+        CounterOffer.objects.select_related(
+            "subscriber", "subscriber__plan", "proposer", "decided_by", "new_plan", "template"
+        ),
+        pk=pk,
+    )
+
+
+def offers_of_case(*, case_id: int) -> list[CounterOffer]:
+    return list(
+        CounterOffer.objects.filter(case_id=case_id)
+        .select_related(
+            "proposer", "decided_by", "decided_for", "new_plan", "template", "routed_tier"
+        )
+        .order_by("-proposed_at", "-pk")[:20]
+    )
+
+
+def offers_of_subscriber(
+    *, subscriber_id: int, proactive: bool = False, limit: int = 20
+) -> list[CounterOffer]:
+    offers = CounterOffer.objects.filter(subscriber_id=subscriber_id)
+    if proactive:
+        offers = offers.filter(case__isnull=True)
+    return list(
+        offers.select_related(
+            "proposer", "decided_by", "decided_for", "new_plan", "template"
+        ).order_by("-proposed_at", "-pk")[:limit]
+    )
+
+
+def offer_history(*, offers: list[CounterOffer]) -> dict[int, list[OfferHistory]]:
+    """The history of several offers in one query, by offer id."""
+    by_offer: dict[int, list[OfferHistory]] = {offer.pk: [] for offer in offers}
+    for entry in (
+        OfferHistory.objects.filter(offer__in=[offer.pk for offer in offers])
+        .select_related("actor")
+        .order_by("at", "pk")
+    ):
+        by_offer[entry.offer_id].append(entry)
+    return by_offer
+
+
+def _conceded_subquery(now: datetime) -> Subquery:
+    return Subquery(
+        CounterOffer.objects.filter(
+            subscriber_id=OuterRef("subscriber_id"),
+            status__in=CONCEDED,
+            decided_at__gte=now - CUMULATIVE_WINDOW,
+        )
+        .values("subscriber_id")
+        .annotate(total=Sum("total_cost"))
+        .values("total"),
+        output_field=DecimalField(max_digits=11, decimal_places=2),
+    )
+
+
+def offers_pending_for(
+    *, user: Any, authorities: list[Authority], now: datetime | None = None
+) -> QuerySet[CounterOffer]:
+    """Pending offers that one of these authorities covers, never the user's own, oldest
+    first with the escalated ones on top. ``conceded`` is each subscriber's 12 months so far."""
+    now = now or timezone.now()
+    covered = Q(pk__in=[])
+    for authority in authorities:
+        tier = authority.tier
+        if tier is None:
+            continue
+        condition = Q(
+            monthly_concession__lte=tier.max_monthly,
+            total_cost__lte=tier.max_total,
+            cumulative__lte=tier.max_cumulative,
+        )
+        delegator = authority.on_behalf_of
+        if delegator is not None:
+            condition &= ~Q(proposer=delegator)
+        covered |= condition
+    zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=11, decimal_places=2))
+    return (
+        CounterOffer.objects.filter(status=CounterOffer.Status.PENDING)
+        .exclude(proposer=user)
+        .annotate(conceded=Coalesce(_conceded_subquery(now), zero))
+        .annotate(cumulative=F("conceded") + F("total_cost"))
+        .filter(covered)
+        .order_by(F("escalated_at").desc(nulls_last=True), "proposed_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class OfferCard:
+    """An offer as a page shows it: what it is, in words, and what happened to it."""
+
+    offer: CounterOffer
+    description: str
+    history: list[OfferHistory]
+
+
+def offer_cards(*, offers: list[CounterOffer]) -> list[OfferCard]:
+    histories = offer_history(offers=offers) if offers else {}
+    return [OfferCard(o, offer_describe(o), histories.get(o.pk, [])) for o in offers]
