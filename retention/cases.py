@@ -1,8 +1,10 @@
 """Services for cancellation cases: every state change of a case goes through here.
 
-Each one locks the case row, checks its current state and the actor's right to act inside the
-transaction, and writes a history row (and a timeline event where the subscriber's story should
-show it). Database constraints back the rules: one open case per subscriber, one id per source.
+Each one locks the case row (``case_locked``), checks its current state and the actor's right
+to act inside the transaction (``case_require_open``, ``case_require_act``; the contact and save
+services use them too), and writes a history row (and a timeline event where the subscriber's
+story should show it). Database constraints back the rules: one open case per subscriber, one
+id per source.
 """
 
 from collections.abc import Iterable
@@ -14,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from offers.services import offers_end_for_case
 from retention.exceptions import InvalidTransition, NotAllowed
 from retention.models import (
     CancellationCase,
@@ -56,7 +59,7 @@ def case_can_act(*, user: User, case: CancellationCase) -> bool:
     return False
 
 
-def _require_act(case: CancellationCase, actor: User) -> None:
+def case_require_act(case: CancellationCase, actor: User) -> None:
     if not case_can_act(user=actor, case=case):
         if case.owner is None:
             raise NotAllowed(_("Claim this case before working on it."))
@@ -67,7 +70,7 @@ def _name(user: User) -> str:
     return user.get_full_name() or user.username
 
 
-def _locked(case: CancellationCase) -> CancellationCase:
+def case_locked(case: CancellationCase) -> CancellationCase:
     # of=("self",) keeps the owner row unlocked while still loading it for the checks.
     return (
         CancellationCase.objects.select_for_update(of=("self",))
@@ -76,14 +79,15 @@ def _locked(case: CancellationCase) -> CancellationCase:
     )
 
 
-def _require_open(case: CancellationCase) -> None:
+def case_require_open(case: CancellationCase) -> None:
     if case.status not in OPEN:
         raise InvalidTransition(
-            _("The case is already closed (%(status)s).") % {"status": case.get_status_display()}
+            _("The case is already closed (%(status)s).")
+            % {"status": str(case.get_status_display()).lower()}
         )
 
 
-def _history(
+def case_history_record(
     case: CancellationCase,
     actor: User | None,
     action: str,
@@ -102,12 +106,12 @@ def _history(
     )
 
 
-def _set_status(
+def case_set_status(
     case: CancellationCase, actor: User | None, action: str, status: str, note: str = ""
 ) -> None:
     previous = case.status
     case.status = status
-    _history(case, actor, action, from_status=previous, to_status=status, note=note)
+    case_history_record(case, actor, action, from_status=previous, to_status=status, note=note)
 
 
 # --- Intake -------------------------------------------------------------------------------------
@@ -193,7 +197,9 @@ def case_open(
             raise CaseAlreadyOpen(
                 CancellationCase.objects.get(subscriber=subscriber, status__in=OPEN)
             ) from None
-        _history(case, actor, Action.OPENED, to_status=case.status, note=intake.reason_detail)
+        case_history_record(
+            case, actor, Action.OPENED, to_status=case.status, note=intake.reason_detail
+        )
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.PORT_OUT
@@ -231,13 +237,13 @@ def _intake_summary(case: CancellationCase) -> str:
 def _bind_port_out(
     case: CancellationCase, intake: Intake, actor: User | None, today: date
 ) -> CancellationCase:
-    case = _locked(case)
+    case = case_locked(case)
     switch = process_by_date(opened=today, requested_end=intake.requested_end_date, port_out=True)
     case.channel = CancellationCase.Channel.PORT_OUT
     case.process_by = min(case.process_by, switch)
     case.competitor = intake.competitor or case.competitor
     case.save(update_fields=["channel", "process_by", "competitor"])
-    _history(
+    case_history_record(
         case,
         actor,
         Action.REASON,
@@ -265,15 +271,15 @@ def _claim(case: CancellationCase, actor: User, now: datetime) -> None:
     if case.status == Status.NEW:
         case.status = Status.IN_PROGRESS
     case.save(update_fields=["owner", "claimed_at", "status"])
-    _history(case, actor, Action.CLAIMED, from_status=previous, to_status=case.status)
+    case_history_record(case, actor, Action.CLAIMED, from_status=previous, to_status=case.status)
 
 
 def case_claim(*, case: CancellationCase, actor: User) -> CancellationCase:
     if not has_role(actor, Role.AGENT, Role.MANAGER):
         raise NotAllowed(_("Only agents and managers work cases."))
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
+        case = case_locked(case)
+        case_require_open(case)
         if case.owner_id == actor.pk:
             return case
         if case.owner is not None:
@@ -302,15 +308,15 @@ def case_claim_next(*, actor: User) -> CancellationCase | None:
 
 def case_release(*, case: CancellationCase, actor: User) -> CancellationCase:
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
-        _require_act(case, actor)
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
         if case.owner_id is None:
             raise InvalidTransition(_("Nobody owns this case."))
         if case.status not in (Status.NEW, Status.IN_PROGRESS):
             raise InvalidTransition(_("A case with an offer under way cannot be released."))
         case.owner, case.claimed_at = None, None
-        _set_status(case, actor, Action.RELEASED, Status.NEW)
+        case_set_status(case, actor, Action.RELEASED, Status.NEW)
         case.save(update_fields=["owner", "claimed_at", "status"])
     return case
 
@@ -335,15 +341,15 @@ def cases_reassign(
             .order_by("pk")
         )
         for case in cases:
-            _require_open(case)
-            _require_act(case, actor)
+            case_require_open(case)
+            case_require_act(case, actor)
             previous_owner = case.owner
             previous = case.status
             case.owner, case.claimed_at = to_user, now
             if case.status == Status.NEW:
                 case.status = Status.IN_PROGRESS
             case.save(update_fields=["owner", "claimed_at", "status"])
-            _history(
+            case_history_record(
                 case,
                 actor,
                 Action.REASSIGNED,
@@ -372,13 +378,13 @@ def case_set_reason(
     competitor: str,
 ) -> CancellationCase:
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
-        _require_act(case, actor)
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
         before = case.reason.label if case.reason else "—"
         case.reason, case.reason_detail, case.competitor = reason, reason_detail, competitor
         case.save(update_fields=["reason", "reason_detail", "competitor"])
-        _history(
+        case_history_record(
             case, actor, Action.REASON, from_status=case.status, note=f"{before} → {reason.label}"
         )
     return case
@@ -389,9 +395,9 @@ def case_add_note(*, case: CancellationCase, actor: User, text: str) -> CaseHist
     if not text:
         raise InvalidTransition(_("The note is empty."))
     with transaction.atomic():
-        case = _locked(case)
-        _require_act(case, actor)
-        entry = _history(case, actor, Action.NOTE, from_status=case.status, note=text)
+        case = case_locked(case)
+        case_require_act(case, actor)
+        entry = case_history_record(case, actor, Action.NOTE, from_status=case.status, note=text)
         timeline_event_record(
             subscriber=case.subscriber,
             kind=TimelineEvent.Kind.NOTE,
@@ -406,12 +412,12 @@ def case_set_callback(*, case: CancellationCase, actor: User, at: datetime) -> C
     if at <= timezone.now():
         raise InvalidTransition(_("A callback must be in the future."))
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
-        _require_act(case, actor)
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
         case.callback_at = at
         case.save(update_fields=["callback_at"])
-        _history(
+        case_history_record(
             case,
             actor,
             Action.CALLBACK,
@@ -429,12 +435,13 @@ def case_withdraw(*, case: CancellationCase, actor: User, note: str) -> Cancella
     if not note.strip():
         raise InvalidTransition(_("Record what the subscriber said."))
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
-        _require_act(case, actor)
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
         case.closed_at, case.outcome_note = timezone.now(), note
-        _set_status(case, actor, Action.WITHDRAWN, Status.WITHDRAWN, note)
+        case_set_status(case, actor, Action.WITHDRAWN, Status.WITHDRAWN, note)
         case.save(update_fields=["status", "closed_at", "outcome_note"])
+        offers_end_for_case(case_id=case.pk, actor=actor, note="the cancellation was withdrawn")
         timeline_event_record(
             subscriber=case.subscriber,
             kind=TimelineEvent.Kind.WITHDRAWN,
@@ -451,9 +458,9 @@ def case_cancel(
     """Process the cancellation the subscriber asked for, on a date they are entitled to."""
     today = timezone.localdate()
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
-        _require_act(case, actor)
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
         if effective_date < today:
             raise InvalidTransition(_("The effective date cannot be in the past."))
         if effective_date > max(case.process_by, today):
@@ -470,9 +477,15 @@ def _close_cancelled(
 ) -> None:
     case.closed_at, case.effective_date, case.outcome_note = timezone.now(), effective_date, note
     case.auto_processed = action == Action.AUTO_CANCELLED
-    _set_status(case, actor, action, Status.CANCELLED, note)
+    case_set_status(case, actor, action, Status.CANCELLED, note)
     case.save(
         update_fields=["status", "closed_at", "effective_date", "outcome_note", "auto_processed"]
+    )
+    offers_end_for_case(
+        case_id=case.pk,
+        actor=actor,
+        note="the cancellation was processed",
+        leaving_subscriber_id=case.subscriber_id,
     )
     subscriber_cancel(subscriber=case.subscriber, effective_date=effective_date, actor=actor)
 

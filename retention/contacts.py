@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from retention.cases import _history, _locked, _require_act, _require_open
+from retention.cases import case_history_record, case_locked, case_require_act, case_require_open
 from retention.exceptions import ContactRefused
 from retention.models import CancellationCase, CaseHistory, ContactAttempt, User
 from subscribers.models import Subscriber, TimelineEvent
@@ -36,16 +36,16 @@ def contact_log(
     now = now or timezone.now()
     refusal: ContactRefused | None = None
     with transaction.atomic():
-        case = _locked(case)
-        _require_open(case)
-        _require_act(case, actor)
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
         # Locking the subscriber serialises every outbound contact to them, so two agents (or
         # an agent and an outreach send) cannot both squeeze under the cap.
         subscriber = Subscriber.objects.select_for_update().get(pk=case.subscriber_id)
         if direction == Direction.OUTBOUND:
             refusal = _refusal(case, subscriber, channel, now)
         if refusal is not None:
-            _history(
+            case_history_record(
                 case,
                 actor,
                 CaseHistory.Action.CONTACT_REFUSED,
@@ -67,7 +67,7 @@ def contact_log(
             if case.first_contacted_at is None:
                 case.first_contacted_at = now
                 case.save(update_fields=["first_contacted_at"])
-            _history(
+            case_history_record(
                 case,
                 actor,
                 CaseHistory.Action.CONTACT,

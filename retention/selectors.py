@@ -1,14 +1,33 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from offers.authority import (
+    Authority,
+    authorities_for_approver,
+    authority_for,
+    conceded_within_year,
+)
+from offers.models import CounterOffer
+from offers.pricing import offer_describe
+from offers.selectors import (
+    OfferCard,
+    OfferChoice,
+    offer_cards,
+    offer_choices,
+    offers_of_case,
+    offers_of_subscriber,
+    offers_pending_for,
+)
 from retention.models import (
     CancellationCase,
     CaseHistory,
@@ -19,6 +38,7 @@ from retention.models import (
 )
 from retention.roles import WORKER_ROLES
 from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
+from subscribers.models import Subscriber
 
 
 @dataclass(frozen=True)
@@ -187,3 +207,90 @@ def case_workers() -> QuerySet[User]:
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+# --- Offers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    offer: CounterOffer
+    description: str
+    on_behalf_of: User | None
+
+
+def approvals_inbox(
+    *, user: User, now: datetime | None = None, limit: int = 100
+) -> list[InboxItem]:
+    """Pending offers this user may decide, by their own authority or a delegated one, with
+    what an approver weighs: the subscriber, the cost, earlier concessions and cases."""
+    now = now or timezone.now()
+    authorities = authorities_for_approver(user, now)
+    if not authorities:
+        return []
+    earlier_cases = Subquery(
+        CancellationCase.objects.filter(subscriber_id=OuterRef("subscriber_id"))
+        .exclude(pk=OuterRef("case_id"))
+        .values("subscriber_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    offers = list(
+        offers_pending_for(user=user, authorities=authorities, now=now)
+        .select_related(
+            "subscriber",
+            "subscriber__plan",
+            "proposer",
+            "template",
+            "new_plan",
+            "routed_tier",
+            "case",
+            "case__reason",
+        )
+        .annotate(earlier_cases=Coalesce(earlier_cases, 0))[:limit]
+    )
+    items = []
+    for offer in offers:
+        cumulative = offer.cumulative  # type: ignore[attr-defined]
+        covering = next(
+            a
+            for a in authorities
+            if a.covers(
+                monthly=offer.monthly_concession, total=offer.total_cost, cumulative=cumulative
+            )
+            and offer.proposer_id != getattr(a.on_behalf_of, "pk", None)
+        )
+        items.append(InboxItem(offer, offer_describe(offer), covering.on_behalf_of))
+    return items
+
+
+@dataclass(frozen=True)
+class OfferPanel:
+    """The offers part of the case workspace and of the subscriber's offers page."""
+
+    cards: list[OfferCard]
+    live: OfferCard | None
+    choices: list[OfferChoice]
+    authority: Authority | None
+    conceded: Decimal
+
+
+def offer_panel(
+    *, user: User, subscriber: Subscriber, case: CancellationCase | None, can_propose: bool
+) -> OfferPanel:
+    """Offers so far (with their history) and, when a new one may be made, the builder."""
+    if case is not None:
+        offers = offers_of_case(case_id=case.pk)
+    else:
+        offers = offers_of_subscriber(subscriber_id=subscriber.pk, proactive=True)
+    cards = offer_cards(offers=offers)
+    live = next((card for card in cards if card.offer.is_live), None)
+    conceded = conceded_within_year(subscriber_id=subscriber.pk)
+    if not can_propose or live is not None:
+        return OfferPanel(cards, live, [], None, conceded)
+    authority = authority_for(user)
+    reason = case.reason.category if case is not None and case.reason else ""
+    choices = offer_choices(
+        subscriber=subscriber, reason_category=reason, authority=authority, conceded=conceded
+    )
+    return OfferPanel(cards, live, choices, authority, conceded)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from retention import cases, services
+from retention import cases, saves, services
 from subscribers.services import subscribers_complete_cancellations
 
 
@@ -23,3 +23,9 @@ def process_overdue_cases() -> int:
 @shared_task(ignore_result=True)
 def reprioritise_open_cases() -> int:
     return cases.cases_reprioritise()
+
+
+@shared_task(ignore_result=True)
+def offers_tick() -> None:
+    """Offers waiting too long for approval escalate; offers out of time expire."""
+    saves.offers_tick()

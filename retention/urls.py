@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 import retention.api  # noqa: F401  registers /api/v1/cancellations
-from retention import views
+from retention import save_views, views
 from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
@@ -49,6 +49,35 @@ urlpatterns = [
     ),
     path(
         "cases/<int:pk>/withdraw/", views.case_action, {"action": "withdraw"}, name="case_withdraw"
+    ),
+    # The save workflow: approvals, delegation, proactive offers, the steps of an offer.
+    path("approvals/", save_views.approvals, name="approvals"),
+    *(
+        path(
+            f"approvals/<int:pk>/{decision}/",
+            save_views.offer_decide,
+            {"decision": decision},
+            name=f"offer_{decision}",
+        )
+        for decision in ("approve", "reject", "amend")
+    ),
+    path("approvals/delegation/", save_views.delegation, name="delegation"),
+    path("approvals/delegation/<int:pk>/end/", save_views.delegation_end, name="delegation_end"),
+    path(
+        "subscribers/<int:subscriber_pk>/offers/",
+        save_views.subscriber_offers,
+        name="subscriber_offers",
+    ),
+    path(
+        "subscribers/<int:subscriber_pk>/offers/propose/",
+        save_views.subscriber_offer_propose,
+        name="subscriber_offer_propose",
+    ),
+    *(
+        path(
+            f"offers/<int:pk>/{step}/", save_views.offer_step, {"step": step}, name=f"offer_{step}"
+        )
+        for step in save_views.STEP_FORMS
     ),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),

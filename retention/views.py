@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from retention import cases, selectors, services
+from offers.exceptions import InvalidTerms, OutsideAuthority
+from offers.forms import ProposeForm
+from retention import cases, saves, selectors, services
 from retention.contacts import contact_log, port_out_contact_used
 from retention.exceptions import ContactRefused, InvalidTransition, NotAllowed
 from retention.filters import QueueFilter
@@ -260,12 +262,15 @@ def case_open(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
 # --- The case workspace -------------------------------------------------------------------------
 
 
-def _workspace(request: DeskRequest, case: CancellationCase, **extra: object) -> dict[str, object]:
+def case_workspace(
+    request: DeskRequest, case: CancellationCase, **extra: object
+) -> dict[str, object]:
     subscriber = case.subscriber
+    can_act = cases.case_can_act(user=request.user, case=case)
     return {
         **subscriber_summary(subscriber=subscriber, now=timezone.now()),
         "case": case,
-        "can_act": cases.case_can_act(user=request.user, case=case),
+        "can_act": can_act,
         "port_out_used": port_out_contact_used(case=case),
         "history": selectors.case_history(case=case),
         "contacts": selectors.case_contacts(case=case),
@@ -284,6 +289,13 @@ def _workspace(request: DeskRequest, case: CancellationCase, **extra: object) ->
         "note_form": extra.pop("note_form", None) or NoteForm(),
         "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(case=case),
+        "offers": selectors.offer_panel(
+            user=request.user,
+            subscriber=subscriber,
+            case=case,
+            can_propose=can_act and case.status == CancellationCase.Status.IN_PROGRESS,
+        ),
+        "propose_form": extra.pop("propose_form", None),
         **extra,
     }
 
@@ -292,7 +304,7 @@ def _workspace(request: DeskRequest, case: CancellationCase, **extra: object) ->
 @role_required(*STAFF_ROLES)
 def case_detail(request: DeskRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(pk=pk)
-    return render(request, "retention/case.html", _workspace(request, case))
+    return render(request, "retention/case.html", case_workspace(request, case))
 
 
 @dataclass(frozen=True)
@@ -330,6 +342,13 @@ CASE_ACTIONS = {
         lambda case, actor, d: cases.case_withdraw(case=case, actor=actor, note=d["note"]),
         "withdraw_form",
     ),
+    "offer": CaseAction(
+        lambda data, case: ProposeForm(data),
+        lambda case, actor, d: saves.case_offer_propose(
+            case=case, template=d["template"], actor=actor, note=d["note"]
+        ),
+        "propose_form",
+    ),
     "cancel": CaseAction(
         lambda data, case: CancelForm(data, case=case),
         lambda case, actor, d: cases.case_cancel(case=case, actor=actor, **d),
@@ -353,9 +372,9 @@ def case_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
     if form is not None and form.is_valid():
         try:
             spec.run(case, request.user, form.cleaned_data)
-        except NotAllowed as exc:
+        except (NotAllowed, OutsideAuthority) as exc:
             error, status = str(exc), 403
-        except (ContactRefused, InvalidTransition) as exc:
+        except (ContactRefused, InvalidTransition, InvalidTerms) as exc:
             error, status = str(exc), 409
         else:
             form = None
@@ -363,7 +382,7 @@ def case_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
     else:
         status = 400
     extra = {spec.form_key: form} if form is not None else {}
-    context = _workspace(request, case, action_error=error, **extra)
+    context = case_workspace(request, case, action_error=error, **extra)
     if request.htmx:
         return render(request, "retention/case.html#work", context, status=status)
     if status == 200:

@@ -32,4 +32,16 @@
       }
     }
   });
+
+  // A self-refreshing list (the approvals inbox) must not wipe what a manager is typing: skip
+  // the refresh while focus is inside it or one of its fields has been filled in.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var el = event.detail.elt;
+    if (!el.hasAttribute || !el.hasAttribute("data-poll-pause-when-busy")) return;
+    var busy = el.contains(document.activeElement) ||
+      Array.prototype.some.call(el.querySelectorAll("input[type=text], textarea"), function (f) {
+        return f.value !== f.defaultValue;
+      });
+    if (busy) event.preventDefault();
+  });
 })();

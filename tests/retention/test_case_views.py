@@ -257,8 +257,9 @@ def test_the_case_page_query_count_is_constant(
         cases.case_add_note(case=case, actor=agent, text=f"note {i}")
     # session, user, roles, case (+subscriber, plan, owner, reason), contact policy, recent
     # contacts, equipment, history, contact log, timeline, reason choices (a port-out case
-    # adds one: has its one save contact been made?)
-    with django_assert_num_queries(11):
+    # adds one: has its one save contact been made?); the offers panel: the case's offers,
+    # the 12-month concessions, the agent's authority tier and the catalogue.
+    with django_assert_num_queries(15):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 

@@ -1,0 +1,272 @@
+"""The save workflow: counter-offers on a case (or proactive ones), from proposal to answer.
+
+The offer's own rules (authority, cost, its state) are offers.services; this module keeps the
+case in step with its offer and tells people what happened. Every function locks the case
+first and the offer second, the one lock order that cannot deadlock against the case services.
+
+    offer        pending / approved   presented        accepted   rejected, declined, expired
+    case         offer pending        offer presented  saved      in progress (try again or
+                                                                  process the cancellation)
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from offers import services as offer_services
+from offers.exceptions import InvalidTransition
+from offers.models import AuthorityTier, CounterOffer, OfferTemplate
+from offers.pricing import Terms, offer_describe
+from retention.cases import case_locked, case_require_act, case_require_open, case_set_status
+from retention.models import CancellationCase, CaseHistory, Notification, User
+from retention.roles import Role
+from subscribers.models import Subscriber
+
+Status = CancellationCase.Status
+OfferStatus = CounterOffer.Status
+
+CASE_STATUS_FOR_OFFER = {
+    OfferStatus.PENDING: Status.OFFER_PENDING,
+    OfferStatus.APPROVED: Status.OFFER_PENDING,
+    OfferStatus.PRESENTED: Status.OFFER_PRESENTED,
+    OfferStatus.ACCEPTED: Status.SAVED,
+}
+
+
+def offer_url(offer: CounterOffer) -> str:
+    if offer.case_id:
+        return reverse("case", args=[offer.case_id])
+    return reverse("subscriber_offers", args=[offer.subscriber_id])
+
+
+def _deadline(case: CancellationCase) -> datetime:
+    # The deadline sweep processes a case on its process-by day: no offer may outlive it.
+    # In the desk's time zone, as the sweep counts days, whatever zone the user works in.
+    return timezone.make_aware(
+        datetime.combine(case.process_by, time.min), timezone.get_default_timezone()
+    )
+
+
+def _case_of(offer: CounterOffer) -> CancellationCase | None:
+    if offer.case_id is None:
+        return None
+    return case_locked(CancellationCase(pk=offer.case_id))
+
+
+def _sync(case: CancellationCase | None, offer: CounterOffer, actor: User | None) -> None:
+    """Move the case to the status its offer implies, with a history row."""
+    if case is None or not case.is_open:
+        return
+    status = CASE_STATUS_FOR_OFFER.get(OfferStatus(offer.status), Status.IN_PROGRESS)
+    with translation.override("en"):
+        described = offer_describe(offer)
+    note = f"Offer #{offer.pk} {offer.get_status_display().lower()}: {described}"
+    fields = ["status"]
+    if status == Status.SAVED:
+        case.closed_at, case.outcome_note = timezone.now(), note
+        fields += ["closed_at", "outcome_note"]
+    action = CaseHistory.Action.SAVED if status == Status.SAVED else CaseHistory.Action.OFFER
+    case_set_status(case, actor, action, status, note)
+    case.save(update_fields=fields)
+
+
+def _notify(recipient: User, text: str, offer: CounterOffer) -> None:
+    Notification.objects.create(recipient=recipient, text=text[:300], url=offer_url(offer))
+
+
+# --- Proposing ----------------------------------------------------------------------------------
+
+
+def case_offer_propose(
+    *, case: CancellationCase, template: OfferTemplate, actor: User, note: str = ""
+) -> CounterOffer:
+    with transaction.atomic():
+        case = case_locked(case)
+        case_require_open(case)
+        case_require_act(case, actor)
+        if case.status == Status.NEW:
+            raise InvalidTransition(_("Claim the case before making an offer."))
+        if case.status != Status.IN_PROGRESS:
+            raise InvalidTransition(
+                _("An offer is already under way on this case (%(status)s).")
+                % {"status": str(case.get_status_display()).lower()}
+            )
+        offer = offer_services.offer_propose(
+            subscriber=case.subscriber,
+            template=template,
+            proposer=actor,
+            note=note,
+            case_id=case.pk,
+            reason_category=case.reason.category if case.reason else "",
+            deadline=_deadline(case),
+        )
+        _sync(case, offer, actor)
+    return offer
+
+
+def offer_propose_proactive(
+    *, subscriber: Subscriber, template: OfferTemplate, actor: User, note: str = ""
+) -> CounterOffer:
+    """Better terms before the subscriber asks to leave (DESIGN principle 4)."""
+    open_case = CancellationCase.objects.filter(
+        subscriber=subscriber, status__in=CancellationCase.OPEN_STATUSES
+    ).first()
+    if open_case is not None:
+        raise InvalidTransition(
+            _("The subscriber has an open case (#%(id)s): make the offer there.")
+            % {"id": open_case.pk}
+        )
+    return offer_services.offer_propose(
+        subscriber=subscriber, template=template, proposer=actor, note=note
+    )
+
+
+# --- Deciding -----------------------------------------------------------------------------------
+
+
+def offer_decide(
+    *, offer: CounterOffer, actor: User, decision: str, note: str = "", terms: Terms | None = None
+) -> CounterOffer:
+    """Approve, reject or amend (approve on new terms). Two approvers at once: the offer row
+    lock makes the second wait, and then it finds the offer decided and is told by whom."""
+    with transaction.atomic():
+        case = _case_of(offer)
+        if decision == "approve":
+            offer = offer_services.offer_approve(offer=offer, actor=actor, note=note)
+        elif decision == "reject":
+            offer = offer_services.offer_reject(offer=offer, actor=actor, note=note)
+        elif decision == "amend" and terms is not None:
+            offer = offer_services.offer_amend(offer=offer, actor=actor, terms=terms, note=note)
+        else:
+            raise ValueError(f"unknown decision {decision!r}")
+        _sync(case, offer, actor)
+        who = actor.get_full_name() or actor.username
+        text = {
+            OfferStatus.APPROVED: _("%(who)s approved offer #%(id)s for %(name)s: present it."),
+            OfferStatus.REJECTED: _("%(who)s rejected offer #%(id)s for %(name)s: %(note)s"),
+        }[OfferStatus(offer.status)]
+        _notify(
+            offer.proposer,
+            text % {"who": who, "id": offer.pk, "name": offer.subscriber.name, "note": note},
+            offer,
+        )
+    return offer
+
+
+# --- Presenting and answering -------------------------------------------------------------------
+
+
+def _on_case(
+    offer: CounterOffer, actor: User, step: Callable[[CounterOffer], CounterOffer]
+) -> CounterOffer:
+    with transaction.atomic():
+        case = _case_of(offer)
+        if case is not None:
+            case_require_open(case)
+            case_require_act(case, actor)
+        offer = step(offer)
+        _sync(case, offer, actor)
+    return offer
+
+
+def offer_present(*, offer: CounterOffer, actor: User, note: str = "") -> CounterOffer:
+    return _on_case(
+        offer, actor, lambda o: offer_services.offer_present(offer=o, actor=actor, note=note)
+    )
+
+
+def offer_answer(
+    *, offer: CounterOffer, actor: User, accepted: bool, note: str = ""
+) -> CounterOffer:
+    """Accepted: the offer is applied and the case closes as saved. Declined: the agent may
+    propose another or process the cancellation; the right to leave is untouched."""
+    service = offer_services.offer_accept if accepted else offer_services.offer_decline
+    return _on_case(offer, actor, lambda o: service(offer=o, actor=actor, note=note))
+
+
+def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOffer:
+    return _on_case(
+        offer, actor, lambda o: offer_services.offer_withdraw(offer=o, actor=actor, note=note)
+    )
+
+
+# --- The periodic tick --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tick:
+    escalated: int
+    expired: int
+
+
+def tier_members(tier: AuthorityTier) -> list[User]:
+    """Who holds a tier and may decide: its user, or the active managers of its group."""
+    if tier.user_id:
+        return list(User.objects.filter(pk=tier.user_id, is_active=True))
+    return list(
+        User.objects.filter(is_active=True, groups=tier.group_id)
+        .filter(Q(groups__name=Role.MANAGER) | Q(is_superuser=True))
+        .exclude(authority_tier__isnull=False)
+        .distinct()
+    )
+
+
+def offers_tick(*, now: datetime | None = None) -> Tick:
+    """Escalate offers that waited too long, expire those whose time ran out. Each offer in
+    its own transaction, so two ticks at once or a crash half-way do no harm: every step
+    re-checks the offer under its lock and does nothing when another tick got there first."""
+    now = now or timezone.now()
+    wait = timedelta(hours=settings.OFFER_ESCALATE_AFTER_HOURS)
+    top = AuthorityTier.objects.aggregate(top=Max("rank"))["top"] or 0
+    waiting = (
+        CounterOffer.objects.filter(status=OfferStatus.PENDING)
+        .filter(
+            Q(escalated_at__lt=now - wait)
+            | Q(escalated_at__isnull=True, proposed_at__lt=now - wait)
+        )
+        # Offers the top tier holds already have nowhere to go: left out, so a backlog of them
+        # cannot crowd out the ones that can still escalate.
+        .exclude(routed_tier__rank__gte=top)
+    )
+    escalated = 0
+    for offer in list(waiting.select_related("subscriber").order_by("proposed_at")[:500]):
+        with transaction.atomic():
+            _case_of(offer)
+            tier = offer_services.offer_escalate(offer=offer, now=now)
+            if tier is None:
+                continue
+            escalated += 1
+            for member in tier_members(tier):
+                if member.pk != offer.proposer_id:
+                    _notify(
+                        member,
+                        _("Offer #%(id)s for %(name)s has waited too long: it is yours to decide.")
+                        % {"id": offer.pk, "name": offer.subscriber.name},
+                        offer,
+                    )
+    expired = 0
+    due = CounterOffer.objects.filter(
+        status__in=CounterOffer.LIVE_STATUSES, valid_until__lte=now
+    ).select_related("subscriber", "proposer")
+    for offer in list(due.order_by("valid_until")[:500]):
+        with transaction.atomic():
+            case = _case_of(offer)
+            if not offer_services.offer_expire(offer=offer, now=now):
+                continue
+            offer.refresh_from_db()
+            _sync(case, offer, None)
+            expired += 1
+            _notify(
+                offer.proposer,
+                _("Offer #%(id)s for %(name)s expired.")
+                % {"id": offer.pk, "name": offer.subscriber.name},
+                offer,
+            )
+    return Tick(escalated=escalated, expired=expired)
