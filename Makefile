@@ -26,6 +26,7 @@ run: env
 	@export DEBUG=true && \
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py seed_demo --if-empty && \
+	$(PY) manage.py seed_offers && \
 	$(PY) manage.py demo_users && \
 	$(PY) manage.py seed_cases --if-empty && \
 	exec $(UV) run --frozen honcho -f Procfile.dev start

@@ -33,11 +33,25 @@ class DemoUser:
     password: str
     first_name: str
     last_name: str
+    # Groups besides the role, e.g. "Retention lead" (an authority tier, not a role).
+    extra_groups: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (self.role, *self.extra_groups)
+
+    @property
+    def title(self) -> str:
+        """What the login is, for people: the last group is the most specific."""
+        return self.groups[-1]
 
 
 DEMO_USERS = (
     DemoUser("Agent", "agent", "agent-demo-2026", "Laura", "Kalniņa"),
     DemoUser("Manager", "manager", "manager-demo-2026", "Andris", "Ozols"),
+    DemoUser(
+        "Manager", "lead", "lead-demo-2026", "Ilze", "Bērziņa", extra_groups=("Retention lead",)
+    ),
     DemoUser("Admin", "admin", "admin-demo-2026", "Marta", "Liepa"),
 )
 
@@ -55,6 +69,6 @@ def demo_users_ensure() -> list[User]:
             user.is_staff = user.is_superuser = demo.role == "Admin"
             user.is_active = True
             user.save()
-            user.groups.set([Group.objects.get_or_create(name=demo.role)[0]])
+            user.groups.set([Group.objects.get_or_create(name=name)[0] for name in demo.groups])
             users.append(user)
     return users
