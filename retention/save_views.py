@@ -56,7 +56,11 @@ def _inbox(
     request: DeskRequest, *, error: str = "", done: str = "", status: int = 200
 ) -> HttpResponse:
     items = selectors.approvals_inbox(user=request.user)
+    team_waiting = selectors.team_offers_waiting(
+        user=request.user, exclude=[item.offer.pk for item in items]
+    )
     context = {
+        "team_waiting": team_waiting,
         "rows": [(item, AmendForm(offer=item.offer)) for item in items],
         "inbox_error": error,
         "inbox_done": done,

@@ -253,15 +253,35 @@ def approvals_inbox(
     for offer in offers:
         cumulative = offer.cumulative  # type: ignore[attr-defined]
         covering = next(
-            a
-            for a in authorities
-            if a.covers(
-                monthly=offer.monthly_concession, total=offer.total_cost, cumulative=cumulative
-            )
-            and offer.proposer_id != getattr(a.on_behalf_of, "pk", None)
+            (
+                a
+                for a in authorities
+                if a.covers(
+                    monthly=offer.monthly_concession, total=offer.total_cost, cumulative=cumulative
+                )
+                and offer.proposer_id != getattr(a.on_behalf_of, "pk", None)
+            ),
+            None,
         )
-        items.append(InboxItem(offer, offer_describe(offer), covering.on_behalf_of))
+        on_behalf_of = covering.on_behalf_of if covering else None
+        items.append(InboxItem(offer, offer_describe(offer), on_behalf_of))
     return items
+
+
+def team_offers_waiting(*, user: User, exclude: list[int], limit: int = 50) -> list[InboxItem]:
+    """The user's team's pending offers that are not theirs to decide (beyond their authority,
+    or their own): a team lead sees what their agents wait for, without deciding it."""
+    if user.team_id is None:
+        return []
+    offers = (
+        CounterOffer.objects.filter(
+            status=CounterOffer.Status.PENDING, proposer__team_id=user.team_id
+        )
+        .exclude(pk__in=exclude)
+        .select_related("subscriber", "proposer", "routed_tier", "new_plan")
+        .order_by("proposed_at", "pk")[:limit]
+    )
+    return [InboxItem(offer, offer_describe(offer), None) for offer in offers]
 
 
 @dataclass(frozen=True)

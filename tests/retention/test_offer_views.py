@@ -16,7 +16,7 @@ from django.utils import timezone
 from offers.models import ApprovalDelegation, CounterOffer, OfferKind
 from retention import saves
 from retention.cases import case_claim
-from retention.models import CancellationCase
+from retention.models import CancellationCase, Team, User
 from retention.roles import Role
 from tests.factories import (
     CaseFactory,
@@ -205,6 +205,48 @@ def test_a_manager_never_sees_their_own_offer_nor_one_beyond_their_tier(
     html = manager_client.get(reverse("approvals")).content.decode()
     assert f'id="approval-{beyond.pk}"' not in html
     assert "inbox-empty" in html
+
+
+def test_other_teams_offers_show_only_when_the_managers_authority_covers_them(client, tiers, big):
+    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
+    north_agent = UserFactory.create(username="north-agent", team=north)
+    north_agent.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
+    north_manager = manager_user("north-manager")
+    south_manager = manager_user("south-manager")
+    User.objects.filter(pk=north_manager.pk).update(team=north)
+    User.objects.filter(pk=south_manager.pk).update(team=south)
+    three_free = offer_template("free-3", OfferKind.FREE_MONTHS, months=3)
+    covered = pending_offer(north_agent, big)  # €108: any manager's authority covers it
+    beyond = pending_offer(north_agent, three_free)  # €89.97 at €29.99 a month: the lead's
+
+    client.force_login(south_manager)
+    html = client.get(reverse("approvals")).content.decode()
+    assert f'id="approval-{covered.pk}"' in html  # another team's, but covered: decidable
+    assert f"approval-{beyond.pk}" not in html and f"waiting-{beyond.pk}" not in html
+
+    client.force_login(north_manager)
+    html = client.get(reverse("approvals")).content.decode()
+    assert f'id="approval-{covered.pk}"' in html
+    # Their own team's offer beyond their tier: shown to follow, with no decision buttons.
+    assert f'id="waiting-{beyond.pk}"' in html and f'id="approval-{beyond.pk}"' not in html
+
+
+def test_the_inbox_of_a_team_manager_costs_one_more_query_whatever_the_backlog(
+    client, tiers, big, django_assert_num_queries
+):
+    team = Team.objects.create(name="North")
+    north_agent = UserFactory.create(username="north-agent", team=team)
+    north_agent.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
+    lead_only = offer_template("free-3", OfferKind.FREE_MONTHS, months=3)
+    for _ in range(5):
+        pending_offer(north_agent, big)
+        pending_offer(north_agent, lead_only)
+    manager = manager_user("north-manager")
+    User.objects.filter(pk=manager.pk).update(team=team)
+    client.force_login(manager)
+    with django_assert_num_queries(8):
+        html = client.get(reverse("approvals")).content.decode()
+    assert html.count('class="card approval') == 5 and html.count('id="waiting-') == 5
 
 
 def test_approving_in_the_inbox_notifies_the_agent(manager_client, agent, tiers, big):
