@@ -6,7 +6,9 @@ segment), so this belongs to the demo seed, not to the product.
 """
 
 from dataclasses import dataclass
+from importlib import import_module
 
+from django.apps import apps as django_apps
 from django.db import transaction
 
 from offers.models import OfferKind, OfferTemplate, ReasonCategory
@@ -78,3 +80,13 @@ def offer_catalogue_for_plans() -> list[SeededTemplate]:
             )
             seeded.append(SeededTemplate(template, created))
     return seeded
+
+
+def offer_catalogue_defaults() -> int:
+    """Put back the default authority tiers and catalogue the data migration loads, adding only
+    what is missing; how many offers were added. Reloading the demo data empties the catalogue
+    on PostgreSQL (it truncates the plans with CASCADE, and offers may point at a plan)."""
+    before = OfferTemplate.objects.count()
+    # The migration's own loader, so the defaults are written down once.
+    import_module("offers.migrations.0002_catalogue").load(django_apps, None)
+    return OfferTemplate.objects.count() - before

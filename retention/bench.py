@@ -15,6 +15,9 @@ Data comes from seed_demo's loader and is reused while the database holds the sa
 options are recorded in a comment on the subscriber table); ``--reload`` loads afresh. The
 scale's open cases come from ``cases_seed`` and are reused too: a run only tops up what is
 missing and puts claimed seed cases back in the queue, so every run measures the same queue.
+The bench agent's own cases are the exception, kept from run to run and topped up through the
+services: cases in progress for the offer builder, and cases with an offer waiting for a
+manager, the approvals inbox's backlog.
 Each run's figures go to ``var/bench/<scale>.json``, and the table compares them with the other
 scale's last run. Quick and full scale share the database by default, so running one after the
 other reloads it; give each its own ``BENCH_DATABASE_URL`` to keep both.
@@ -36,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
@@ -45,15 +48,30 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from retention.cases import Intake, case_claim_next, case_open
+from offers.authority import Authority, authority_for, conceded_within_year
+from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
+from offers.models import CounterOffer, OfferTemplate
+from offers.pricing import Terms, offer_cost, terms_validate
+from offers.seeding import offer_catalogue_defaults, offer_catalogue_for_plans
+from offers.selectors import template_eligible
+from retention.cases import Intake, case_claim, case_claim_next, case_open, case_release
 from retention.models import CancellationCase, CaseHistory, User
 from retention.roles import Role, user_roles
+from retention.saves import case_offer_propose
 from retention.seeding import cases_seed
-from retention.selectors import QUEUE_ORDER, QueueCursor, cases_open, queue_page
+from retention.selectors import (
+    QUEUE_ORDER,
+    QueueCursor,
+    approvals_inbox,
+    cases_open,
+    queue_page,
+)
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 from subscribers.seeding import (
     IMPORT_COLUMNS,
@@ -86,6 +104,15 @@ CLAIM_SECONDS = 60.0
 HELPDESK_MS, HELPDESK_QUERIES, HELPDESK_TICKETS = 2800, 65, 100_000
 CLAIM_FIGURE = f"claim next, {CLAIMERS} claimers"
 CLAIM_ALONE_FIGURE = "claim next, 1 claimer"
+BENCH_AGENT = "bench-agent"
+# Counter-offers: the bench agent holds this many claimed cases for the offer builder (only the
+# owner of a case in progress sees it) and keeps this many offers waiting for a manager, whose
+# inbox shows the oldest INBOX_SIZE (25).
+BUILDER_CASES = 200
+PENDING_OFFERS = 200
+# Catalogue offers the bench agent proposes, in this order of preference: beyond an agent's
+# authority (so they wait) and, for most subscribers, within a manager's (so the inbox has them).
+PENDING_TEMPLATES = ("discount-30-12", "free-month")
 
 
 @dataclass(frozen=True)
@@ -240,13 +267,22 @@ def ensure_data(scale: Scale, *, reload: bool, log: Callable[[str], None]) -> di
 
 def bench_users() -> tuple[User, User]:
     agent, _ = User.objects.get_or_create(
-        username="bench-agent", defaults={"first_name": "Bench", "last_name": "Agent"}
+        username=BENCH_AGENT, defaults={"first_name": "Bench", "last_name": "Agent"}
     )
     agent.groups.add(Group.objects.get(name=Role.AGENT))
     admin, _ = User.objects.get_or_create(
         username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
     )
     return agent, admin
+
+
+def bench_manager() -> User:
+    """A manager for the approvals inbox, in the Manager group (and so the Manager tier)."""
+    manager, _ = User.objects.get_or_create(
+        username="bench-manager", defaults={"first_name": "Bench", "last_name": "Manager"}
+    )
+    manager.groups.add(Group.objects.get(name=Role.MANAGER))
+    return manager
 
 
 def bench_claimers(count: int) -> list[User]:
@@ -269,10 +305,15 @@ def bench_claimers(count: int) -> list[User]:
 def seed_cases_release() -> int:
     """Put seed cases that claims took (this benchmark's, an interrupted run's) back in the
     queue, unclaimed: one UPDATE, so every run measures the same queue. Their history keeps
-    the claims."""
-    return CancellationCase.objects.filter(
-        source=SEED_SOURCE, status=CancellationCase.Status.IN_PROGRESS, owner__isnull=False
-    ).update(owner=None, claimed_at=None, status=CancellationCase.Status.NEW)
+    the claims. The bench agent's cases stay theirs: they are the offer builder's (see
+    ensure_builder_cases), kept from run to run."""
+    return (
+        CancellationCase.objects.filter(
+            source=SEED_SOURCE, status=CancellationCase.Status.IN_PROGRESS, owner__isnull=False
+        )
+        .exclude(owner__username=BENCH_AGENT)
+        .update(owner=None, claimed_at=None, status=CancellationCase.Status.NEW)
+    )
 
 
 def ensure_cases(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
@@ -341,6 +382,144 @@ def ensure_cases(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
         "reused": not created and not opened,
         "last_seeding": seeding,
     }
+
+
+# --- Counter-offers ------------------------------------------------------------------------
+
+
+def ensure_catalogue(*, log: Callable[[str], None]) -> None:
+    """The authority tiers and offer catalogue as ``make run`` has them (loading the data
+    empties the catalogue; see offers.seeding); both steps only add what is missing."""
+    added = offer_catalogue_defaults() + sum(s.created for s in offer_catalogue_for_plans())
+    if added:
+        log(f"Restored {added:,} offers to the catalogue (the data load had emptied it).")
+
+
+def _offer_candidates(today: date) -> QuerySet[CancellationCase]:
+    """Unclaimed seed cases of active subscribers with a day left before the process-by date
+    (an offer must be settled by then), heavy subscribers left to their own figure."""
+    heavy = Subscriber.objects.filter(account_number__in=heavy_account_numbers(HEAVY))
+    return (
+        cases_open()
+        .filter(
+            source=SEED_SOURCE,
+            status=CancellationCase.Status.NEW,
+            owner__isnull=True,
+            process_by__gt=today,
+            subscriber__status=Subscriber.Status.ACTIVE,
+        )
+        .exclude(subscriber_id__in=heavy.values("pk"))
+    )
+
+
+def ensure_builder_cases(agent: User, *, log: Callable[[str], None]) -> list[int]:
+    """BUILDER_CASES open cases in progress owned by the bench agent, whose case page shows the
+    offer builder (eligibility, cost, authority): those of earlier runs, topped up by claiming
+    unclaimed seed cases through case_claim."""
+    owned = cases_open().filter(owner=agent, status=CancellationCase.Status.IN_PROGRESS)
+    missing = BUILDER_CASES - owned.count()
+    if missing > 0:
+        log(f"Claiming {missing:,} cases for the bench agent's offer builder…")
+        start = time.perf_counter()
+        for case in _offer_candidates(timezone.localdate()).order_by("?")[:missing]:
+            case_claim(case=case, actor=agent)
+        log(f"  claimed in {time.perf_counter() - start:.1f} s.")
+    cases = list(owned.order_by("pk").values_list("pk", flat=True)[:BUILDER_CASES])
+    if missing <= 0:
+        log(f"Reusing the bench agent's {len(cases):,} cases in progress for the offer builder.")
+    return cases
+
+
+def _waits_for_manager(
+    template: OfferTemplate,
+    case: CancellationCase,
+    *,
+    today: date,
+    agent: Authority,
+    manager: Authority,
+) -> bool:
+    """Whether the subscriber is eligible for the template and its cost is beyond the agent's
+    authority (so the offer waits) but within the manager's (so their inbox shows it)."""
+    subscriber = case.subscriber
+    reason = case.reason.category if case.reason else ""
+    if not template_eligible(
+        template=template, subscriber=subscriber, reason_category=reason, today=today
+    ):
+        return False
+    terms = Terms.of(template)
+    try:
+        terms_validate(terms, subscriber)
+    except InvalidTerms:
+        return False
+    cost = offer_cost(terms=terms, subscriber=subscriber)
+    figures = {
+        "monthly": cost.monthly,
+        "total": cost.total,
+        "cumulative": conceded_within_year(subscriber_id=subscriber.pk) + cost.total,
+    }
+    return not agent.covers(**figures) and manager.covers(**figures)
+
+
+def ensure_pending_offers(
+    agent: User, manager: User, *, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """A backlog of PENDING_OFFERS offers waiting for approval, proposed by the bench agent on
+    cases they claim (case_claim, case_offer_propose) from the PENDING_TEMPLATES, for
+    subscribers eligible for one whose cost only a manager may approve. Offers still pending
+    from earlier runs count; only what is missing is proposed."""
+    pending = CounterOffer.objects.filter(status=CounterOffer.Status.PENDING, proposer=agent)
+    missing = PENDING_OFFERS - pending.count()
+    proposed = skipped = 0
+    if missing > 0:
+        log(f"Proposing {missing:,} offers beyond an agent's authority, for the approvals inbox…")
+        start = time.perf_counter()
+        templates = list(
+            OfferTemplate.objects.filter(code__in=PENDING_TEMPLATES, is_active=True).select_related(
+                "new_plan"
+            )
+        )
+        templates.sort(key=lambda t: PENDING_TEMPLATES.index(t.code))
+        if not templates:
+            raise RuntimeError(f"none of the offers {', '.join(PENDING_TEMPLATES)} is active")
+        today = timezone.localdate()
+        authorities = {"agent": authority_for(agent), "manager": authority_for(manager)}
+        # Several candidates for each offer missing: not every subscriber is eligible.
+        candidates = (
+            _offer_candidates(today)
+            .select_related("subscriber", "subscriber__plan", "reason")
+            .order_by("?")[: missing * 5]
+        )
+        for case in candidates:
+            template = next(
+                (t for t in templates if _waits_for_manager(t, case, today=today, **authorities)),
+                None,
+            )
+            if template is None:
+                skipped += 1
+                continue
+            case = case_claim(case=case, actor=agent)
+            try:
+                case_offer_propose(
+                    case=case, template=template, actor=agent, note="Benchmark backlog"
+                )
+            except (InvalidTerms, InvalidTransition, OutsideAuthority):
+                case_release(case=case, actor=agent)
+                skipped += 1
+                continue
+            proposed += 1
+            if proposed == missing:
+                break
+        log(
+            f"  {proposed:,} proposed in {time.perf_counter() - start:.1f} s "
+            f"({skipped:,} subscribers skipped: not eligible, or not a manager's to approve)."
+        )
+    total = pending.count()
+    if missing <= 0:
+        log(f"Reusing the {total:,} offers the bench agent has waiting for approval.")
+    inbox = len(approvals_inbox(user=manager).items)
+    if total < PENDING_OFFERS:
+        log(f"  only {total:,} of {PENDING_OFFERS:,} pending offers could be proposed.")
+    return {"pending_offers": total, "proposed": proposed, "inbox_items": inbox}
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -452,6 +631,14 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
     client.force_login(agent)
     admin_client = Client(SERVER_NAME="localhost")
     admin_client.force_login(admin)
+    manager = bench_manager()
+    manager_client = Client(SERVER_NAME="localhost")
+    manager_client.force_login(manager)
+
+    ensure_catalogue(log=log)
+    builder_cases = ensure_builder_cases(agent, log=log)
+    results.cases["builder_cases"] = len(builder_cases)
+    results.cases.update(ensure_pending_offers(agent, manager, log=log))
 
     heavy = list(
         Subscriber.objects.filter(account_number__in=heavy_account_numbers(HEAVY))
@@ -488,13 +675,20 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
     heavy_cases = list(
         cases_open().filter(subscriber_id__in=heavy).order_by("pk").values_list("pk", flat=True)
     )
+    # Cases nobody has claimed, as most of the queue: the bench agent's own (the offer builder's
+    # and those with an offer waiting) have figures of their own.
     regular_cases = list(
         cases_open()
-        .filter(source=SEED_SOURCE)
+        .filter(source=SEED_SOURCE, owner__isnull=True)
         .exclude(subscriber_id__in=heavy)
         .order_by("?")
         .values_list("pk", flat=True)[:requests]
     )
+    # The builder is on the page only for the case's owner, with the case in progress.
+    builder_urls = [reverse("case", args=[pk]) for pk in islice(cycle(builder_cases), requests)]
+    if b'id="offer-builder"' not in client.get(builder_urls[0]).content:
+        raise RuntimeError(f"{builder_urls[0]} shows the bench agent no offer builder")
+    approvals_url = reverse("approvals")
     series = [
         Series(
             "subscriber page",
@@ -550,9 +744,19 @@ def measure_pages(results: Results, *, requests: int, log: Callable[[str], None]
             client,
             [reverse("case", args=[pk]) for pk in islice(cycle(regular_cases), requests)],
         ),
+        Series("case page, offer builder", client, builder_urls),
     ]
     log(f"Measuring {len(series)} figures, {requests} requests each, interleaved…")
     results.figures.extend(measure(series))
+    # The inbox takes many times longer than a page. Interleaved with the pages it would
+    # stretch each round until the queue's counts (cached QUEUE_COUNTS_SECONDS per filter)
+    # expired between one region's requests, and the region filter's figure would measure that.
+    inbox = [
+        Series("approvals inbox", manager_client, [approvals_url] * requests),
+        Series("approvals inbox (htmx refresh)", manager_client, [approvals_url] * requests, htmx),
+    ]
+    log(f"Measuring the approvals inbox and its refresh, {requests} requests each, interleaved…")
+    results.figures.extend(measure(inbox))
 
 
 def _query(term: str) -> str:
@@ -801,12 +1005,20 @@ def render(results: Results) -> str:
         if cases.get("opened_by_service"):
             how += "; one more through case_open, for a heavy subscriber"
         lines.append(f"Queue: {cases.get('open', 0):,} open cases ({how}).")
-    lines += ["", f"{'figure':<28} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}"]
+    if "pending_offers" in cases:
+        lines.append(
+            f"Offers: the bench agent's offer builder on {cases.get('builder_cases', 0):,} cases "
+            f"in progress; {cases['pending_offers']:,} offers waiting for approval "
+            f"({cases.get('proposed', 0):,} proposed this run), "
+            f"{cases.get('inbox_items', 0):,} in the manager's inbox."
+        )
+    width = max([28, *(len(f.name) for f in results.figures)])
+    lines += ["", f"{'figure':<{width}} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8}"]
     for f in results.figures:
         queries = (
             str(f.queries[0]) if f.queries[0] == f.queries[1] else f"{f.queries[0]}–{f.queries[1]}"
         )
-        lines.append(f"{f.name:<28} {f.p50:>9.1f} {f.p95:>9.1f} {queries:>8}")
+        lines.append(f"{f.name:<{width}} {f.p50:>9.1f} {f.p95:>9.1f} {queries:>8}")
     by_name = {f.name: f for f in results.figures}
     first = by_name.get("timeline, first page")
     deep = by_name.get(f"timeline, page ~{DEEP_PAGE}")
@@ -873,16 +1085,16 @@ def render(results: Results) -> str:
             base = small["figures"].get(name)
             if base:
                 lines.append(
-                    f"  {name:<28} p50 ×{figure['p50_ms'] / base['p50_ms']:.2f}, "
+                    f"  {name:<{width}} p50 ×{figure['p50_ms'] / base['p50_ms']:.2f}, "
                     f"p95 ×{figure['p95_ms'] / base['p95_ms']:.2f}"
                 )
         if small.get("claims") and large.get("claims"):
             ratio = large["claims"]["claims_per_second"] / small["claims"]["claims_per_second"]
-            lines.append(f"  {'claims/s':<28} ×{ratio:.2f}")
+            lines.append(f"  {'claims/s':<{width}} ×{ratio:.2f}")
         if small.get("import") and large.get("import"):
             ratio = (
                 large["import"]["import_rows_per_second"]
                 / small["import"]["import_rows_per_second"]
             )
-            lines.append(f"  {'import rows/s':<28} ×{ratio:.2f}")
+            lines.append(f"  {'import rows/s':<{width}} ×{ratio:.2f}")
     return "\n".join(lines)

@@ -55,13 +55,9 @@ def approvals(request: DeskRequest) -> HttpResponse:
 def _inbox(
     request: DeskRequest, *, error: str = "", done: str = "", status: int = 200
 ) -> HttpResponse:
-    items = selectors.approvals_inbox(user=request.user)
-    team_waiting = selectors.team_offers_waiting(
-        user=request.user, exclude=[item.offer.pk for item in items]
-    )
+    inbox = selectors.approvals_inbox(user=request.user)
     context = {
-        "team_waiting": team_waiting,
-        "rows": [(item, AmendForm(offer=item.offer)) for item in items],
+        "inbox": inbox,
         "inbox_error": error,
         "inbox_done": done,
         "delegations": ApprovalDelegation.objects.filter(
@@ -73,6 +69,17 @@ def _inbox(
 
 
 DECISION_FORMS = {"approve": DecisionForm, "reject": RejectForm}
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def offer_amend_form(request: DeskRequest, pk: int) -> HttpResponse:
+    """The amend form of one offer, loaded when the manager opens it: the inbox would be slow
+    to render a form for every card on every refresh."""
+    offer = offer_get(pk=pk)
+    context = {"offer": offer, "amend": AmendForm(offer=offer)}
+    template = "retention/approvals.html#amend" if request.htmx else "retention/offer_amend.html"
+    return render(request, template, context)
 
 
 @require_POST

@@ -219,15 +219,25 @@ class InboxItem:
     on_behalf_of: User | None
 
 
-def approvals_inbox(
-    *, user: User, now: datetime | None = None, limit: int = 100
-) -> list[InboxItem]:
+# A manager works the oldest (and escalated) offers first; a page of them is plenty, and each
+# card costs rendering time on every 15-second refresh.
+INBOX_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Inbox:
+    items: list[InboxItem]
+    more: bool
+    team_waiting: list[InboxItem]
+
+
+def approvals_inbox(*, user: User, now: datetime | None = None) -> Inbox:
     """Pending offers this user may decide, by their own authority or a delegated one, with
-    what an approver weighs: the subscriber, the cost, earlier concessions and cases."""
+    what an approver weighs: the subscriber, the cost, earlier concessions and cases. Also
+    their team's pending offers that others decide (beyond their authority, or their own)."""
     now = now or timezone.now()
     authorities = authorities_for_approver(user, now)
-    if not authorities:
-        return []
+    decidable = offers_pending_for(user=user, authorities=authorities, now=now)
     earlier_cases = Subquery(
         CancellationCase.objects.filter(subscriber_id=OuterRef("subscriber_id"))
         .exclude(pk=OuterRef("case_id"))
@@ -235,22 +245,24 @@ def approvals_inbox(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    offers = list(
-        offers_pending_for(user=user, authorities=authorities, now=now)
-        .select_related(
-            "subscriber",
-            "subscriber__plan",
-            "proposer",
-            "template",
-            "new_plan",
-            "routed_tier",
-            "case",
-            "case__reason",
+    offers = (
+        list(
+            decidable.select_related(
+                "subscriber",
+                "subscriber__plan",
+                "proposer",
+                "template",
+                "new_plan",
+                "routed_tier",
+                "case",
+                "case__reason",
+            ).annotate(earlier_cases=Coalesce(earlier_cases, 0))[: INBOX_SIZE + 1]
         )
-        .annotate(earlier_cases=Coalesce(earlier_cases, 0))[:limit]
+        if authorities
+        else []
     )
     items = []
-    for offer in offers:
+    for offer in offers[:INBOX_SIZE]:
         cumulative = offer.cumulative  # type: ignore[attr-defined]
         covering = next(
             (
@@ -265,21 +277,19 @@ def approvals_inbox(
         )
         on_behalf_of = covering.on_behalf_of if covering else None
         items.append(InboxItem(offer, offer_describe(offer), on_behalf_of))
-    return items
+    return Inbox(items, len(offers) > INBOX_SIZE, _team_waiting(user, decidable))
 
 
-def team_offers_waiting(*, user: User, exclude: list[int], limit: int = 50) -> list[InboxItem]:
-    """The user's team's pending offers that are not theirs to decide (beyond their authority,
-    or their own): a team lead sees what their agents wait for, without deciding it."""
+def _team_waiting(user: User, decidable: QuerySet[CounterOffer]) -> list[InboxItem]:
     if user.team_id is None:
         return []
     offers = (
         CounterOffer.objects.filter(
             status=CounterOffer.Status.PENDING, proposer__team_id=user.team_id
         )
-        .exclude(pk__in=exclude)
+        .exclude(pk__in=decidable.values("pk"))
         .select_related("subscriber", "proposer", "routed_tier", "new_plan")
-        .order_by("proposed_at", "pk")[:limit]
+        .order_by("proposed_at", "pk")[:INBOX_SIZE]
     )
     return [InboxItem(offer, offer_describe(offer), None) for offer in offers]
 

@@ -61,6 +61,7 @@ urlpatterns = [
         )
         for decision in ("approve", "reject", "amend")
     ),
+    path("approvals/<int:pk>/amend/form/", save_views.offer_amend_form, name="offer_amend_form"),
     path("approvals/delegation/", save_views.delegation, name="delegation"),
     path("approvals/delegation/<int:pk>/end/", save_views.delegation_end, name="delegation_end"),
     path(

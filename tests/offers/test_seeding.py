@@ -120,3 +120,16 @@ def test_demo_users_prints_every_login():
     for demo in DEMO_USERS:
         assert f"username {demo.username} " in out.getvalue()
     assert "Retention lead" in out.getvalue()
+
+
+def test_seed_offers_puts_back_a_catalogue_the_data_reload_emptied():
+    from offers.models import AuthorityTier, OfferTemplate
+
+    OfferTemplate.objects.all().delete()
+    AuthorityTier.objects.all().delete()
+    call_command("seed_offers", stdout=StringIO())
+    assert OfferTemplate.objects.filter(code="loyalty-tariff", kind="plan_change").exists()
+    assert set(AuthorityTier.objects.values_list("name", flat=True)) >= {"Agent", "Manager"}
+    count = OfferTemplate.objects.count()
+    call_command("seed_offers", stdout=StringIO())
+    assert OfferTemplate.objects.count() == count

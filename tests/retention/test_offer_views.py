@@ -526,3 +526,29 @@ def test_the_offers_tick_is_scheduled_and_expires_offers_out_of_time(agent, tier
     assert case.status == CancellationCase.Status.IN_PROGRESS
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "retention.tasks.offers_tick" in schedule
+
+
+def test_the_amend_form_loads_when_opened(manager_client, agent, tiers, big):
+    offer = pending_offer(agent, big)
+    inbox = manager_client.get(reverse("approvals")).content.decode()
+    assert f'name="amend-{offer.pk}-percent"' not in inbox  # not rendered for every card
+    fragment = manager_client.get(reverse("offer_amend_form", args=[offer.pk]), headers=HTMX)
+    html = fragment.content.decode()
+    assert f'name="amend-{offer.pk}-percent"' in html and "<html" not in html
+    page = manager_client.get(reverse("offer_amend_form", args=[offer.pk]))
+    assert page.status_code == 200 and "<html" in page.content.decode()
+    as_agent = Client()
+    as_agent.force_login(agent)
+    assert as_agent.get(reverse("offer_amend_form", args=[offer.pk])).status_code == 403
+
+
+def test_the_inbox_shows_the_oldest_page_and_says_there_are_more(
+    manager_client, agent, tiers, big, settings
+):
+    from retention.selectors import INBOX_SIZE
+
+    offers = [pending_offer(agent, big) for _ in range(INBOX_SIZE + 1)]
+    html = manager_client.get(reverse("approvals")).content.decode()
+    assert html.count('class="card approval') == INBOX_SIZE
+    assert f'id="approval-{offers[0].pk}"' in html and f'id="approval-{offers[-1].pk}"' not in html
+    assert "more after these" in html

@@ -2,13 +2,18 @@
 
 from django.core.management.base import BaseCommand
 
-from offers.seeding import offer_catalogue_for_plans
+from offers.seeding import offer_catalogue_defaults, offer_catalogue_for_plans
 
 
 class Command(BaseCommand):
-    help = "Add the plan-bound demo offers to the catalogue (idempotent)."
+    help = (
+        "Restore the default catalogue if emptied and add the plan-bound demo offers (idempotent)."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
+        restored = offer_catalogue_defaults()
+        if restored:
+            self.stdout.write(f"Restored {restored} default offers to the catalogue.")
         seeded = offer_catalogue_for_plans()
         if not seeded:
             self.stdout.write("No demo plans yet (run seed_demo first); no offers added.")
