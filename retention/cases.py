@@ -27,8 +27,13 @@ from retention.models import (
     User,
 )
 from retention.priority import add_working_hours, case_priority, process_by_date
+from retention.reminders import (
+    reminder_for_callback,
+    reminders_for_equipment,
+    reminders_for_new_case,
+)
 from retention.roles import Role, has_role, user_roles
-from subscribers.models import ContactChannel, Subscriber, TimelineEvent
+from subscribers.models import ContactChannel, Equipment, Subscriber, TimelineEvent
 from subscribers.services import subscriber_cancel, timeline_event_record
 
 Status = CancellationCase.Status
@@ -200,6 +205,7 @@ def case_open(
         case_history_record(
             case, actor, Action.OPENED, to_status=case.status, note=intake.reason_detail
         )
+        reminders_for_new_case(case=case)
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.PORT_OUT
@@ -417,6 +423,7 @@ def case_set_callback(*, case: CancellationCase, actor: User, at: datetime) -> C
         case_require_act(case, actor)
         case.callback_at = at
         case.save(update_fields=["callback_at"])
+        reminder_for_callback(case=case)
         case_history_record(
             case,
             actor,
@@ -488,6 +495,12 @@ def _close_cancelled(
         leaving_subscriber_id=case.subscriber_id,
     )
     subscriber_cancel(subscriber=case.subscriber, effective_date=effective_date, actor=actor)
+    reminders_for_equipment(
+        subscriber=case.subscriber,
+        items=Equipment.objects.filter(
+            subscriber=case.subscriber, status=Equipment.Status.RETURN_REQUESTED
+        ),
+    )
 
 
 def cases_process_overdue(*, today: date | None = None) -> int:

@@ -16,7 +16,6 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -26,7 +25,7 @@ from offers.models import AuthorityTier, CounterOffer, OfferTemplate
 from offers.pricing import Terms, offer_describe
 from retention.cases import case_locked, case_require_act, case_require_open, case_set_status
 from retention.models import CancellationCase, CaseHistory, Notification, User
-from retention.roles import Role
+from retention.reminders import offer_url, reminder_for_pending_offer, tier_members
 from subscribers.models import Subscriber
 
 Status = CancellationCase.Status
@@ -38,12 +37,6 @@ CASE_STATUS_FOR_OFFER = {
     OfferStatus.PRESENTED: Status.OFFER_PRESENTED,
     OfferStatus.ACCEPTED: Status.SAVED,
 }
-
-
-def offer_url(offer: CounterOffer) -> str:
-    if offer.case_id:
-        return reverse("case", args=[offer.case_id])
-    return reverse("subscriber_offers", args=[offer.subscriber_id])
 
 
 def _deadline(case: CancellationCase) -> datetime:
@@ -108,6 +101,8 @@ def case_offer_propose(
             deadline=_deadline(case),
         )
         _sync(case, offer, actor)
+        if offer.status == OfferStatus.PENDING:
+            reminder_for_pending_offer(offer=offer)
     return offer
 
 
@@ -123,9 +118,12 @@ def offer_propose_proactive(
             _("The subscriber has an open case (#%(id)s): make the offer there.")
             % {"id": open_case.pk}
         )
-    return offer_services.offer_propose(
+    offer = offer_services.offer_propose(
         subscriber=subscriber, template=template, proposer=actor, note=note
     )
+    if offer.status == OfferStatus.PENDING:
+        reminder_for_pending_offer(offer=offer)
+    return offer
 
 
 # --- Deciding -----------------------------------------------------------------------------------
@@ -204,18 +202,6 @@ def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOff
 class Tick:
     escalated: int
     expired: int
-
-
-def tier_members(tier: AuthorityTier) -> list[User]:
-    """Who holds a tier and may decide: its user, or the active managers of its group."""
-    if tier.user_id:
-        return list(User.objects.filter(pk=tier.user_id, is_active=True))
-    return list(
-        User.objects.filter(is_active=True, groups=tier.group_id)
-        .filter(Q(groups__name=Role.MANAGER) | Q(is_superuser=True))
-        .exclude(authority_tier__isnull=False)
-        .distinct()
-    )
 
 
 def offers_tick(*, now: datetime | None = None) -> Tick:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -188,6 +189,15 @@ CELERY_BEAT_SCHEDULE = {
     "process-overdue-cases": {"task": "retention.tasks.process_overdue_cases", "schedule": 300.0},
     # Offers waiting too long escalate; offers not presented or answered in time expire.
     "offers-tick": {"task": "retention.tasks.offers_tick", "schedule": 300.0},
+    # Reminders are rows with a due time; this tick delivers the due ones (no countdowns).
+    "reminders-tick": {"task": "retention.tasks.reminders_tick", "schedule": 60.0},
+    # Outreach: send what is due, and put back what a dead worker left half-sent.
+    "outreach-tick": {"task": "retention.tasks.outreach_tick", "schedule": 60.0},
+    # Nightly: discount-ending reviews, and new subscribers for standing campaigns.
+    "nightly-loyalty": {
+        "task": "retention.tasks.nightly_loyalty",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "reprioritise-open-cases": {
         "task": "retention.tasks.reprioritise_open_cases",
         "schedule": 3600.0,
@@ -271,6 +281,14 @@ if not DEBUG:
     # Health checks from the load balancer come over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
+# --- SMS ------------------------------------------------------------------------------------
+# file: one JSON file per message in var/sms (development, tests); console; http: a provider's
+# JSON API (SMS_HTTP_URL, SMS_HTTP_TOKEN). See retention/messaging.py.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+
 # --- E-mail ---------------------------------------------------------------------------------
 # Django 6.1 mailers. Development writes messages to files in var/mail; production speaks SMTP.
 EMAIL_BACKEND_NAME = os.environ.get("EMAIL_BACKEND", "file" if DEBUG or TESTING else "smtp")
@@ -336,6 +354,16 @@ MAX_PROCESS_DAYS = int(os.environ.get("MAX_PROCESS_DAYS", 14))
 # Equipment can be returned this long after the effective date before any fee.
 EQUIPMENT_RETURN_DAYS = int(os.environ.get("EQUIPMENT_RETURN_DAYS", 30))
 QUEUE_PAGE_SIZE = 50
+
+# --- Reminders and outreach -----------------------------------------------------------------
+# The owner hears this long before a first contact falls due; approvers when an offer has
+# waited this long.
+SLA_WARNING_MINUTES = int(os.environ.get("SLA_WARNING_MINUTES", 60))
+APPROVAL_REMINDER_MINUTES = int(os.environ.get("APPROVAL_REMINDER_MINUTES", 60))
+# Where links in e-mail point (staff notifications, the subscriber's offer link).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Messages one sending task claims at a time.
+OUTREACH_CHUNK = int(os.environ.get("OUTREACH_CHUNK", 200))
 
 # --- Offers ---------------------------------------------------------------------------------
 # An offer waiting for approval this long escalates to the next authority tier.
