@@ -8,6 +8,10 @@ from retention.models import (
     CancellationReason,
     CaseHistory,
     Heartbeat,
+    Notification,
+    OutreachCampaign,
+    OutreachMessage,
+    Reminder,
     Team,
     User,
 )
@@ -17,7 +21,7 @@ from retention.models import (
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Desk"), {"fields": ("team", "time_zone")}),
+        (_("Desk"), {"fields": ("team", "time_zone", "email_notifications")}),
     )
     list_filter = ("groups", "team", "is_active", "is_staff")
     list_display = ("username", "first_name", "last_name", "team", "is_active", "is_staff")
@@ -84,3 +88,56 @@ class CancellationCaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the services write (they keep the history and the exactly-once rules)."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "due_at", "state", "recipient", "case", "subscriber")
+    list_filter = ("kind", "state")
+    list_select_related = ("recipient", "case", "subscriber")
+    raw_id_fields = ("recipient", "case", "offer", "subscriber")
+    search_fields = ("=id", "key")
+    date_hierarchy = "due_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "recipient", "text", "created_at", "read_at", "email_state")
+    list_filter = ("email_state",)
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient", "reminder")
+    search_fields = ("=recipient__username",)
+
+
+@admin.register(OutreachCampaign)
+class OutreachCampaignAdmin(ReadOnlyAdmin):
+    """Campaigns are made and launched on the desk's campaign pages (preview first)."""
+
+    list_display = ("id", "name", "state", "channel", "template", "standing", "launched_at")
+    list_filter = ("state", "channel", "standing")
+    list_select_related = ("template",)
+    raw_id_fields = ("created_by", "template", "plan")
+
+
+@admin.register(OutreachMessage)
+class OutreachMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "campaign", "subscriber", "state", "due_at", "sent_at", "response")
+    list_filter = ("state", "response")
+    list_select_related = ("campaign", "subscriber")
+    raw_id_fields = ("campaign", "subscriber")
+    search_fields = ("=id", "=subscriber__account_number")

@@ -23,11 +23,11 @@ from retention.models import (
     CancellationReason,
     CaseHistory,
     ContactAttempt,
-    Notification,
     User,
 )
 from retention.priority import add_working_hours, case_priority, process_by_date
 from retention.reminders import (
+    notify,
     reminder_for_callback,
     reminders_for_equipment,
     reminders_for_new_case,
@@ -249,6 +249,7 @@ def _bind_port_out(
     case.process_by = min(case.process_by, switch)
     case.competitor = intake.competitor or case.competitor
     case.save(update_fields=["channel", "process_by", "competitor"])
+    reminders_for_new_case(case=case)  # the earlier process-by date gets its own reminder
     case_history_record(
         case,
         actor,
@@ -363,7 +364,7 @@ def cases_reassign(
                 to_status=case.status,
                 note=f"{previous_owner or '—'} → {to_user}: {reason}",
             )
-            Notification.objects.create(
+            notify(
                 recipient=to_user,
                 text=_("Case #%(id)s was assigned to you: %(reason)s")
                 % {"id": case.pk, "reason": reason},
@@ -529,7 +530,7 @@ def cases_process_overdue(*, today: date | None = None) -> int:
             )
             _close_cancelled(case, None, case.process_by, Action.AUTO_CANCELLED, note)
             if case.owner is not None:
-                Notification.objects.create(
+                notify(
                     recipient=case.owner,
                     text=_("Case #%(id)s reached its deadline and was processed as a cancellation.")
                     % {"id": case.pk},

@@ -15,6 +15,7 @@ receives the key as its idempotency key. E-mail goes through Django's e-mail bac
 import json
 import os
 import sys
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +51,22 @@ class FileSmsBackend:
 
     def send(self, message: Outgoing) -> None:
         path = self.folder / f"{message.key}.json"
+        if path.exists():
+            raise AlreadySent(message.key)
+        # The whole message is written under a hidden temporary name, then linked to the key's
+        # name: the link is the send. It fails when the key exists (so it happens once per key),
+        # and a worker killed while writing leaves no half-written message under the key.
+        fd, partial = tempfile.mkstemp(dir=self.folder, prefix=f".{message.key}.", suffix=".tmp")
         try:
-            # O_EXCL: creating the file is the send, and it happens once per key.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise AlreadySent(message.key) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"key": message.key, "to": message.to, "body": message.body}, out)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"key": message.key, "to": message.to, "body": message.body}, out)
+            os.chmod(partial, 0o644)
+            try:
+                os.link(partial, path)
+            except FileExistsError:
+                raise AlreadySent(message.key) from None
+        finally:
+            os.unlink(partial)
 
 
 class ConsoleSmsBackend:

@@ -24,6 +24,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from offers import services as offer_services
 from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
@@ -31,7 +32,7 @@ from offers.models import CounterOffer
 from offers.pricing import Terms, add_months, offer_cost, terms_validate
 from retention.messaging import AlreadySent, Outgoing, send_email, send_sms
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage, User
-from retention.reminders import CLAIM_TIMEOUT, notify
+from retention.reminders import CLAIM_TIMEOUT, notify, reminder_for_pending_offer
 from retention.roles import Role, require_role
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
 from subscribers.selectors import contact_decision, contact_policy_get
@@ -123,15 +124,19 @@ def message_render(
     body = getattr(campaign, f"body_{language}") or campaign.body_en
     terms = Terms.of(campaign.template)
     cost = offer_cost(terms=terms, subscriber=subscriber)
+    # The offer's name in the subscriber's language, not the sender's (a worker runs in the
+    # default language, a manager previews in theirs).
+    with override(language):
+        label = campaign.template.label
     values = _Values(
         name=subscriber.name,
-        offer=campaign.template.label,
+        offer=label,
         price=f"€{subscriber.monthly_price}",
         new_price=f"€{cost.new_monthly_price}",
         link=link,
     )
     text = string.Formatter().vformat(body, (), values)
-    return campaign.subject or campaign.template.label, text, language
+    return campaign.subject or label, text, language
 
 
 def body_check(body: str) -> str:
@@ -169,6 +174,63 @@ def campaign_preview(campaign: Campaign, *, samples: int = 3) -> Preview:
             _, text, lang = message_render(campaign, subscriber, link=f"{settings.SITE_URL}/o/…/")
             found.append((subscriber, lang, text))
     return Preview(matched=matched, samples=found[:samples])
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+# What a manager sets on a draft; a launched campaign keeps what it was launched with.
+DRAFT_FIELDS = (
+    "name",
+    "template",
+    "channel",
+    "min_tenure_months",
+    "min_penalty_percent",
+    "promo_ended_days",
+    "min_risk",
+    "segment",
+    "region",
+    "plan",
+    "not_contacted_days",
+    "standing",
+    "subject",
+    "body_lv",
+    "body_ru",
+    "body_en",
+)
+
+
+def _draft_check(values: dict[str, Any]) -> None:
+    unknown = set(values) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"not draft fields: {sorted(unknown)}")
+    if values.get("channel", ContactChannel.EMAIL) not in (
+        ContactChannel.EMAIL,
+        ContactChannel.SMS,
+    ):
+        raise CampaignError(_("A campaign goes out by e-mail or SMS."))
+    for language in ("lv", "ru", "en"):
+        body_check(values.get(f"body_{language}", ""))
+
+
+def campaign_create(*, actor: User, values: dict[str, Any]) -> Campaign:
+    """A new draft; nothing is sent until it is launched."""
+    require_role(actor, Role.MANAGER)
+    _draft_check(values)
+    return Campaign.objects.create(created_by=actor, state=Campaign.State.DRAFT, **values)
+
+
+def campaign_update(*, campaign: Campaign, actor: User, values: dict[str, Any]) -> Campaign:
+    """Change a draft. Once launched, the criteria and messages are what subscribers got."""
+    require_role(actor, Role.MANAGER)
+    _draft_check(values)
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state != Campaign.State.DRAFT:
+            raise CampaignError(_("Only a draft campaign can be changed."))
+        for name, value in values.items():
+            setattr(campaign, name, value)
+        campaign.save(update_fields=list(values))
+    return campaign
 
 
 # --- Launching ----------------------------------------------------------------------------------
@@ -425,6 +487,38 @@ def campaign_progress(campaign: Campaign) -> Progress:
     return Progress(matched=sum(by_state.values()), by_state=by_state)
 
 
+def campaigns_overview(*, limit: int = 100) -> list[tuple[Campaign, Progress]]:
+    """The newest campaigns with their progress: two queries, however many there are."""
+    campaigns = list(
+        Campaign.objects.select_related("template", "created_by").order_by("-created_at", "-pk")[
+            :limit
+        ]
+    )
+    counts: dict[int, dict[str, int]] = {c.pk: {} for c in campaigns}
+    rows = (
+        Message.objects.filter(campaign__in=[c.pk for c in campaigns])
+        .values("campaign_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["campaign_id"]][row["state"]] = row["n"]
+    return [
+        (c, Progress(matched=sum(counts[c.pk].values()), by_state=counts[c.pk])) for c in campaigns
+    ]
+
+
+def campaign_skip_reasons(campaign: Campaign) -> dict[str, int]:
+    """Why messages were skipped (do-not-contact, no address…), with how many each."""
+    rows = (
+        Message.objects.filter(campaign=campaign, state=MState.SKIPPED)
+        .values("skip_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "skip_reason")
+    )
+    return {row["skip_reason"]: row["n"] for row in rows}
+
+
 # --- Responses ----------------------------------------------------------------------------------
 
 
@@ -468,7 +562,7 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
 
 def _ask_for_call(campaign: Campaign, subscriber: Subscriber) -> None:
     url = reverse("subscriber_offers", args=[subscriber.pk])
-    text = _("%(name)s asked for a call about \u201c%(campaign)s\u201d.") % {
+    text = _("%(name)s asked for a call about “%(campaign)s”.") % {
         "name": subscriber.name,
         "campaign": campaign.name,
     }
@@ -493,6 +587,9 @@ def _accept(campaign: Campaign, subscriber: Subscriber) -> CounterOffer | None:
         if offer.status == CounterOffer.Status.APPROVED:
             offer = offer_services.offer_present(offer=offer, actor=actor, note="outreach link")
             offer = offer_services.offer_accept(offer=offer, actor=actor, note="accepted online")
+        elif offer.status == CounterOffer.Status.PENDING:
+            # Its approvers are reminded like those of an offer made on the desk.
+            reminder_for_pending_offer(offer=offer)
         return offer
     except (InvalidTerms, InvalidTransition, OutsideAuthority) as exc:
         notify(

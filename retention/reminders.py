@@ -14,7 +14,7 @@ a periodic sweep returns claims a dead worker left behind.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -36,7 +36,7 @@ from subscribers.services import timeline_event_record
 Kind = Reminder.Kind
 State = Reminder.State
 # A claim older than this was left by a worker that died: the sweep hands it out again.
-CLAIM_TIMEOUT = timedelta(minutes=10)
+CLAIM_TIMEOUT = timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
 
 
 def reminder_schedule(
@@ -117,10 +117,16 @@ def reminders_for_new_case(*, case: CancellationCase) -> None:
 
 
 def reminder_for_callback(*, case: CancellationCase) -> None:
-    if case.callback_at:
-        reminder_schedule(
-            kind=Kind.CALLBACK, key=f"callback:{case.pk}", due_at=case.callback_at, case=case
-        )
+    """One reminder per callback time. A moved callback cancels the pending reminder of the
+    old time; a callback set after the last one was delivered gets a reminder of its own (a
+    key per case alone would find the delivered row and never remind again)."""
+    if not case.callback_at:
+        return
+    key = f"callback:{case.pk}:{case.callback_at.astimezone(UTC):%Y%m%dT%H%M%S}"
+    Reminder.objects.filter(kind=Kind.CALLBACK, case=case, state=State.PENDING).exclude(
+        key=key
+    ).update(state=State.CANCELLED)
+    reminder_schedule(kind=Kind.CALLBACK, key=key, due_at=case.callback_at, case=case)
 
 
 def reminder_for_pending_offer(*, offer: CounterOffer) -> None:
@@ -187,8 +193,31 @@ def _managers_of(user: User | None) -> list[User]:
     return list(managers.distinct())
 
 
-def _staff_message(reminder: Reminder) -> tuple[list[User], str, str] | None:
+class _People:
+    """Managers by team and members by tier, read once per batch of a tick rather than once
+    per reminder."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, int | None], list[User]] = {}
+
+    def managers_of(self, user: User | None) -> list[User]:
+        key = ("team", user.team_id if user is not None else None)
+        if key not in self._found:
+            self._found[key] = _managers_of(user)
+        return self._found[key]
+
+    def of_tier(self, tier: AuthorityTier) -> list[User]:
+        key = ("tier", tier.pk)
+        if key not in self._found:
+            self._found[key] = tier_members(tier)
+        return self._found[key]
+
+
+def _staff_message(
+    reminder: Reminder, now: datetime, people_of: _People | None = None
+) -> tuple[list[User], str, str] | None:
     """Who is told what, or None when the reminder no longer matters."""
+    people_of = people_of or _People()
     case, offer = reminder.case, reminder.offer
     if case is not None:
         url = reverse("case", args=[case.pk])
@@ -207,24 +236,30 @@ def _staff_message(reminder: Reminder) -> tuple[list[User], str, str] | None:
         if reminder.kind in (Kind.SLA_WARNING, Kind.SLA_BREACHED):
             if case.first_contacted_at is not None:
                 return None
+            if reminder.kind == Kind.SLA_WARNING and now >= case.first_contact_due:
+                return None  # a tick running late: the breach notice says it all
             if reminder.kind == Kind.SLA_WARNING:
                 text = _("First contact with %(name)s is due at %(due)s (case #%(id)s).")
-                people = owner or _managers_of(None)
+                people = owner or people_of.managers_of(None)
             else:
                 text = _("First contact with %(name)s is overdue since %(due)s (case #%(id)s).")
-                people = owner + _managers_of(case.owner)
+                people = owner + people_of.managers_of(case.owner)
             due = timezone.localtime(case.first_contact_due).strftime("%H:%M")
             return people, text % {"name": name, "due": due, "id": case.pk}, url
+        if reminder.kind == Kind.PROCESS_BY and not reminder.key.endswith(
+            f"{case.process_by:%Y%m%d}"
+        ):
+            return None  # a port-out moved the date: that date's reminder speaks for it
         if reminder.kind == Kind.PROCESS_BY:
             text = _("Case #%(id)s (%(name)s) must be settled by %(date)s.")
-            people = owner or _managers_of(None)
+            people = owner or people_of.managers_of(None)
             return people, text % {"id": case.pk, "name": name, "date": case.process_by}, url
     if offer is not None:
         url = reverse("case", args=[offer.case_id]) if offer.case_id else ""
         if reminder.kind == Kind.APPROVAL_WAITING:
             if offer.status != CounterOffer.Status.PENDING:
                 return None
-            people = tier_members(offer.routed_tier) if offer.routed_tier else []
+            people = people_of.of_tier(offer.routed_tier) if offer.routed_tier else []
             people = [p for p in people if p.pk != offer.proposer_id]
             text = _("Offer #%(id)s for %(name)s is waiting for your approval.")
             return people, text % {"id": offer.pk, "name": offer.subscriber.name}, offer_url(offer)
@@ -245,17 +280,23 @@ def _staff_message(reminder: Reminder) -> tuple[list[User], str, str] | None:
     return None
 
 
+def _notification(
+    recipient: User, text: str, url: str = "", reminder: Reminder | None = None
+) -> Notification:
+    return Notification(
+        recipient=recipient,
+        text=text[:300],
+        url=url,
+        reminder=reminder,
+        email_state="pending" if recipient.email_notifications and recipient.email else "",
+    )
+
+
 def notify(*, recipient: User, text: str, url: str = "", reminder: Reminder | None = None) -> None:
     """An in-app notification, and an e-mail to staff who asked for them (sent after commit)."""
     try:
         with transaction.atomic():
-            Notification.objects.create(
-                recipient=recipient,
-                text=text[:300],
-                url=url,
-                reminder=reminder,
-                email_state="pending" if recipient.email_notifications and recipient.email else "",
-            )
+            _notification(recipient, text, url, reminder).save()
     except IntegrityError:
         pass  # this reminder already told this person: once is the point
 
@@ -267,9 +308,19 @@ def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
     claimed: list[int] = []
     while True:
         with transaction.atomic():
-            due = list(
-                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+            # Lock a batch of ids along the partial index on due_at, then load what delivery
+            # needs for those rows alone: joined before the LIMIT, every batch would join and
+            # sort every due row, and a backlog would take quadratic time to clear.
+            ids = list(
+                Reminder.objects.select_for_update(skip_locked=True)
                 .filter(state=State.PENDING, due_at__lte=now)
+                .order_by("due_at")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            due = list(
+                Reminder.objects.filter(pk__in=ids)
                 .select_related(
                     "case",
                     "case__owner",
@@ -280,10 +331,12 @@ def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
                     "subscriber",
                     "recipient",
                 )
-                .order_by("due_at", "pk")[:batch]
+                .order_by("due_at", "pk")
             )
-            if not due:
-                break
+            people_of = _People()
+            notes: list[Notification] = []
+            delivered: list[int] = []
+            dropped: list[int] = []
             for reminder in due:
                 if reminder.kind == Kind.EQUIPMENT_RETURN:
                     outcome = _subscriber_step(reminder, now)
@@ -292,19 +345,32 @@ def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
                     if outcome == "claimed":
                         claimed.append(reminder.pk)
                     continue
-                message = _staff_message(reminder)
+                message = _staff_message(reminder, now, people_of)
                 if message is None:
-                    reminder.state = State.CANCELLED
-                else:
-                    people, text, url = message
-                    for person in people:
-                        notify(recipient=person, text=text, url=url, reminder=reminder)
-                        notified += 1
-                    reminder.state, reminder.delivered_at = State.SENT, now
-                    cancelled += not people
-                reminder.save(update_fields=["state", "delivered_at", "due_at", "claimed_at"])
+                    dropped.append(reminder.pk)
+                    continue
+                people, text, url = message
+                # An owner who manages their own team is told once.
+                unique = {person.pk: person for person in people}.values()
+                notes += [_notification(person, text, url, reminder) for person in unique]
+                notified += len(unique)
+                delivered.append(reminder.pk)
+                cancelled += not unique
+            # The batch in three statements, not a few per reminder. The unique key of
+            # (reminder, recipient) makes delivering a reminder again add nothing.
+            Notification.objects.bulk_create(notes, ignore_conflicts=True)
+            Reminder.objects.filter(pk__in=delivered).update(state=State.SENT, delivered_at=now)
+            Reminder.objects.filter(pk__in=dropped).update(state=State.CANCELLED)
     sent = sum(_send_claimed(pk, now) for pk in claimed)
     return Tick(notified=notified, sent=sent, deferred=deferred, cancelled=cancelled)
+
+
+def _subscriber_channel(subscriber: Subscriber) -> str:
+    """E-mail when the subscriber takes it, otherwise SMS; the contact policy decides the rest
+    (a subscriber who refuses e-mail but has a phone still hears about their equipment)."""
+    if subscriber.email and not subscriber.do_not_email:
+        return ContactChannel.EMAIL
+    return ContactChannel.SMS
 
 
 def _subscriber_step(reminder: Reminder, now: datetime) -> str:
@@ -314,7 +380,7 @@ def _subscriber_step(reminder: Reminder, now: datetime) -> str:
         reminder.state = State.CANCELLED
         reminder.save(update_fields=["state"])
         return "cancelled"
-    channel = ContactChannel.EMAIL if subscriber.email else ContactChannel.SMS
+    channel = _subscriber_channel(subscriber)
     decision = contact_decision(subscriber=subscriber, channel=channel, now=now)
     if decision.allowed:
         reminder.state, reminder.claimed_at = State.SENDING, now
@@ -347,7 +413,7 @@ def _send_claimed(pk: int, now: datetime) -> int:
         }
         subject = _("Returning your equipment")
     key = f"reminder-{reminder.pk}"
-    channel = ContactChannel.EMAIL if subscriber.email else ContactChannel.SMS
+    channel = _subscriber_channel(subscriber)
     try:
         if channel == ContactChannel.EMAIL:
             send_email(Outgoing(key, subscriber.email, body, subject))

@@ -24,8 +24,8 @@ from offers.exceptions import InvalidTransition
 from offers.models import AuthorityTier, CounterOffer, OfferTemplate
 from offers.pricing import Terms, offer_describe
 from retention.cases import case_locked, case_require_act, case_require_open, case_set_status
-from retention.models import CancellationCase, CaseHistory, Notification, User
-from retention.reminders import offer_url, reminder_for_pending_offer, tier_members
+from retention.models import CancellationCase, CaseHistory, User
+from retention.reminders import notify, offer_url, reminder_for_pending_offer, tier_members
 from subscribers.models import Subscriber
 
 Status = CancellationCase.Status
@@ -71,7 +71,7 @@ def _sync(case: CancellationCase | None, offer: CounterOffer, actor: User | None
 
 
 def _notify(recipient: User, text: str, offer: CounterOffer) -> None:
-    Notification.objects.create(recipient=recipient, text=text[:300], url=offer_url(offer))
+    notify(recipient=recipient, text=text, url=offer_url(offer))
 
 
 # --- Proposing ----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -28,6 +27,7 @@ from offers.selectors import (
     offers_of_subscriber,
     offers_pending_for,
 )
+from retention.caching import cached
 from retention.models import (
     CancellationCase,
     CaseHistory,
@@ -186,10 +186,7 @@ def queue_counts(*, cases: QuerySet[CancellationCase], key: str) -> QueueCounts:
         return QueueCounts(total=found["total"], overdue=found["overdue"])
 
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    counts: QueueCounts | None = cache.get_or_set(
-        f"queue:counts:{digest}", count, timeout=QUEUE_COUNTS_SECONDS
-    )
-    return counts or count()
+    return cached(f"queue:counts:{digest}", count, timeout=QUEUE_COUNTS_SECONDS)
 
 
 def notifications_unread(*, user: User, limit: int = 10) -> list[Notification]:

@@ -145,6 +145,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "desk",
+            # A cache that is down must cost a page a second at most (retention.caching).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -170,6 +172,9 @@ else:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
         "max_retries": 1,
+        # The one retry comes at once: kombu would otherwise sleep 2 s before it, and a
+        # request publishing after commit would wait those on a broker that is down.
+        "interval_start": 0,
         "visibility_timeout": 3600,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -364,6 +369,10 @@ APPROVAL_REMINDER_MINUTES = int(os.environ.get("APPROVAL_REMINDER_MINUTES", 60))
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Messages one sending task claims at a time.
 OUTREACH_CHUNK = int(os.environ.get("OUTREACH_CHUNK", 200))
+# A claimed outbox row (outreach message, subscriber reminder, staff e-mail) not marked sent
+# within this long was left by a dead worker: the sweep hands it out again. It must be longer
+# than any send takes; tests/retention/test_exactly_once.py shortens it for its workers.
+OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", 600))
 
 # --- Offers ---------------------------------------------------------------------------------
 # An offer waiting for approval this long escalates to the next authority tier.

@@ -5,12 +5,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import formats
 from django.utils.translation import gettext
 
+from retention.caching import cached
 from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 from subscribers.models import (
     ContactChannel,
@@ -332,11 +332,10 @@ def contact_refusal_message(decision: ContactDecision) -> str:
 
 def regions() -> list[str]:
     """The regions subscribers live in, for filters. Cached: DISTINCT over a million rows."""
-    found: list[str] | None = cache.get_or_set(
+    return cached(
         "subscribers:regions",
         lambda: list(
             Subscriber.objects.order_by("region").values_list("region", flat=True).distinct()
         ),
         timeout=3600,
     )
-    return found or []
