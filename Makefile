@@ -29,6 +29,7 @@ run: env
 	$(PY) manage.py seed_offers && \
 	$(PY) manage.py demo_users && \
 	$(PY) manage.py seed_cases --if-empty && \
+	$(PY) manage.py seed_outreach && \
 	exec $(UV) run --frozen honcho -f Procfile.dev start
 
 test: env lint typecheck pytest

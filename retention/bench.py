@@ -39,7 +39,8 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
@@ -49,19 +50,36 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from offers.authority import Authority, authority_for, conceded_within_year
 from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
-from offers.models import CounterOffer, OfferTemplate
+from offers.models import CounterOffer, OfferKind, OfferTemplate
 from offers.pricing import Terms, offer_cost, terms_validate
 from offers.seeding import offer_catalogue_defaults, offer_catalogue_for_plans
 from offers.selectors import template_eligible
 from retention.cases import Intake, case_claim, case_claim_next, case_open, case_release
-from retention.models import CancellationCase, CaseHistory, User
+from retention.models import (
+    CancellationCase,
+    CaseHistory,
+    Notification,
+    OutreachCampaign,
+    OutreachMessage,
+    Reminder,
+    User,
+)
+from retention.outreach import (
+    FAN_OUT_CHUNK,
+    SendResult,
+    campaign_create,
+    campaign_fan_out,
+    campaign_matching,
+    outreach_send,
+)
+from retention.reminders import reminders_tick
 from retention.roles import Role, user_roles
 from retention.saves import case_offer_propose
 from retention.seeding import cases_seed
@@ -72,7 +90,7 @@ from retention.selectors import (
     cases_open,
     queue_page,
 )
-from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
+from subscribers.models import ContactChannel, Equipment, Plan, Subscriber, TimelineEvent
 from subscribers.seeding import (
     IMPORT_COLUMNS,
     SeedOptions,
@@ -178,6 +196,7 @@ class Results:
     figures: list[Figure] = field(default_factory=list)
     claims: dict[str, Any] = field(default_factory=dict)
     imports: dict[str, Any] = field(default_factory=dict)
+    outreach: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -189,6 +208,7 @@ class Results:
             "figures": {f.name: f.as_json() for f in self.figures},
             "claims": self.claims,
             "import": self.imports,
+            "outreach": self.outreach,
             "notes": self.notes,
         }
 
@@ -964,6 +984,233 @@ def _raw_copy(path: Path, *, bare: bool = False) -> float:
     return seconds
 
 
+# --- Outreach and reminders ----------------------------------------------------------------
+
+BENCH_CAMPAIGN = "bench-outreach"
+# Messages sent through the SMS file backend for the sending figure.
+OUTREACH_SEND = 20_000
+# Due reminders delivered by one tick.
+REMINDERS_DUE = 100_000
+REMINDER_KEY = "bench-tick:"
+# The bench's reminders fall due in the distant past and its tick runs just after that: the
+# tick sees exactly those rows, and the desk's own reminders (the approvals backlog's) are left
+# to the real tick.
+REMINDERS_DUE_AT = datetime(2000, 1, 4, 9, 0, tzinfo=UTC)
+BENCH_BODY = "{name}: {offer}, {price} → {new_price}. {link}"
+
+
+def outreach_moment(today: date) -> datetime:
+    """A Tuesday at 10:00 UTC at least a week ahead: inside the allowed hours of every time
+    zone the seed uses (12:00 in Riga), and with no seeded contact in the cap's window, so the
+    messages go out and the figure measures sending rather than deferring."""
+    day = today + timedelta(days=7)
+    day += timedelta(days=(1 - day.weekday()) % 7)
+    return datetime.combine(day, clock_time(10), tzinfo=UTC)
+
+
+def outreach_cleanup(*, events_after: int | None = None) -> None:
+    """Remove what the outreach and reminder figures create, so every run starts the same:
+    the bench's campaigns and their messages, the outbound contacts their sends recorded, the
+    bench's reminders and their notifications. ``events_after`` is the last timeline id before
+    this run's sends (a range on the primary key); without it, left-overs of an interrupted
+    run are found by the campaign in the event's data, one scan of the timeline."""
+    campaigns = list(
+        OutreachCampaign.objects.filter(name__startswith=BENCH_CAMPAIGN).values_list(
+            "pk", flat=True
+        )
+    )
+    reminders = Reminder._meta.db_table
+    with transaction.atomic():
+        if events_after is not None:
+            TimelineEvent.objects.filter(pk__gt=events_after, source="outreach").delete()
+        elif campaigns:
+            TimelineEvent.objects.filter(source="outreach", data__campaign__in=campaigns).delete()
+        OutreachMessage.objects.filter(campaign__in=campaigns).delete()
+        OutreachCampaign.objects.filter(pk__in=campaigns).delete()
+        Notification.objects.filter(reminder__key__startswith=REMINDER_KEY).delete()
+        # A plain DELETE: the ORM would load 100,000 reminders to null the notifications'
+        # references first, and those notifications are gone already.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {reminders} WHERE key LIKE %s", [f"{REMINDER_KEY}%"])
+    with connection.cursor() as cursor:
+        tables = [OutreachMessage._meta.db_table, reminders, Notification._meta.db_table]
+        cursor.execute(f"VACUUM ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
+
+
+def measure_outreach(results: Results, *, log: Callable[[str], None]) -> None:
+    outreach_cleanup()  # an interrupted run's left-overs
+    last_event = TimelineEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        _measure_fan_out_and_sending(results, log=log)
+    finally:
+        outreach_cleanup(events_after=last_event)
+    try:
+        _measure_reminder_tick(results, log=log)
+    finally:
+        outreach_cleanup(events_after=last_event)
+
+
+def _measure_fan_out_and_sending(results: Results, *, log: Callable[[str], None]) -> None:
+    """(a) A campaign with loose criteria over every active subscriber: the time to create its
+    message rows (set-based, FAN_OUT_CHUNK subscriber ids at a time). (b) Sending
+    OUTREACH_SEND of them as the worker does, OUTREACH_CHUNK claimed at a time, through the
+    contact policy and the SMS file backend into a temporary folder."""
+    manager = bench_manager()
+    template = (
+        OfferTemplate.objects.filter(is_active=True, kind=OfferKind.FIXED_DISCOUNT)
+        .order_by("position", "code")
+        .first()
+        or OfferTemplate.objects.filter(is_active=True).order_by("position", "code").first()
+    )
+    if template is None:
+        raise RuntimeError("the offer catalogue has no active offer for the campaign")
+    moment = outreach_moment(timezone.localdate())
+    campaign = campaign_create(
+        actor=manager,
+        values={
+            "name": f"{BENCH_CAMPAIGN} {moment:%Y-%m-%d}",
+            "template": template,
+            "channel": ContactChannel.SMS,
+            "not_contacted_days": 0,
+            "body_lv": BENCH_BODY,
+            "body_ru": BENCH_BODY,
+            "body_en": BENCH_BODY,
+        },
+    )
+    # Running without campaign_launch: its after-commit task would hand the campaign to any
+    # worker listening on the broker, and the figures are of the calls below.
+    OutreachCampaign.objects.filter(pk=campaign.pk).update(
+        state=OutreachCampaign.State.RUNNING, launched_at=moment
+    )
+    matching = campaign_matching(campaign, now=moment).count()
+    active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).count()
+    log(f"Fanning out a campaign over {active:,} active subscribers ({matching:,} match)…")
+    start = time.perf_counter()
+    rows = campaign_fan_out(campaign=campaign, now=moment)
+    fan_out_seconds = time.perf_counter() - start
+    if rows != matching:
+        raise RuntimeError(f"the fan-out created {rows:,} messages for {matching:,} matches")
+    top = Subscriber.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    log(f"  {rows:,} messages in {fan_out_seconds:.1f} s ({rows / fan_out_seconds:,.0f} rows/s).")
+    results.outreach["fan_out"] = {
+        "active_subscribers": active,
+        "rows": rows,
+        "seconds": round(fan_out_seconds, 2),
+        "rows_per_second": round(rows / fan_out_seconds),
+        "chunks": -(-top // FAN_OUT_CHUNK),
+        "chunk_ids": FAN_OUT_CHUNK,
+    }
+    # The planner learns the outbox's new size, as autovacuum would tell it soon after.
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(OutreachMessage._meta.db_table)}")
+
+    wanted = min(OUTREACH_SEND, rows)
+    chunk = settings.OUTREACH_CHUNK
+    log(
+        f"Sending {wanted:,} messages, {chunk} claimed at a time, at "
+        f"{moment:%a %Y-%m-%d %H:%M} UTC through the SMS file backend…"
+    )
+    total = SendResult()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        override_settings(SMS_BACKEND="file", SMS_FILE_PATH=folder),
+    ):
+        start = time.perf_counter()
+        while total.claimed < wanted:
+            sent = outreach_send(
+                campaign_id=campaign.pk, now=moment, limit=min(chunk, wanted - total.claimed)
+            )
+            if not sent.claimed:
+                break
+            for name in ("sent", "deferred", "skipped", "failed"):
+                setattr(total, name, getattr(total, name) + getattr(sent, name))
+        send_seconds = time.perf_counter() - start
+        files = sum(1 for _ in Path(folder).iterdir())
+    if files != total.sent:
+        raise RuntimeError(f"{total.sent:,} messages marked sent but {files:,} files written")
+    log(
+        f"  {total.claimed:,} messages in {send_seconds:.1f} s "
+        f"({total.claimed / send_seconds:,.0f} messages/s): {total.sent:,} sent, "
+        f"{total.skipped:,} skipped, {total.deferred:,} deferred, {total.failed:,} failed."
+    )
+    results.outreach["send"] = {
+        "messages": total.claimed,
+        "sent": total.sent,
+        "skipped": total.skipped,
+        "deferred": total.deferred,
+        "failed": total.failed,
+        "files": files,
+        "chunk": chunk,
+        "seconds": round(send_seconds, 2),
+        "messages_per_second": round(total.claimed / send_seconds, 1),
+        "sent_per_second": round(total.sent / send_seconds, 1),
+        "at": moment.isoformat(),
+    }
+
+
+def _measure_reminder_tick(results: Results, *, log: Callable[[str], None]) -> None:
+    """REMINDERS_DUE process-by reminders on the bench agent's open cases, all due at once:
+    one reminders_tick pass checks each still matters (the case open, its owner) and delivers
+    it as a notification, 500 locked at a time. Then a tick with nothing due."""
+    agent, _ = bench_users()
+    cases = list(
+        cases_open().filter(owner=agent).order_by("pk").values_list("pk", flat=True)[:1000]
+    )
+    if not cases:
+        note = "Reminder tick not measured: the bench agent has no open cases."
+        log(note)
+        results.notes.append(note)
+        return
+    log(f"Creating {REMINDERS_DUE:,} due reminders on the bench agent's {len(cases):,} cases…")
+    start = time.perf_counter()
+    Reminder.objects.bulk_create(
+        (
+            Reminder(
+                kind=Reminder.Kind.PROCESS_BY,
+                key=f"{REMINDER_KEY}{n}",
+                due_at=REMINDERS_DUE_AT,
+                case_id=cases[n % len(cases)],
+            )
+            for n in range(REMINDERS_DUE)
+        ),
+        batch_size=5000,
+    )
+    create_seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(Reminder._meta.db_table)}")
+    log("Delivering them with one reminders_tick pass…")
+    now = REMINDERS_DUE_AT + timedelta(minutes=1)
+    start = time.perf_counter()
+    tick = reminders_tick(now=now)
+    tick_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    idle = reminders_tick(now=now)
+    idle_ms = (time.perf_counter() - start) * 1000
+    delivered = Reminder.objects.filter(
+        key__startswith=REMINDER_KEY, state=Reminder.State.SENT
+    ).count()
+    notifications = Notification.objects.filter(reminder__key__startswith=REMINDER_KEY).count()
+    if (delivered, notifications, idle.notified) != (REMINDERS_DUE, REMINDERS_DUE, 0):
+        raise RuntimeError(
+            f"{delivered:,} reminders delivered, {notifications:,} notifications, "
+            f"{idle.notified:,} more on the idle tick, for {REMINDERS_DUE:,} due"
+        )
+    log(
+        f"  {delivered:,} delivered in {tick_seconds:.1f} s "
+        f"({delivered / tick_seconds:,.0f} reminders/s); idle tick {idle_ms:.1f} ms."
+    )
+    results.outreach["tick"] = {
+        "due": REMINDERS_DUE,
+        "cases": len(cases),
+        "create_seconds": round(create_seconds, 2),
+        "seconds": round(tick_seconds, 2),
+        "reminders_per_second": round(delivered / tick_seconds),
+        "notifications": notifications,
+        "notified": tick.notified,
+        "idle_tick_ms": round(idle_ms, 2),
+    }
+
+
 # --- Report --------------------------------------------------------------------------------
 
 
@@ -1071,6 +1318,7 @@ def render(results: Results) -> str:
                 f"{i['copy_unindexed_seconds']:.1f} s "
                 f"({i['copy_unindexed_rows_per_second']:,} rows/s)"
             )
+    lines.extend(_render_outreach(results.outreach))
     lines.extend(results.notes)
     other = other_scale(results)
     if other:
@@ -1097,4 +1345,43 @@ def render(results: Results) -> str:
                 / small["import"]["import_rows_per_second"]
             )
             lines.append(f"  {'import rows/s':<{width}} ×{ratio:.2f}")
+        for label, part, key in (
+            ("outreach fan-out rows/s", "fan_out", "rows_per_second"),
+            ("outreach messages/s", "send", "messages_per_second"),
+            ("reminders/s", "tick", "reminders_per_second"),
+        ):
+            mine_part = (small.get("outreach") or {}).get(part)
+            their_part = (large.get("outreach") or {}).get(part)
+            if mine_part and their_part:
+                lines.append(f"  {label:<{width}} ×{their_part[key] / mine_part[key]:.2f}")
     return "\n".join(lines)
+
+
+def _render_outreach(outreach: dict[str, Any]) -> list[str]:
+    lines = []
+    fan_out, send, tick = outreach.get("fan_out"), outreach.get("send"), outreach.get("tick")
+    if fan_out:
+        lines.append(
+            f"outreach fan-out: {fan_out['rows']:,} message rows for "
+            f"{fan_out['active_subscribers']:,} active subscribers in {fan_out['seconds']:.1f} s "
+            f"({fan_out['rows_per_second']:,} rows/s; {fan_out['chunks']} "
+            f"chunk{'s' if fan_out['chunks'] != 1 else ''} of {fan_out['chunk_ids']:,} "
+            "subscriber ids)"
+        )
+    if send:
+        lines.append(
+            f"outreach sending (SMS file backend, {send['chunk']} claimed at a time): "
+            f"{send['messages']:,} messages in {send['seconds']:.1f} s "
+            f"({send['messages_per_second']:,.0f} messages/s); {send['sent']:,} sent "
+            f"({send['sent_per_second']:,.0f}/s, {send['files']:,} files), "
+            f"{send['skipped']:,} skipped, {send['deferred']:,} deferred, "
+            f"{send['failed']:,} failed"
+        )
+    if tick:
+        lines.append(
+            f"reminder tick: {tick['due']:,} due reminders delivered in one pass in "
+            f"{tick['seconds']:.1f} s ({tick['reminders_per_second']:,} reminders/s, "
+            f"{tick['notifications']:,} notifications); a tick with nothing due "
+            f"{tick['idle_tick_ms']:.1f} ms"
+        )
+    return lines

@@ -18,11 +18,15 @@ def heartbeat_record() -> Heartbeat:
     return Heartbeat.objects.get(pk=1)
 
 
-def user_update_preferences(*, user: User, actor: User, time_zone: str) -> User:
+def user_update_preferences(
+    *, user: User, actor: User, time_zone: str, email_notifications: bool
+) -> User:
+    """Where times are shown, and whether notifications also arrive by e-mail."""
     if actor.pk != user.pk and not actor.is_superuser:
         raise PermissionError("only the user or a superuser may change these preferences")
     user.time_zone = time_zone
-    user.save(update_fields=["time_zone"])
+    user.email_notifications = email_notifications
+    user.save(update_fields=["time_zone", "email_notifications"])
     return user
 
 

@@ -5,13 +5,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 import retention.api  # noqa: F401  registers /api/v1/cancellations
-from retention import save_views, views
+from retention import outreach_views, save_views, views
 from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
 # marked open here and nowhere else; tests/retention/test_urls.py walks the URL configuration
 # and holds this list to account.
-OPEN_URL_NAMES = frozenset({"login", "health", "set_language", "api-1.0.0:*"})
+OPEN_URL_NAMES = frozenset({"login", "health", "set_language", "outreach_link", "api-1.0.0:*"})
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -80,6 +80,34 @@ urlpatterns = [
         )
         for step in save_views.STEP_FORMS
     ),
+    # Background work: notifications and the bell, outreach campaigns.
+    path("notifications/", outreach_views.notifications, name="notifications"),
+    path("notifications/count/", outreach_views.notifications_count, name="notifications_count"),
+    path(
+        "notifications/<int:pk>/read/",
+        outreach_views.notification_read,
+        name="notification_read",
+    ),
+    path(
+        "notifications/read-all/",
+        outreach_views.notifications_read_all,
+        name="notifications_read_all",
+    ),
+    path("outreach/", outreach_views.campaigns, name="campaigns"),
+    path("outreach/new/", outreach_views.campaign_create, name="campaign_create"),
+    path("outreach/<int:pk>/", outreach_views.campaign_detail, name="campaign"),
+    path("outreach/<int:pk>/edit/", outreach_views.campaign_edit, name="campaign_edit"),
+    *(
+        path(
+            f"outreach/<int:pk>/{action}/",
+            outreach_views.campaign_action,
+            {"action": action},
+            name=f"campaign_{action}",
+        )
+        for action in outreach_views.CAMPAIGN_ACTIONS
+    ),
+    # The subscriber's personal link from an outreach message: the signed token is the key.
+    path("o/<str:token>/", login_not_required(outreach_views.outreach_link), name="outreach_link"),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),
 ]

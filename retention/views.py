@@ -76,7 +76,10 @@ def preferences(request: DeskRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.user_update_preferences(
-            user=request.user, actor=request.user, time_zone=form.cleaned_data["time_zone"]
+            user=request.user,
+            actor=request.user,
+            time_zone=form.cleaned_data["time_zone"],
+            email_notifications=form.cleaned_data["email_notifications"],
         )
         messages.success(request, _("Your preferences are saved."))
         return redirect("preferences")

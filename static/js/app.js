@@ -44,4 +44,18 @@
       });
     if (busy) event.preventDefault();
   });
+
+  // Polls marked data-poll-skip-hidden (the notification bell) rest while the tab is hidden,
+  // and catch up at once when it is shown again.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var el = event.detail.elt;
+    if (document.hidden && el.hasAttribute && el.hasAttribute("data-poll-skip-hidden")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && document.body) {
+      document.body.dispatchEvent(new CustomEvent("notifications-changed"));
+    }
+  });
 })();

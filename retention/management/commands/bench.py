@@ -56,8 +56,8 @@ def _create_database(config: Mapping[str, Any]) -> bool:
 
 class Command(BaseCommand):
     help = (
-        "Measure page times, query counts, claim-next latency and import speed on a dedicated "
-        "benchmark database."
+        "Measure page times, query counts, claim-next latency, import speed, outreach fan-out "
+        "and sending, and the reminder tick on a dedicated benchmark database."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -67,6 +67,11 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="Requests per figure.")
         parser.add_argument("--skip-claims", action="store_true")
         parser.add_argument("--skip-import", action="store_true")
+        parser.add_argument(
+            "--skip-outreach",
+            action="store_true",
+            help="Leave out campaign fan-out, outreach sending and the reminder tick.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         url = os.environ.get("BENCH_DATABASE_URL", bench.DEFAULT_BENCH_DATABASE_URL)
@@ -113,6 +118,8 @@ class Command(BaseCommand):
             bench.measure_claims(results, log=log)
         if not options["skip_import"]:
             bench.measure_import(results, log=log)
+        if not options["skip_outreach"]:
+            bench.measure_outreach(results, log=log)
         path = bench.save(results)
         self.stdout.write("")
         self.stdout.write(bench.render(results))
