@@ -50,6 +50,21 @@ class CancellationReasonAdmin(admin.ModelAdmin):
     list_filter = ("category", "is_active")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the services write (they keep the history and the exactly-once rules)."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class CaseHistoryInline(admin.TabularInline):
     model = CaseHistory
     fields = ("at", "action", "from_status", "to_status", "actor", "note")
@@ -60,7 +75,7 @@ class CaseHistoryInline(admin.TabularInline):
 
 
 @admin.register(CancellationCase)
-class CancellationCaseAdmin(admin.ModelAdmin):
+class CancellationCaseAdmin(ReadOnlyAdmin):
     """Read-only: cases change only through the desk's services, which keep the history."""
 
     list_display = (
@@ -78,31 +93,6 @@ class CancellationCaseAdmin(admin.ModelAdmin):
     search_fields = ("=id", "=subscriber__account_number", "=external_id")
     raw_id_fields = ("subscriber", "owner", "opened_by")
     inlines = (CaseHistoryInline,)
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only the services write (they keep the history and the exactly-once rules)."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Reminder)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from retention.roles import Role
-from tests.factories import UserFactory
+from tests.factories import UserFactory, authority_tier
 
 # In CI (and whenever .ci/run drives the suite) a test that needs PostgreSQL, Redis or
 # Chromium must run: a missing service fails the test instead of skipping it.
@@ -113,3 +113,14 @@ def agent_client(client, agent):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def tiers(db):
+    """The default authority tiers (the catalogue migration's; transactional tests flush them),
+    per month / one offer / 12 months: agent 10/60/120, manager 25/300/500, lead 60/1000/1500."""
+    return {
+        "agent": authority_tier(Role.AGENT, 10, "10", "60", "120"),
+        "manager": authority_tier(Role.MANAGER, 20, "25", "300", "500"),
+        "lead": authority_tier("Retention lead", 30, "60", "1000", "1500"),
+    }

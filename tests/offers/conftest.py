@@ -14,15 +14,6 @@ D = Decimal
 
 
 @pytest.fixture
-def tiers(db):
-    return {
-        "agent": tier(Role.AGENT, 10, "10", "60", "120"),
-        "manager": tier(Role.MANAGER, 20, "25", "300", "500"),
-        "lead": tier("Retention lead", 30, "60", "1000", "1500"),
-    }
-
-
-@pytest.fixture
 def lead(db, tiers):
     user = UserFactory.create(username="lead")
     user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])

@@ -22,22 +22,12 @@ from tests.factories import (
     CaseFactory,
     SubscriberFactory,
     UserFactory,
-    authority_tier,
     offer_template,
 )
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def tiers(db):
-    return {
-        "agent": authority_tier(Role.AGENT, 10, "10", "60", "120"),
-        "manager": authority_tier(Role.MANAGER, 20, "25", "300", "500"),
-        "lead": authority_tier("Retention lead", 30, "60", "1000", "1500"),
-    }
 
 
 @pytest.fixture

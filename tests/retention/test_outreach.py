@@ -36,7 +36,6 @@ from tests.factories import (
     PlanFactory,
     SubscriberFactory,
     UserFactory,
-    authority_tier,
     offer_template,
 )
 
@@ -67,15 +66,6 @@ def sms_folder(settings, tmp_path) -> Path:
 
 def sms_sent(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-@pytest.fixture
-def tiers(db):
-    return {
-        "agent": authority_tier(Role.AGENT, 10, "10", "60", "120"),
-        "manager": authority_tier(Role.MANAGER, 20, "25", "300", "500"),
-        "lead": authority_tier("Retention lead", 30, "60", "1000", "1500"),
-    }
 
 
 @pytest.fixture

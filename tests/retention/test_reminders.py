@@ -47,7 +47,6 @@ from tests.factories import (
     EquipmentFactory,
     SubscriberFactory,
     UserFactory,
-    authority_tier,
     offer_template,
 )
 
@@ -105,15 +104,6 @@ def opened_case(**subscriber_fields) -> CancellationCase:
 
 def reminder(case: CancellationCase, kind: str) -> Reminder:
     return Reminder.objects.get(case=case, kind=kind)
-
-
-@pytest.fixture
-def tiers(db):
-    return {
-        "agent": authority_tier(Role.AGENT, 10, "10", "60", "120"),
-        "manager": authority_tier(Role.MANAGER, 20, "25", "300", "500"),
-        "lead": authority_tier("Retention lead", 30, "60", "1000", "1500"),
-    }
 
 
 @pytest.fixture
