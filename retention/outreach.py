@@ -35,7 +35,7 @@ from retention.models import CancellationCase, OutreachCampaign, OutreachMessage
 from retention.reminders import CLAIM_TIMEOUT, notify, reminder_for_pending_offer
 from retention.roles import Role, require_role
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
-from subscribers.selectors import contact_decision, contact_policy_get
+from subscribers.selectors import contact_decisions, contact_policy_get, outbound_contacts_of
 from subscribers.services import timeline_event_record
 
 Campaign = OutreachCampaign
@@ -363,17 +363,29 @@ def outreach_send(
         return result
     campaign = Campaign.objects.select_related("template", "created_by").get(pk=campaign_id)
     policy = contact_policy_get()
-    messages = Message.objects.filter(pk__in=ids).select_related("subscriber", "subscriber__plan")
-    for message in messages.order_by("pk"):
-        outcome = _send_one(campaign, message, now, policy)
+    messages = list(
+        Message.objects.filter(pk__in=ids)
+        .select_related("subscriber", "subscriber__plan")
+        .order_by("pk")
+    )
+    # The frequency cap's contacts for the whole chunk in one query, not one per message.
+    recent = outbound_contacts_of(
+        subscriber_ids=[m.subscriber_id for m in messages], since=now - policy.period
+    )
+    for message in messages:
+        outcome = _send_one(campaign, message, now, policy, recent[message.subscriber_id])
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
-def _send_one(campaign: Campaign, message: Message, now: datetime, policy: Any) -> str:
+def _send_one(
+    campaign: Campaign, message: Message, now: datetime, policy: Any, recent: list[datetime]
+) -> str:
     subscriber = message.subscriber
-    decision = contact_decision(
-        subscriber=subscriber, channel=campaign.channel, now=now, policy=policy
+    decision = next(
+        d
+        for d in contact_decisions(subscriber=subscriber, now=now, policy=policy, recent=recent)
+        if d.channel == campaign.channel
     )
     if not decision.allowed:
         if decision.reason in ("quiet_hours", "over_cap") and decision.next_allowed_at:

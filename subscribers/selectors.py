@@ -203,22 +203,32 @@ def contact_policy_get() -> Policy:
     return Policy(policy.max_outbound, timedelta(days=policy.period_days), hours)
 
 
-def outbound_contacts_since(*, subscriber: Subscriber, since: datetime) -> list[datetime]:
-    """When the subscriber was contacted by us, from every source, oldest first.
+def _outbound_contacts(since: datetime) -> QuerySet[TimelineEvent]:
+    # Every outbound contact (an agent's call, an outreach e-mail or SMS) is a timeline event
+    # of kind ``contact`` with ``data.direction == "outbound"``: the frequency cap counts those.
+    return TimelineEvent.objects.filter(
+        kind=TimelineEvent.Kind.CONTACT, occurred_at__gt=since, data__direction="outbound"
+    ).order_by("occurred_at")
 
-    Every outbound contact (an agent's call, an outreach e-mail or SMS) is a timeline event of
-    kind ``contact`` with ``data.direction == "outbound"``: the frequency cap counts those.
-    """
+
+def outbound_contacts_since(*, subscriber: Subscriber, since: datetime) -> list[datetime]:
+    """When the subscriber was contacted by us, from every source, oldest first."""
     return list(
-        TimelineEvent.objects.filter(
-            subscriber=subscriber,
-            kind=TimelineEvent.Kind.CONTACT,
-            occurred_at__gt=since,
-            data__direction="outbound",
-        )
-        .order_by("occurred_at")
+        _outbound_contacts(since)
+        .filter(subscriber=subscriber)
         .values_list("occurred_at", flat=True)
     )
+
+
+def outbound_contacts_of(
+    *, subscriber_ids: list[int], since: datetime
+) -> dict[int, list[datetime]]:
+    """The same for many subscribers in one query (a sender's chunk), by subscriber id."""
+    found: dict[int, list[datetime]] = {pk: [] for pk in subscriber_ids}
+    rows = _outbound_contacts(since).filter(subscriber_id__in=subscriber_ids)
+    for subscriber_id, at in rows.values_list("subscriber_id", "occurred_at"):
+        found[subscriber_id].append(at)
+    return found
 
 
 @dataclass(frozen=True)

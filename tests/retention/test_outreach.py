@@ -616,3 +616,36 @@ def test_progress_counts_each_state(manager, discount):
         1,
     )
     assert progress.percent("sent", "skipped") == 67
+
+
+def test_a_chunk_reads_the_frequency_cap_once_not_once_per_message(
+    manager, discount, settings, tmp_path, django_assert_max_num_queries
+):
+    """Sending is set-based where it can be: the queries of a chunk do not grow with the
+    number of subscribers for the contact-policy lookups."""
+    from retention.models import OutreachCampaign
+
+    settings.SMS_FILE_PATH = str(tmp_path)
+    subscribers = SubscriberFactory.create_batch(5, time_zone="Europe/Riga")
+    campaign = OutreachCampaign.objects.create(
+        name="Chunk",
+        created_by=manager,
+        template=discount,
+        channel="sms",
+        body_lv="{name}",
+        body_ru="{name}",
+        body_en="{name}",
+        not_contacted_days=0,
+        state=OutreachCampaign.State.RUNNING,
+    )
+    outreach.campaign_fan_out(campaign=campaign)
+    tuesday_noon = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 12:00 in Riga
+    # Once a chunk: the running check, the claim (select, update, savepoints), the campaign,
+    # the policy, the messages and the cap's contacts; then four a message: the mark and its
+    # timeline event in a transaction. Read once per message, the cap would add five more.
+    with (
+        time_machine.travel(tuesday_noon, tick=False),
+        django_assert_max_num_queries(9 + 5 * 4),
+    ):
+        result = outreach.outreach_send(campaign_id=campaign.pk)
+    assert result.sent == len(subscribers)
