@@ -97,7 +97,11 @@ def tier_members(tier: AuthorityTier) -> list[User]:
 
 
 def reminders_for_new_case(*, case: CancellationCase) -> None:
-    """First contact due soon and overdue, and the process-by date two days ahead."""
+    """First contact due soon and overdue, and the process-by date two days ahead. Called
+    again when a port-out moves the process-by date: the old date's reminder is cancelled."""
+    Reminder.objects.filter(kind=Kind.PROCESS_BY, case=case, state=State.PENDING).exclude(
+        key=f"process-by:{case.pk}:{case.process_by:%Y%m%d}"
+    ).update(state=State.CANCELLED)
     warning = case.first_contact_due - timedelta(minutes=settings.SLA_WARNING_MINUTES)
     reminder_schedule(
         kind=Kind.SLA_WARNING, key=f"sla-warning:{case.pk}", due_at=warning, case=case
@@ -246,10 +250,6 @@ def _staff_message(
                 people = owner + people_of.managers_of(case.owner)
             due = timezone.localtime(case.first_contact_due).strftime("%H:%M")
             return people, text % {"name": name, "due": due, "id": case.pk}, url
-        if reminder.kind == Kind.PROCESS_BY and not reminder.key.endswith(
-            f"{case.process_by:%Y%m%d}"
-        ):
-            return None  # a port-out moved the date: that date's reminder speaks for it
         if reminder.kind == Kind.PROCESS_BY:
             text = _("Case #%(id)s (%(name)s) must be settled by %(date)s.")
             people = owner or people_of.managers_of(None)

@@ -561,3 +561,33 @@ def test_every_staff_notification_reaches_the_opted_in_by_email_too(agent, manag
     cases_reassign(case_ids=[case.pk], to_user=agent, actor=manager, reason="holiday cover")
     note = Notification.objects.get(recipient=agent)
     assert note.email_state == "pending"  # the e-mail step sends it after commit
+
+
+def test_a_port_out_that_brings_the_date_forward_moves_the_process_by_reminder(agent):
+    from datetime import date as day
+
+    from retention.cases import Intake, case_open
+
+    subscriber = SubscriberFactory.create()
+    case = case_open(
+        subscriber=subscriber,
+        intake=Intake(channel="web", requested_end_date=day.today() + timedelta(days=12)),
+        actor=None,
+    )
+    first = Reminder.objects.get(case=case, kind=Reminder.Kind.PROCESS_BY)
+    case_open(
+        subscriber=subscriber,
+        intake=Intake(
+            channel="port_out",
+            requested_end_date=day.today() + timedelta(days=5),
+            external_id="po-1",
+        ),
+        actor=None,
+    )
+    first.refresh_from_db()
+    assert first.state == Reminder.State.CANCELLED
+    pending = Reminder.objects.get(
+        case=case, kind=Reminder.Kind.PROCESS_BY, state=Reminder.State.PENDING
+    )
+    case.refresh_from_db()
+    assert pending.key.endswith(f"{case.process_by:%Y%m%d}")
