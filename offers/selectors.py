@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 
 from offers.authority import CONCEDED, CUMULATIVE_WINDOW, Authority
 from offers.exceptions import InvalidTerms
-from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate, ReasonCategory
+from offers.models import (
+    ApprovalDelegation,
+    CounterOffer,
+    OfferHistory,
+    OfferKind,
+    OfferTemplate,
+    ReasonCategory,
+)
 from offers.pricing import (
     Cost,
     Terms,
@@ -209,3 +216,15 @@ class OfferCard:
 def offer_cards(*, offers: list[CounterOffer]) -> list[OfferCard]:
     histories = offer_history(offers=offers) if offers else {}
     return [OfferCard(o, offer_describe(o), histories.get(o.pk, [])) for o in offers]
+
+
+def delegations_active(
+    *, delegate: Any = None, delegator: Any = None
+) -> QuerySet[ApprovalDelegation]:
+    """Hand-overs not yet ended, to or from a manager, with the other side loaded."""
+    found = ApprovalDelegation.objects.filter(ends_at__gt=timezone.now())
+    if delegate is not None:
+        found = found.filter(delegate=delegate).select_related("delegator")
+    if delegator is not None:
+        found = found.filter(delegator=delegator).select_related("delegate")
+    return found.order_by("starts_at", "pk")

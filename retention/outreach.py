@@ -35,7 +35,7 @@ from retention.models import CancellationCase, OutreachCampaign, OutreachMessage
 from retention.reminders import CLAIM_TIMEOUT, notify, reminder_for_pending_offer
 from retention.roles import Role, require_role
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
-from subscribers.selectors import contact_decisions, contact_policy_get, outbound_contacts_of
+from subscribers.selectors import contact_decision, contact_policy_get, outbound_contacts_of
 from subscribers.services import timeline_event_record
 
 Campaign = OutreachCampaign
@@ -61,7 +61,7 @@ def campaign_matching(campaign: Campaign, *, now: datetime | None = None) -> Que
     subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
     if campaign.min_tenure_months:
         months = campaign.min_tenure_months
-        subscribers = subscribers.filter(signup_date__lte=_months_before(today, months))
+        subscribers = subscribers.filter(signup_date__lte=add_months(today, -months))
     if campaign.min_penalty_percent:
         factor = Decimal(100 + campaign.min_penalty_percent) / 100
         subscribers = subscribers.filter(monthly_price__gte=F("plan__new_customer_price") * factor)
@@ -90,10 +90,6 @@ def campaign_matching(campaign: Campaign, *, now: datetime | None = None) -> Que
         ).values("subscriber_id")
         subscribers = subscribers.exclude(pk__in=contacted)
     return subscribers
-
-
-def _months_before(day: Any, months: int) -> Any:
-    return add_months(day, -months)
 
 
 # --- Messages -----------------------------------------------------------------------------------
@@ -382,10 +378,8 @@ def _send_one(
     campaign: Campaign, message: Message, now: datetime, policy: Any, recent: list[datetime]
 ) -> str:
     subscriber = message.subscriber
-    decision = next(
-        d
-        for d in contact_decisions(subscriber=subscriber, now=now, policy=policy, recent=recent)
-        if d.channel == campaign.channel
+    decision = contact_decision(
+        subscriber=subscriber, channel=campaign.channel, now=now, policy=policy, recent=recent
     )
     if not decision.allowed:
         if decision.reason in ("quiet_hours", "over_cap") and decision.next_allowed_at:

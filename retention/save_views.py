@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from offers import services as offer_services
-from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
 from offers.forms import (
     AmendForm,
     AnswerForm,
@@ -22,25 +21,13 @@ from offers.forms import (
     RejectForm,
 )
 from offers.models import ApprovalDelegation, CounterOffer
-from offers.selectors import offer_get
+from offers.selectors import delegations_active, offer_get
 from retention import saves, selectors
-from retention.exceptions import NotAllowed
 from retention.http import DeskRequest
 from retention.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, role_required
-from retention.views import case_workspace
+from retention.views import REFUSALS, case_workspace, form_errors, refusal_status
 from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_get, subscriber_summary
-
-REFUSALS = (NotAllowed, OutsideAuthority, InvalidTransition, InvalidTerms)
-
-
-def _refusal_status(exc: Exception) -> int:
-    return 403 if isinstance(exc, (NotAllowed, OutsideAuthority)) else 409
-
-
-def _form_errors(form: forms.Form) -> str:
-    return "; ".join(str(e) for errors in form.errors.values() for e in errors)
-
 
 # --- The approvals inbox ------------------------------------------------------------------------
 
@@ -60,9 +47,7 @@ def _inbox(
         "inbox": inbox,
         "inbox_error": error,
         "inbox_done": done,
-        "delegations": ApprovalDelegation.objects.filter(
-            delegate=request.user, ends_at__gt=timezone.now()
-        ).select_related("delegator"),
+        "delegations": delegations_active(delegate=request.user),
     }
     template = "retention/approvals.html#items" if request.htmx else "retention/approvals.html"
     return render(request, template, context, status=status)
@@ -94,7 +79,7 @@ def offer_decide(request: DeskRequest, pk: int, decision: str) -> HttpResponse:
         form = DECISION_FORMS[decision](request.POST)
     error, done, status = "", "", 200
     if not form.is_valid():
-        error, status = _form_errors(form), 400
+        error, status = form_errors(form), 400
     else:
         try:
             offer = saves.offer_decide(
@@ -105,7 +90,7 @@ def offer_decide(request: DeskRequest, pk: int, decision: str) -> HttpResponse:
                 terms=form.terms() if isinstance(form, AmendForm) else None,
             )
         except REFUSALS as exc:
-            error, status = str(exc), _refusal_status(exc)
+            error, status = str(exc), refusal_status(exc)
         else:
             done = _("Offer #%(id)s for %(name)s: %(status)s.") % {
                 "id": offer.pk,
@@ -148,9 +133,7 @@ def delegation(request: DeskRequest) -> HttpResponse:
                 },
             )
             return redirect("delegation")
-    given = ApprovalDelegation.objects.filter(
-        delegator=request.user, ends_at__gt=timezone.now()
-    ).select_related("delegate")
+    given = delegations_active(delegator=request.user)
     return render(
         request,
         "retention/delegation.html",
@@ -209,7 +192,7 @@ def subscriber_offer_propose(request: DeskRequest, subscriber_pk: int) -> HttpRe
     form = ProposeForm(request.POST)
     error, status = "", 200
     if not form.is_valid():
-        error, status = _form_errors(form), 400
+        error, status = form_errors(form), 400
     else:
         try:
             saves.offer_propose_proactive(
@@ -219,7 +202,7 @@ def subscriber_offer_propose(request: DeskRequest, subscriber_pk: int) -> HttpRe
                 note=form.cleaned_data["note"],
             )
         except REFUSALS as exc:
-            error, status = str(exc), _refusal_status(exc)
+            error, status = str(exc), refusal_status(exc)
     return _offers_answer(request, subscriber_pk, None, error, status)
 
 
@@ -241,7 +224,7 @@ def offer_step(request: DeskRequest, pk: int, step: str) -> HttpResponse:
     form = STEP_FORMS[step](request.POST)
     error, status = "", 200
     if not form.is_valid() or form.cleaned_data["offer"].pk != offer.pk:
-        error, status = _form_errors(form) or _("That offer is no longer under way."), 400
+        error, status = form_errors(form) or _("That offer is no longer under way."), 400
     else:
         note = form.cleaned_data["note"]
         try:
@@ -253,7 +236,7 @@ def offer_step(request: DeskRequest, pk: int, step: str) -> HttpResponse:
             else:
                 saves.offer_withdraw(offer=offer, actor=request.user, note=note)
         except REFUSALS as exc:
-            error, status = str(exc), _refusal_status(exc)
+            error, status = str(exc), refusal_status(exc)
     return _offers_answer(request, offer.subscriber_id, offer, error, status)
 
 

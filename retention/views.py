@@ -41,6 +41,18 @@ from subscribers.selectors import (
     timeline_page,
 )
 
+# What a service may refuse with, for the views that call them: not yours or beyond your
+# authority (403), or not possible now (409). The message says why.
+REFUSALS = (NotAllowed, OutsideAuthority, ContactRefused, InvalidTransition, InvalidTerms)
+
+
+def refusal_status(exc: Exception) -> int:
+    return 403 if isinstance(exc, (NotAllowed, OutsideAuthority)) else 409
+
+
+def form_errors(form: forms.Form) -> str:
+    return "; ".join(str(e) for errors in form.errors.values() for e in errors)
+
 
 @require_GET
 @role_required(*STAFF_ROLES)
@@ -205,8 +217,7 @@ def reassign(request: DeskRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(
             request,
-            _("Choose cases, a person and a reason: %(errors)s")
-            % {"errors": "; ".join(str(e) for errors in form.errors.values() for e in errors)},
+            _("Choose cases, a person and a reason: %(errors)s") % {"errors": form_errors(form)},
         )
         return redirect(_safe_next(request, "queue"))
     try:
@@ -375,10 +386,8 @@ def case_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
     if form is not None and form.is_valid():
         try:
             spec.run(case, request.user, form.cleaned_data)
-        except (NotAllowed, OutsideAuthority) as exc:
-            error, status = str(exc), 403
-        except (ContactRefused, InvalidTransition, InvalidTerms) as exc:
-            error, status = str(exc), 409
+        except REFUSALS as exc:
+            error, status = str(exc), refusal_status(exc)
         else:
             form = None
         case = selectors.case_get(pk=pk)

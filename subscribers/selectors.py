@@ -310,11 +310,16 @@ def contact_decisions(
 
 
 def contact_decision(
-    *, subscriber: Subscriber, channel: str, now: datetime, policy: Policy | None = None
+    *,
+    subscriber: Subscriber,
+    channel: str,
+    now: datetime,
+    policy: Policy | None = None,
+    recent: list[datetime] | None = None,
 ) -> ContactDecision:
     return next(
         d
-        for d in contact_decisions(subscriber=subscriber, now=now, policy=policy)
+        for d in contact_decisions(subscriber=subscriber, now=now, policy=policy, recent=recent)
         if d.channel == channel
     )
 

@@ -542,3 +542,30 @@ def test_the_inbox_shows_the_oldest_page_and_says_there_are_more(
     assert html.count('class="card approval') == INBOX_SIZE
     assert f'id="approval-{offers[0].pk}"' in html and f'id="approval-{offers[-1].pk}"' not in html
     assert "more after these" in html
+
+
+@pytest.mark.parametrize("given", [1, 4])
+def test_the_delegation_page_query_count_is_constant(
+    manager_client, manager, tiers, django_assert_num_queries, given
+):
+    now = timezone.now()
+    for n in range(given):
+        ApprovalDelegation.objects.create(
+            delegator=manager,
+            delegate=manager_user(f"deputy-{n}"),
+            starts_at=now,
+            ends_at=now + timedelta(days=n + 1),
+        )
+    # session, user, roles, the managers to choose from, the hand-overs given
+    with django_assert_num_queries(5):
+        response = manager_client.get(reverse("delegation"))
+    assert response.status_code == 200
+
+
+def test_the_amend_form_query_count(manager_client, agent, tiers, big, django_assert_num_queries):
+    offer = pending_offer(agent, big)
+    # session, user, roles, the offer with its subscriber (a percentage discount's form has
+    # no plan to choose, so no plan choices)
+    with django_assert_num_queries(4):
+        response = manager_client.get(reverse("offer_amend_form", args=[offer.pk]), headers=HTMX)
+    assert response.status_code == 200
