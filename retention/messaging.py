@@ -122,3 +122,17 @@ def send_email(message: Outgoing) -> None:
         to=[message.to],
         headers={"Message-ID": f"<{message.key}@{domain}>"},
     ).send()
+
+
+def send_to_subscriber(*, channel: str, key: str, to: str, body: str, subject: str = "") -> None:
+    """Send one keyed message to a subscriber by e-mail or SMS. A key the backend has
+    delivered already counts as sent: the caller's row was claimed again after a crash
+    between the send and its mark, and now gets marked."""
+    message = Outgoing(key, to, body, subject)
+    try:
+        if channel == "email":
+            send_email(message)
+        else:
+            send_sms(message)
+    except AlreadySent:
+        pass

@@ -30,7 +30,7 @@ from offers import services as offer_services
 from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
 from offers.models import CounterOffer
 from offers.pricing import Terms, add_months, offer_cost, terms_validate
-from retention.messaging import AlreadySent, Outgoing, send_email, send_sms
+from retention.messaging import send_to_subscriber
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage, User
 from retention.reminders import CLAIM_TIMEOUT, notify, reminder_for_pending_offer
 from retention.roles import Role, require_role
@@ -390,13 +390,11 @@ def _send_one(
     link = f"{settings.SITE_URL}{reverse('outreach_link', args=[message_token(message)])}"
     subject, body, _language = message_render(campaign, subscriber, link=link)
     key = f"outreach-{message.pk}"
+    address = subscriber.email if campaign.channel == ContactChannel.EMAIL else subscriber.phone
     try:
-        if campaign.channel == ContactChannel.EMAIL:
-            send_email(Outgoing(key, subscriber.email, body, subject))
-        else:
-            send_sms(Outgoing(key, subscriber.phone, body))
-    except AlreadySent:
-        pass  # sent before a crash could mark it: mark it now
+        send_to_subscriber(
+            channel=campaign.channel, key=key, to=address, body=body, subject=subject
+        )
     except Exception as exc:
         _mark(message, MState.FAILED, error=str(exc)[:300])
         return "failed"

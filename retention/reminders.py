@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from offers.models import AuthorityTier, CounterOffer
-from retention.messaging import AlreadySent, Outgoing, send_email, send_sms
+from retention.messaging import Outgoing, send_email, send_to_subscriber
 from retention.models import CancellationCase, Notification, Reminder, User
 from retention.roles import Role
 from subscribers.models import ContactChannel, Equipment, Subscriber, TimelineEvent
@@ -414,13 +414,8 @@ def _send_claimed(pk: int, now: datetime) -> int:
         subject = _("Returning your equipment")
     key = f"reminder-{reminder.pk}"
     channel = _subscriber_channel(subscriber)
-    try:
-        if channel == ContactChannel.EMAIL:
-            send_email(Outgoing(key, subscriber.email, body, subject))
-        else:
-            send_sms(Outgoing(key, subscriber.phone, body))
-    except AlreadySent:
-        pass  # delivered before a crash could mark it: mark it now
+    address = subscriber.email if channel == ContactChannel.EMAIL else subscriber.phone
+    send_to_subscriber(channel=channel, key=key, to=address, body=body, subject=subject)
     with transaction.atomic():
         marked = Reminder.objects.filter(pk=pk, state=State.SENDING).update(
             state=State.SENT, delivered_at=now
