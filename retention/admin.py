@@ -7,7 +7,9 @@ from retention.models import (
     CancellationCase,
     CancellationReason,
     CaseHistory,
+    CaseOutcome,
     Heartbeat,
+    LoyaltySnapshot,
     Notification,
     OutreachCampaign,
     OutreachMessage,
@@ -131,3 +133,34 @@ class OutreachMessageAdmin(ReadOnlyAdmin):
     list_select_related = ("campaign", "subscriber")
     raw_id_fields = ("campaign", "subscriber")
     search_fields = ("=id", "=subscriber__account_number")
+
+
+@admin.register(CaseOutcome)
+class CaseOutcomeAdmin(ReadOnlyAdmin):
+    """What the dashboard counts for each closed case; recomputed by ``manage.py figures``."""
+
+    list_display = (
+        "case",
+        "closed_on",
+        "status",
+        "auto_processed",
+        "channel",
+        "agent",
+        "team",
+        "offer_kind",
+        "retained_revenue",
+        "concession_cost",
+        "rechurned_on",
+    )
+    list_filter = ("status", "auto_processed", "channel", "offer_kind", "rechurned_90")
+    list_select_related = ("agent", "team")
+    raw_id_fields = ("case", "subscriber", "agent", "team", "reason")
+    date_hierarchy = "closed_on"
+    search_fields = ("=case__id", "=subscriber__account_number")
+
+
+@admin.register(LoyaltySnapshot)
+class LoyaltySnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("day", "segment", "region", "active", "overpaying", "overpayment")
+    list_filter = ("segment", "region")
+    date_hierarchy = "day"

@@ -198,7 +198,10 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-tick": {"task": "retention.tasks.reminders_tick", "schedule": 60.0},
     # Outreach: send what is due, and put back what a dead worker left half-sent.
     "outreach-tick": {"task": "retention.tasks.outreach_tick", "schedule": 60.0},
-    # Nightly: discount-ending reviews, and new subscribers for standing campaigns.
+    # The dashboard's figures for today (and yesterday once after midnight), from the cases.
+    "figures-tick": {"task": "retention.tasks.figures_tick", "schedule": 300.0},
+    # Nightly: discount-ending reviews, new subscribers for standing campaigns, the loyalty
+    # count.
     "nightly-loyalty": {
         "task": "retention.tasks.nightly_loyalty",
         "schedule": crontab(hour=2, minute=30),

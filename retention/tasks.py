@@ -12,7 +12,7 @@ from typing import Any
 from celery import Task, shared_task
 from kombu.exceptions import OperationalError
 
-from retention import cases, outreach, reminders, saves, services
+from retention import cases, figures, outreach, reminders, saves, services
 from subscribers.services import subscribers_complete_cancellations
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,15 @@ def outreach_tick() -> None:
 
 @shared_task(ignore_result=True)
 def nightly_loyalty() -> None:
-    """Discount-ending reviews, and new subscribers for standing campaigns."""
+    """Discount-ending reviews, new subscribers for standing campaigns, and the count of
+    subscribers paying above the new-customer price."""
     reminders.reminders_for_discounts_ending()
     outreach.campaigns_standing_top_up()
+    figures.loyalty_snapshot_take()
+
+
+@shared_task(ignore_result=True)
+def figures_tick() -> None:
+    """The dashboard's figures for today, and yesterday once after it ended (idempotent:
+    each run computes the days again from the cases)."""
+    figures.figures_tick()

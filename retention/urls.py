@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 import retention.api  # noqa: F401  registers /api/v1/cancellations
-from retention import outreach_views, save_views, views
+from retention import dashboard_views, outreach_views, save_views, views
 from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
@@ -93,6 +93,15 @@ urlpatterns = [
         outreach_views.notifications_read_all,
         name="notifications_read_all",
     ),
+    path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
+    path("dashboard/cases/", dashboard_views.dashboard_cases, name="dashboard_cases"),
+    path(
+        "dashboard/export/<slug:name>.csv",
+        dashboard_views.dashboard_export,
+        name="dashboard_export",
+    ),
+    path("dashboard/me/", dashboard_views.agent_figures, name="my_figures"),
+    path("dashboard/agents/<int:pk>/", dashboard_views.agent_figures, name="agent_figures"),
     path("outreach/", outreach_views.campaigns, name="campaigns"),
     path("outreach/new/", outreach_views.campaign_create, name="campaign_create"),
     path("outreach/<int:pk>/", outreach_views.campaign_detail, name="campaign"),

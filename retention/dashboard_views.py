@@ -1,0 +1,337 @@
+"""The manager's dashboard, its drill-down and CSV exports, and an agent's own figures."""
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from retention import dashboard
+from retention.dashboard import Board, Column, Table
+from retention.forms import DashboardForm, DrillForm
+from retention.http import DeskRequest
+from retention.roles import WORKER_ROLES, Role, has_role, role_required
+from retention.selectors import case_workers
+from subscribers.keyset import cursor_decode, cursor_encode
+
+
+def _bad_filters(request: DeskRequest, form: DashboardForm) -> HttpResponse:
+    return render(request, "retention/dashboard_invalid.html", {"form": form}, status=400)
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def dashboard_page(request: DeskRequest) -> HttpResponse:
+    form = DashboardForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return _bad_filters(request, form)
+    board = Board(form.filters())
+    context = {
+        "form": form,
+        "filter_fields": [] if request.htmx else filter_fields(form),
+        "board": board,
+        "filters": board.filters,
+        "tables": {name.replace("-", "_"): board.table(name) for name in Board.TABLES},
+        "charts": board.charts(),
+        "computed_at": dashboard.computed_at(board.filters),
+        "source": dashboard.source_of(board.filters),
+    }
+    template = "retention/dashboard.html#figures" if request.htmx else "retention/dashboard.html"
+    return render(request, template, context)
+
+
+def filter_fields(form: DashboardForm, names: tuple[str, ...] = ()) -> list[tuple[Any, list]]:
+    """Each field with its choices read once. Iterated, not list()-ed: list() would ask a model
+    choice iterator for its length first, which costs a COUNT query per field."""
+    return [
+        (form[name], [choice for choice in getattr(field, "choices", ())])
+        for name, field in form.fields.items()
+        if not names or name in names
+    ]
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows stream one at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_value(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "percent":
+        return f"{value * 100:.1f}"
+    if kind == "money":
+        return f"{Decimal(value):.2f}"
+    if kind == "seconds":
+        return f"{value / 60:.1f}"
+    return str(value)
+
+
+def csv_header(column: Column) -> str:
+    unit = {"percent": " (%)", "money": " (EUR)", "seconds": " (min)"}.get(column.kind, "")
+    return f"{column.label}{unit}"
+
+
+def stream_csv(
+    filename: str, header: list[str], rows: Iterable[list[str]]
+) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def table_csv(table: Table, filters: dashboard.Filters) -> StreamingHttpResponse:
+    rows = (
+        [csv_value(value, column.kind) for column, value, _url in cells]
+        for _row, cells in table.cells()
+    )
+    name = f"{table.name}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
+    return stream_csv(name, [csv_header(c) for c in table.columns], rows)
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def dashboard_export(request: DeskRequest, name: str) -> HttpResponseBase:
+    if name not in Board.TABLES:
+        raise Http404("no such table")
+    form = DashboardForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return _bad_filters(request, form)
+    board = Board(form.filters())
+    return table_csv(board.table(name), board.filters)
+
+
+# --- Drill-down -------------------------------------------------------------------------------
+
+
+def _drill_filters(request: DeskRequest, form: DashboardForm) -> dashboard.Filters:
+    """A manager sees any cases behind a figure; anyone else only their own."""
+    filters = form.filters()
+    if not has_role(request.user, Role.MANAGER):
+        filters = replace(filters, agent=request.user.pk)
+    return filters
+
+
+DRILL_COLUMNS = (
+    ("case", "Case"),
+    ("closed_on", "Closed on"),
+    ("status", "Outcome"),
+    ("account", "Account"),
+    ("subscriber", "Subscriber"),
+    ("reason", "Reason"),
+    ("channel", "Channel"),
+    ("agent", "Agent"),
+    ("offer_kind", "Offer kind"),
+    ("retained_revenue", "Retained monthly revenue (EUR)"),
+    ("concession_cost", "Cost of concessions (EUR)"),
+    ("first_contact_minutes", "Time to first contact (min)"),
+    ("auto_processed", "Processed at the deadline"),
+)
+
+
+def _drill_row(o: Any) -> list[str]:
+    subscriber = o.case.subscriber
+    return [
+        str(o.case_id),
+        o.closed_on.isoformat(),
+        o.get_status_display(),
+        subscriber.account_number,
+        subscriber.name,
+        o.reason.label if o.reason else "",
+        o.get_channel_display(),
+        (o.agent.get_full_name() or o.agent.username) if o.agent else "",
+        o.get_offer_kind_display() if o.offer_kind else "",
+        f"{o.retained_revenue:.2f}",
+        f"{o.concession_cost:.2f}",
+        "" if o.first_contact_seconds is None else f"{o.first_contact_seconds / 60:.1f}",
+        _("yes") if o.auto_processed else "",
+    ]
+
+
+@require_GET
+@role_required(*WORKER_ROLES)
+def dashboard_cases(request: DeskRequest) -> HttpResponseBase:
+    form = DrillForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return _bad_filters(request, form)
+    filters = _drill_filters(request, form)
+    what = (form.cleaned_data.get("what") if form.is_bound else "") or "closed"
+    if request.GET.get("format") == "csv":
+        outcomes = dashboard.drill_outcomes(filters, what).iterator(chunk_size=2000)
+        name = f"cases-{what}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
+        return stream_csv(
+            name, [_(label) for _key, label in DRILL_COLUMNS], map(_drill_row, outcomes)
+        )
+    after = None
+    if token := request.GET.get("after"):
+        day, case_id = cursor_decode(token, int, int)
+        try:
+            after = (date.fromordinal(day), case_id)
+        except ValueError as exc:
+            raise Http404("bad cursor") from exc
+    page, next_key = dashboard.drill_page(filters, what, after)
+    context = {
+        "form": form,
+        "filters": filters,
+        "what": what,
+        "what_label": dashboard.WHAT[what][0],
+        "page": page,
+        "next_query": filters.query(what=what, after=cursor_encode(*_cursor(next_key)))
+        if next_key
+        else "",
+        "csv_query": filters.query(what=what, format="csv"),
+        "dashboard_query": filters.query(),
+        "is_manager": has_role(request.user, Role.MANAGER),
+    }
+    template = (
+        "retention/dashboard_cases.html#rows" if request.htmx else "retention/dashboard_cases.html"
+    )
+    return render(request, template, context)
+
+
+def _cursor(key: tuple[date, int]) -> tuple[int, int]:
+    day, case_id = key
+    return day.toordinal(), case_id
+
+
+# --- An agent's own page ------------------------------------------------------------------
+
+
+def _me_vs_team(comparison: dashboard.AgentComparison, money: bool) -> Table:
+    mine = comparison.my_total
+    team = comparison.team_total
+    per_agent = max(comparison.team_agents, 1)
+
+    def avg(value: Any) -> Any:
+        return None if team is None else value / per_agent
+
+    rows: list[tuple[str, Any, Any, str]] = [
+        (_("Closed cases"), mine.closed, avg(team.closed if team else 0), "count"),
+        (_("Saved"), mine.saved, avg(team.saved if team else 0), "count"),
+        (_("Save rate"), mine.save_rate, team.save_rate if team else None, "percent"),
+        (_("First contact in time"), mine.sla_rate, team.sla_rate if team else None, "percent"),
+        (
+            _("Average time to first contact"),
+            mine.first_contact_average,
+            team.first_contact_average if team else None,
+            "seconds",
+        ),
+        (
+            _("Processed at the deadline"),
+            mine.auto_rate,
+            team.auto_rate if team else None,
+            "percent",
+        ),
+        (
+            _("Saves cancelled within 90 days"),
+            mine.rechurn_90_rate,
+            team.rechurn_90_rate if team else None,
+            "percent",
+        ),
+        (
+            _("Saves cancelled within 60 days after the discount"),
+            mine.rechurn_after_discount_rate,
+            team.rechurn_after_discount_rate if team else None,
+            "percent",
+        ),
+        (_("Retained monthly revenue"), mine.retained_revenue, None, "money"),
+        (_("Cost of concessions"), mine.concession_cost, None, "money"),
+        (_("Cost per save"), mine.cost_per_save, None, "money"),
+    ]
+    if money and team is not None:
+        rows[-3:] = [
+            (
+                _("Retained monthly revenue"),
+                mine.retained_revenue,
+                avg(team.retained_revenue),
+                "money",
+            ),
+            (_("Cost of concessions"), mine.concession_cost, avg(team.concession_cost), "money"),
+            (_("Cost per save"), mine.cost_per_save, team.cost_per_save, "money"),
+        ]
+    return Table(
+        "me-vs-team",
+        _("Against the team"),
+        [
+            Column(_("Figure"), lambda r: r[0], "text"),
+            Column(_("Agent"), lambda r: r[1], "row"),
+            Column(_("Team (per agent for counts and money)"), lambda r: r[2], "row"),
+        ],
+        rows,
+    )
+
+
+@require_GET
+@role_required(*WORKER_ROLES)
+def agent_figures(request: DeskRequest, pk: int | None = None) -> HttpResponseBase:
+    if pk is None or pk == request.user.pk:
+        agent = request.user
+    elif has_role(request.user, Role.MANAGER):
+        agent = get_object_or_404(case_workers().select_related("team"), pk=pk)
+    else:
+        raise Http404("not your page")
+    form = DashboardForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return _bad_filters(request, form)
+    filters = form.filters()
+    comparison = dashboard.agent_comparison(agent, filters)
+    # The team's money is the managers' business, and that of agents given the permission.
+    money = has_role(request.user, Role.MANAGER) or request.user.has_perm(
+        "retention.view_team_money"
+    )
+    table = _me_vs_team(comparison, money)
+    if request.GET.get("format") == "csv":
+        rows = ([str(r[0]), csv_value(r[1], r[3]), csv_value(r[2], r[3])] for r in table.rows)
+        name = f"agent-{agent.pk}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
+        return stream_csv(name, [str(c.label) for c in table.columns], rows)
+    recent, _next = dashboard.drill_page(dashboard.only(filters, agent=agent.pk), "closed", None)
+    context = {
+        "form": form,
+        "filter_fields": filter_fields(form, ("period", "start", "end", "grain")),
+        "filters": filters,
+        "agent": agent,
+        "comparison": comparison,
+        "table": table,
+        "money": money,
+        "recent": recent[:10],
+        "chart": _agent_chart(comparison),
+        "own": agent.pk == request.user.pk,
+        "cases_query": dashboard.only(filters, agent=agent.pk).query(what="closed"),
+        "csv_query": filters.query(format="csv"),
+    }
+    template = (
+        "retention/agent_figures.html#figures" if request.htmx else "retention/agent_figures.html"
+    )
+    return render(request, template, context)
+
+
+def _agent_chart(comparison: dashboard.AgentComparison) -> dict[str, Any]:
+    def rates(rows: list[dashboard.Row]) -> list[float | None]:
+        return [dashboard.percent(r.figures.save_rate) for r in rows]
+
+    datasets = [{"label": _("Save rate, agent"), "data": rates(comparison.mine), "axis": "percent"}]
+    if comparison.team is not None:
+        datasets.append(
+            {"label": _("Save rate, team"), "data": rates(comparison.team), "axis": "percent"}
+        )
+    return {"type": "line", "labels": [r.label for r in comparison.mine], "datasets": datasets}

@@ -1,0 +1,39 @@
+"""How the dashboard writes its numbers: ``{{ value|figure:"percent" }}``."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    days, hours = divmod(hours, 24)
+    return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+
+
+@register.filter
+def figure(value: Any, kind: str = "count") -> str:
+    """A number as the dashboard shows it; "—" where there is nothing to divide by."""
+    if value is None:
+        return "—"
+    if kind == "percent":
+        return f"{floatformat(value * 100, 1)} %"
+    if kind == "money":
+        return f"€{floatformat(Decimal(value), '2g')}"
+    if kind == "seconds":
+        return duration(float(value))
+    if kind == "text":
+        return str(value)
+    if isinstance(value, int):
+        return floatformat(value, "g")
+    return floatformat(value, "1g")

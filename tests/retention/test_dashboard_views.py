@@ -1,0 +1,332 @@
+"""The dashboard pages: who may see what, the numbers on the page, drill-down, CSV, bad input,
+and a fixed number of queries whatever the size. The desk is the hand-counted one of
+tests/retention/conftest.py."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from retention import figures
+from retention.models import OutreachCampaign, OutreachMessage
+from tests.factories import SubscriberFactory, UserFactory, offer_template
+from tests.retention.conftest import riga
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"period": "custom", "start": "2026-03-01", "end": "2026-03-31"}
+
+
+@pytest.fixture(autouse=True)
+def _in_april():
+    with time_machine.travel(riga(4, 2, 12), tick=False):
+        yield
+
+
+@pytest.fixture
+def computed(desk):
+    figures.figures_refresh_range(first=date(2026, 3, 1), last=date(2026, 3, 31))
+    figures.loyalty_snapshot_take()
+    return desk
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+# --- Who sees what -------------------------------------------------------------------------------
+
+
+def test_only_managers_see_the_dashboard(client, agent, manager, computed):
+    assert client.get(reverse("dashboard")).status_code == 302  # to the login
+    client.force_login(agent)
+    assert client.get(reverse("dashboard")).status_code == 403
+    assert client.get(reverse("dashboard_export", args=["periods"])).status_code == 403
+    client.force_login(manager)
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_an_agent_sees_their_own_page_but_not_anothers(client, computed):
+    ann, bob = computed["ann"], computed["bob"]
+    client.force_login(ann)
+    assert client.get(reverse("my_figures"), MARCH).status_code == 200
+    assert client.get(reverse("agent_figures", args=[bob.pk])).status_code == 404
+
+
+def test_agents_drill_only_into_their_own_cases(client, computed):
+    ann = computed["ann"]
+    client.force_login(ann)
+    # Asking for bob's cases still shows only ann's: the query is authorised, not the link.
+    response = client.get(
+        reverse("dashboard_cases"), {**MARCH, "agent": computed["bob"].pk, "what": "closed"}
+    )
+    assert response.status_code == 200
+    shown = {o.case_id for o in response.context["page"]}
+    assert shown == {computed["cases"][1].pk, computed["cases"][2].pk}
+
+
+def test_team_money_only_for_managers_or_with_the_permission(client, computed):
+    ann = computed["ann"]
+    client.force_login(ann)
+    page = client.get(reverse("my_figures"), MARCH)
+    rows = {str(r[0]): r for r in page.context["table"].rows}
+    assert rows["Retained monthly revenue"][2] is None
+    assert b"not shown" in page.content
+    ann.user_permissions.add(Permission.objects.get(codename="view_team_money"))
+    client.force_login(type(ann).objects.get(pk=ann.pk))
+    page = client.get(reverse("my_figures"), MARCH)
+    rows = {str(r[0]): r for r in page.context["table"].rows}
+    # Team A: €20.99 retained between two agents who closed cases.
+    assert rows["Retained monthly revenue"][2] == Decimal("20.99") / 2
+
+
+# --- The page --------------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_hand_counted_figures(manager_client, computed):
+    response = manager_client.get(reverse("dashboard"), MARCH)
+    assert response.status_code == 200
+    whole = response.context["board"].whole
+    assert (whole.closed, whole.saved, whole.auto_processed) == (7, 3, 1)
+    page = response.content.decode()
+    assert 'id="tile-save-rate"' in page and "42.9 %" in page  # 3 of 7
+    assert "€150.00" in page  # concessions
+    assert "€50.00" in page  # per save
+    assert "€581.76" in page  # 12 x €60.98 - €150
+    # Every chart has its data and the table that describes it.
+    for name in (
+        "saves",
+        "money",
+        "breakdown",
+        "first-contact",
+        "fairness",
+        "quality",
+        "loyalty",
+        "campaigns",
+    ):
+        assert f'data-chart="chart-{name}-data"' in page, name
+        assert f'id="chart-{name}-data"' in page, name
+    for table in (
+        "periods",
+        "breakdown",
+        "fairness",
+        "first-contact",
+        "quality-offer",
+        "quality-agent",
+        "loyalty",
+        "campaigns",
+    ):
+        assert f'id="table-{table}"' in page, table
+
+
+def test_a_filter_change_swaps_only_the_figures(manager_client, computed):
+    response = manager_client.get(
+        reverse("dashboard"), {**MARCH, "team": computed["teams"][1].pk}, HTTP_HX_REQUEST="true"
+    )
+    page = response.content.decode()
+    assert page.lstrip().startswith('<div id="figures"')
+    assert "dashboard-filters" not in page
+    assert response.context["board"].whole.closed == 2
+
+
+def test_numbers_link_to_the_cases_behind_them(manager_client, computed):
+    response = manager_client.get(reverse("dashboard"), {**MARCH, "by": "team"})
+    board = response.context["board"]
+    url = board.drills["auto"]
+    drill = manager_client.get(url)
+    assert [o.case_id for o in drill.context["page"]] == [computed["cases"][4].pk]
+    # A team's "saved" number opens that team's saves.
+    table = board.table("breakdown")
+    team_b = next(row for row in table.rows if row.label == "B")
+    saved_column = next(c for c in table.columns if c.what == "saved")
+    drill = manager_client.get(board.cell_url(team_b, saved_column))
+    assert {o.case_id for o in drill.context["page"]} == {
+        computed["cases"][5].pk,
+        computed["cases"][7].pk,
+    }
+    assert f'href="/cases/{computed["cases"][5].pk}/"' in drill.content.decode()
+
+
+def test_the_drill_down_pages_newest_first(manager_client, computed, monkeypatch):
+    from retention import dashboard
+
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 3)
+    first = manager_client.get(reverse("dashboard_cases"), {**MARCH, "what": "closed"})
+    ids = [o.case_id for o in first.context["page"]]
+    assert len(ids) == 3 and first.context["next_query"]
+    second = manager_client.get(f"{reverse('dashboard_cases')}?{first.context['next_query']}")
+    more = [o.case_id for o in second.context["page"]]
+    assert len(more) == 3 and not set(ids) & set(more)
+    last = manager_client.get(f"{reverse('dashboard_cases')}?{second.context['next_query']}")
+    assert len(last.context["page"]) == 1 and not last.context["next_query"]
+
+
+def test_export_streams_the_table_with_the_filters(manager_client, computed):
+    response = manager_client.get(
+        reverse("dashboard_export", args=["breakdown"]), {**MARCH, "by": "team"}
+    )
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    rows = csv_rows(response)
+    assert rows[0][:5] == ["Team", "Closed", "Saved", "Cancelled", "Save rate (%)"]
+    assert {r[0]: r[1:3] for r in rows[1:]} == {
+        "A": ["4", "1"],
+        "B": ["2", "2"],
+        "No team": ["1", "0"],
+    }
+    filtered = csv_rows(
+        manager_client.get(
+            reverse("dashboard_export", args=["periods"]),
+            {**MARCH, "grain": "month", "reason": computed["price"].pk},
+        )
+    )
+    assert filtered[1][:3] == [filtered[1][0], "5", "2"]
+
+
+def test_every_table_exports(manager_client, computed):
+    from retention.dashboard import Board
+
+    for name in Board.TABLES:
+        response = manager_client.get(reverse("dashboard_export", args=[name]), MARCH)
+        assert response.status_code == 200, name
+        assert len(csv_rows(response)) >= 1
+    assert manager_client.get(reverse("dashboard_export", args=["nope"])).status_code == 404
+
+
+def test_the_cases_behind_a_figure_export_too(manager_client, computed):
+    rows = csv_rows(
+        manager_client.get(reverse("dashboard_cases"), {**MARCH, "what": "saved", "format": "csv"})
+    )
+    assert rows[0][0] == "Case"
+    assert {int(r[0]) for r in rows[1:]} == {computed["cases"][n].pk for n in (1, 5, 7)}
+
+
+def test_campaign_rates(manager_client, computed, manager):
+    campaign = OutreachCampaign.objects.create(
+        name="Loyal 2026",
+        created_by=manager,
+        template=offer_template("t-perk", "loyalty_perk"),
+        channel="email",
+        state="running",
+        launched_at=riga(3, 5, 10),
+        body_lv="x",
+        body_ru="x",
+        body_en="x",
+    )
+    states = ["sent"] * 5 + ["responded"] * 3 + ["skipped", "deferred"]
+    for n, state in enumerate(states):
+        OutreachMessage.objects.create(
+            campaign=campaign,
+            subscriber=SubscriberFactory.create(),
+            state=state,
+            due_at=riga(3, 5, 10),
+            response="accepted"
+            if state == "responded" and n % 2
+            else ("call" if state == "responded" else ""),
+        )
+    response = manager_client.get(reverse("dashboard"), MARCH)
+    (found,) = response.context["board"].campaigns
+    assert (found.matched, found.sent, found.responded, found.accepted) == (10, 8, 3, 2)
+    assert found.send_rate == 0.8 and found.response_rate == 3 / 8
+    assert found.acceptance_rate == 2 / 8
+
+
+# --- Bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": "forever"},
+        {"period": "custom", "start": "2026-03-10"},
+        {"period": "custom", "start": "2026-03-10", "end": "2026-03-01"},
+        {"period": "custom", "start": "2020-01-01", "end": "2026-03-01"},
+        {"period": "custom", "start": "2026-03-01", "end": "2027-03-01"},
+        {"period": "custom", "start": "yesterday", "end": "2026-03-01"},
+        {"grain": "hour"},
+        {"by": "password"},
+        {"team": "999999"},
+        {"team": "A"},
+        {"reason": "x"},
+        {"channel": "pigeon"},
+        {"region": "Atlantis"},
+    ],
+)
+def test_bad_filters_are_a_clear_400(manager_client, computed, params):
+    for name in ("dashboard", "dashboard_cases"):
+        response = manager_client.get(reverse(name), params)
+        assert response.status_code == 400, (name, params)
+        assert b'role="alert"' in response.content
+    assert (
+        manager_client.get(reverse("dashboard_export", args=["periods"]), params).status_code == 400
+    )
+
+
+def test_a_forged_page_key_is_a_404(manager_client, computed):
+    assert manager_client.get(
+        reverse("dashboard_cases"), {"after": "not-a-cursor"}
+    ).status_code == (404)
+    assert manager_client.get(reverse("dashboard_cases"), {"what": "everything"}).status_code == 400
+
+
+def test_a_manager_sees_any_agents_page_but_only_workers(manager_client, computed):
+    cid = computed["cid"]
+    page = manager_client.get(reverse("agent_figures", args=[cid.pk]), MARCH)
+    assert page.status_code == 200
+    assert page.context["comparison"].my_total.saved == 2
+    outsider = UserFactory.create(username="outsider")
+    assert manager_client.get(reverse("agent_figures", args=[outsider.pk])).status_code == 404
+
+
+# --- Constant queries --------------------------------------------------------------------------
+
+
+def test_the_dashboard_costs_the_same_queries_at_any_size(
+    manager_client, computed, manager, django_assert_num_queries
+):
+    campaign = OutreachCampaign.objects.create(
+        name="Loyal",
+        created_by=manager,
+        template=offer_template("t-perk", "loyalty_perk"),
+        channel="email",
+        state="running",
+        launched_at=riga(3, 5, 10),
+        body_lv="x",
+        body_ru="x",
+        body_en="x",
+    )
+    manager_client.get(reverse("dashboard"))  # the regions of the filter are cached from now
+    # session, user, roles; quality by offer kind, series, breakdown (+ reason names), quality
+    # by agent (+ names), loyalty, campaigns (+ states, + answers), computed-at; the form's
+    # teams, agents and reasons.
+    with django_assert_num_queries(17):
+        manager_client.get(reverse("dashboard"), MARCH)
+    OutreachMessage.objects.create(
+        campaign=campaign,
+        subscriber=SubscriberFactory.create(),
+        state="sent",
+        due_at=riga(3, 5, 10),
+    )
+    figures.figures_refresh_range(first=date(2026, 3, 1), last=date(2026, 3, 31))
+    with django_assert_num_queries(17):
+        manager_client.get(reverse("dashboard"), MARCH)
+    # A filter change: the figures only, no form.
+    with django_assert_num_queries(14):
+        manager_client.get(reverse("dashboard"), MARCH, HTTP_HX_REQUEST="true")
+
+
+def test_the_agent_page_and_drill_down_query_counts(client, computed, django_assert_num_queries):
+    ann = computed["ann"]
+    client.force_login(ann)
+    # session, user, roles, permissions (user, group); mine, team's, team's agents, recent,
+    # the team's name.
+    with django_assert_num_queries(10):
+        client.get(reverse("my_figures"), MARCH)
+    with django_assert_num_queries(4):
+        client.get(reverse("dashboard_cases"), {**MARCH, "what": "closed"})
