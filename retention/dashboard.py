@@ -210,6 +210,7 @@ class Row:
     label: str
     figures: Figures
     link: dict[str, str] = field(default_factory=dict)  # filters that select this row's cases
+    page: str = ""  # a page of its own (an agent's figures)
 
 
 def _outcomes(filters: Filters) -> QuerySet[CaseOutcome]:
@@ -334,6 +335,7 @@ def breakdown(filters: Filters, dimension: str) -> list[Row]:
             label=names.get(key, key),
             figures=Figures.of(v),
             link={dimension: key} if key else {},
+            page=reverse("agent_figures", args=[key]) if dimension == "agent" and key else "",
         )
         for key, v in pairs
     ]

@@ -243,7 +243,12 @@ class DashboardForm(forms.Form):
     )
     start = forms.DateField(label=_("From"), required=False, widget=DateInput)
     end = forms.DateField(label=_("To"), required=False, widget=DateInput)
-    grain = forms.ChoiceField(label=_("By"), required=False, choices=list(dashboard.GRAINS.items()))
+    grain = forms.ChoiceField(
+        label=_("By"),
+        required=False,
+        # Empty: what suits the period (days for a month, months for a year).
+        choices=[("", _("Automatic")), *dashboard.GRAINS.items()],
+    )
     by = forms.ChoiceField(
         label=_("Break down by"), required=False, choices=list(dashboard.DIMENSION_LABELS.items())
     )

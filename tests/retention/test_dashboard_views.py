@@ -330,3 +330,9 @@ def test_the_agent_page_and_drill_down_query_counts(client, computed, django_ass
         client.get(reverse("my_figures"), MARCH)
     with django_assert_num_queries(4):
         client.get(reverse("dashboard_cases"), {**MARCH, "what": "closed"})
+
+
+def test_the_agent_table_leads_to_each_agents_page(manager_client, computed):
+    page = manager_client.get(reverse("dashboard"), {**MARCH, "by": "agent"}).content.decode()
+    cid = computed["cid"]
+    assert f'href="{reverse("agent_figures", args=[cid.pk])}?' in page
