@@ -29,7 +29,12 @@ def test_every_message_is_translated_and_compiled(language):
     po = LOCALE / language / "LC_MESSAGES" / "django.po"
     with po.with_suffix(".mo").open("rb") as mo:
         catalog = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
-    compiled = {key[0] if isinstance(key, tuple) else key for key, text in catalog.items() if text}
+    # Keys of entries with a context are "context\x04msgid"; the .po side reads msgids alone.
+    compiled = {
+        (key[0] if isinstance(key, tuple) else key).split("\x04")[-1]
+        for key, text in catalog.items()
+        if text
+    }
     msgids = po_msgids(po)
     assert len(msgids) > 100
     # msgfmt leaves out fuzzy and untranslated entries, so a gap here is one of those, or a
