@@ -113,3 +113,20 @@ def test_two_sweeps_at_once_process_each_overdue_case_once():
         c.history.filter(action="auto_cancelled").count() == 1
         for c in CancellationCase.objects.all()
     )
+
+
+def test_two_ticks_computing_the_same_days_at_once_leave_one_set_of_rows(desk):
+    """Two beats (or a beat and ``manage.py figures``) recomputing March at once: each day's
+    delete-and-insert is serialised, so no duplicate-key error and the same rows as one run."""
+    from retention import figures
+    from retention.models import CaseOutcome, DailyFigure
+
+    def march():
+        figures.figures_refresh_range(first=date(2026, 3, 1), last=date(2026, 3, 31))
+
+    for _ in range(3):
+        assert run_in_threads([march, march, march]) == []
+        assert CaseOutcome.objects.count() == 7
+        total = DailyFigure.objects.filter(scope="", dimension="")
+        assert sum(total.values_list("closed", flat=True)) == 7
+        assert sum(total.values_list("saved", flat=True)) == 3
