@@ -879,6 +879,12 @@ class Board:
     # Charts ------------------------------------------------------------------------------
 
     def charts(self) -> dict[str, dict[str, Any]]:
+        charts = self._charts()
+        for chart in charts.values():
+            chart["empty_text"] = str(_("No data"))
+        return charts
+
+    def _charts(self) -> dict[str, dict[str, Any]]:
         periods = self.periods
         labels = [r.label for r in periods]
         by_rows = self.by(self.filters.by)[:20]

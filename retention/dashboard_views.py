@@ -334,4 +334,9 @@ def _agent_chart(comparison: dashboard.AgentComparison) -> dict[str, Any]:
         datasets.append(
             {"label": _("Save rate, team"), "data": rates(comparison.team), "axis": "percent"}
         )
-    return {"type": "line", "labels": [r.label for r in comparison.mine], "datasets": datasets}
+    return {
+        "type": "line",
+        "labels": [r.label for r in comparison.mine],
+        "datasets": datasets,
+        "empty_text": _("No data"),
+    }
