@@ -57,18 +57,30 @@ from django.utils import timezone
 
 from offers.authority import Authority, authority_for, conceded_within_year
 from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
-from offers.models import CounterOffer, OfferKind, OfferTemplate
+from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate
 from offers.pricing import Terms, offer_cost, terms_validate
 from offers.seeding import offer_catalogue_defaults, offer_catalogue_for_plans
 from offers.selectors import template_eligible
 from retention.cases import Intake, case_claim, case_claim_next, case_open, case_release
+from retention.figures import (
+    desk_today,
+    figures_refresh,
+    figures_refresh_range,
+    loyalty_snapshot_take,
+)
 from retention.models import (
     CancellationCase,
+    CancellationReason,
     CaseHistory,
+    CaseOutcome,
+    ContactAttempt,
+    DailyFigure,
+    LoyaltySnapshot,
     Notification,
     OutreachCampaign,
     OutreachMessage,
     Reminder,
+    Team,
     User,
 )
 from retention.outreach import (
@@ -82,7 +94,7 @@ from retention.outreach import (
 from retention.reminders import reminders_tick
 from retention.roles import Role, user_roles
 from retention.saves import case_offer_propose
-from retention.seeding import cases_seed
+from retention.seeding import HISTORY_SOURCE, cases_seed, history_seed
 from retention.selectors import (
     QUEUE_ORDER,
     QueueCursor,
@@ -139,6 +151,11 @@ class Scale:
     subscribers: int
     import_rows: int
     cases: int  # open cases in the queue
+    # The desk's past for the dashboard: closed cases a day over HISTORY_DAYS, by this many
+    # agents in this many teams.
+    history_per_day: int = 0
+    history_agents: int = 1
+    history_teams: int = 1
 
     def seed_options(self) -> SeedOptions:
         return SeedOptions(
@@ -151,8 +168,9 @@ class Scale:
 
 
 SCALES = {
-    "quick": Scale("quick", 20_000, 100_000, 5_000),
-    "full": Scale("full", 1_000_000, 1_000_000, 100_000),
+    # ~30,000 and ~1,500,000 closed cases: 2,050 a day is the design's 2,000 new cases a day.
+    "quick": Scale("quick", 20_000, 100_000, 5_000, 41, 20, 3),
+    "full": Scale("full", 1_000_000, 1_000_000, 100_000, 2_050, 200, 12),
 }
 
 
@@ -161,7 +179,16 @@ def scale_for(name: str, subscribers: int | None) -> Scale:
     if subscribers and subscribers != scale.subscribers:
         # A quarter of the subscribers at most: cases_seed needs active ones without a case.
         cases = min(scale.cases, subscribers // 4)
-        return Scale(f"{subscribers}-subscribers", subscribers, scale.import_rows, cases)
+        per_day = max(scale.history_per_day * subscribers // scale.subscribers, 1)
+        return Scale(
+            f"{subscribers}-subscribers",
+            subscribers,
+            scale.import_rows,
+            cases,
+            per_day,
+            scale.history_agents,
+            scale.history_teams,
+        )
     return scale
 
 
@@ -197,6 +224,7 @@ class Results:
     claims: dict[str, Any] = field(default_factory=dict)
     imports: dict[str, Any] = field(default_factory=dict)
     outreach: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, Any] = field(default_factory=dict)  # the dashboard's data, how it was made
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -209,6 +237,7 @@ class Results:
             "claims": self.claims,
             "import": self.imports,
             "outreach": self.outreach,
+            "history": self.history,
             "notes": self.notes,
         }
 
@@ -583,6 +612,10 @@ def _get(client: Client, url: str, headers: dict[str, str]) -> None:
     response = client.get(url, headers=headers)
     if response.status_code != 200:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
+    if response.streaming:
+        # A streamed response does its work as it is read: the time is of the whole body.
+        for _ in response.streaming_content:  # type: ignore[attr-defined]
+            pass
 
 
 def deep_cursors(subscriber_id: int, pages: Iterable[int], page_size: int) -> list[str]:
@@ -1211,6 +1244,305 @@ def _measure_reminder_tick(results: Results, *, log: Callable[[str], None]) -> N
     }
 
 
+# --- Dashboard -----------------------------------------------------------------------------
+
+# Two years of closed cases, up to now: the longest period the dashboard shows.
+HISTORY_DAYS = 730
+_HISTORY_MARK = "history_seed:"
+HISTORY_AGENT = "bench-agent-{:03d}"
+HISTORY_TABLES = (CancellationCase, CaseHistory, ContactAttempt, CounterOffer, TimelineEvent)
+FIGURE_TABLES = (CaseOutcome, DailyFigure, LoyaltySnapshot)
+# Timings of figures_refresh: this many runs each.
+TICK_RUNS, BUSY_DAY_RUNS = 5, 3
+
+
+def _vacuum(models: Iterable[type[Any]]) -> None:
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {tables}")
+
+
+def bench_history_agents(scale: Scale) -> list[User]:
+    """The scale's agents (bench-agent-001, …) in the Agent group, spread over its teams
+    (Team 01, …): whose cases the history is."""
+    teams = [
+        Team.objects.get_or_create(name=f"Team {n:02d}")[0]
+        for n in range(1, scale.history_teams + 1)
+    ]
+    agents = []
+    for n in range(1, scale.history_agents + 1):
+        team = teams[(n - 1) % len(teams)]
+        agent, created = User.objects.get_or_create(
+            username=HISTORY_AGENT.format(n),
+            defaults={"first_name": "Agent", "last_name": f"{n:03d}", "team": team},
+        )
+        if created:
+            agent.set_unusable_password()
+            agent.save(update_fields=["password"])
+        elif agent.team_id != team.pk:
+            agent.team = team
+            agent.save(update_fields=["team"])
+        agents.append(agent)
+    Group.objects.get(name=Role.AGENT).user_set.add(*agents)
+    return agents
+
+
+def history_reset() -> None:
+    """Remove the generated history and every figure computed from it. Plain DELETEs: the ORM
+    would load a million and a half cases to cascade."""
+
+    def table(model: type[Any]) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    cases = f"SELECT id FROM {table(CancellationCase)} WHERE source = %s"
+    offers = f"SELECT id FROM {table(CounterOffer)} WHERE case_id IN ({cases})"
+    deletes = [f"DELETE FROM {table(model)}" for model in FIGURE_TABLES]
+    deletes += [
+        f"DELETE FROM {table(Reminder)} WHERE case_id IN ({cases}) OR offer_id IN ({offers})",
+        f"DELETE FROM {table(OfferHistory)} WHERE offer_id IN ({offers})",
+    ]
+    deletes += [
+        f"DELETE FROM {table(model)} WHERE case_id IN ({cases})"
+        for model in (CounterOffer, ContactAttempt, CaseHistory)
+    ]
+    deletes += [
+        f"DELETE FROM {table(model)} WHERE source = %s"
+        for model in (TimelineEvent, CancellationCase)
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in deletes:
+            cursor.execute(statement, [HISTORY_SOURCE] * statement.count("%s"))
+    _vacuum(HISTORY_TABLES + FIGURE_TABLES)
+
+
+def _backfill(first: date, last: date, *, log: Callable[[str], None]) -> dict[str, Any]:
+    days = (last - first).days + 1
+    log(f"Computing the dashboard's figures for {days:,} days with figures_refresh_range…")
+    start = time.perf_counter()
+    refreshed = figures_refresh_range(first=first, last=last)
+    seconds = time.perf_counter() - start
+    outcomes = sum(r.outcomes for r in refreshed)
+    rows = DailyFigure.objects.filter(day__gte=first, day__lte=last).count()
+    again = sum(len(r.days_touched) for r in refreshed)
+    log(
+        f"  {days:,} days, {outcomes:,} outcomes in {seconds:.1f} s ({days / seconds:,.1f} days/s, "
+        f"{outcomes / seconds:,.0f} outcomes/s); {rows:,} daily figure rows; {again:,} earlier "
+        "days computed again for re-churn."
+    )
+    return {
+        "days": days,
+        "outcomes": outcomes,
+        "daily_figure_rows": rows,
+        "days_recomputed": again,
+        "seconds": round(seconds, 1),
+        "days_per_second": round(days / seconds, 2),
+        "outcomes_per_second": round(outcomes / seconds),
+    }
+
+
+def _loyalty(*, log: Callable[[str], None]) -> float:
+    start = time.perf_counter()
+    rows = loyalty_snapshot_take()
+    ms = (time.perf_counter() - start) * 1000
+    log(f"  loyalty snapshot: {rows:,} rows in {ms:,.0f} ms.")
+    return round(ms, 1)
+
+
+def ensure_history(scale: Scale, *, log: Callable[[str], None]) -> dict[str, Any]:
+    """The scale's closed cases over HISTORY_DAYS up to now, from history_seed, with the
+    dashboard's figures computed for every day, and today's loyalty snapshot.
+
+    Reused while the database holds them (recorded in a comment on the outcome table); a run on
+    a later day writes only the days since, so that today always has cases closed so far, the
+    work of the five-minute tick. Options that changed, or a load that did not finish, start
+    the history again."""
+    ensure_catalogue(log=log)  # the saves' offers, and who may approve them
+    agents = bench_history_agents(scale)
+    bench_manager()  # decides the offers beyond an agent's authority
+    wanted = {
+        "days": HISTORY_DAYS,
+        "per_day": scale.history_per_day,
+        "agents": scale.history_agents,
+        "teams": scale.history_teams,
+        "seed": SEED,
+        "offers": OfferTemplate.objects.filter(is_active=True).count(),
+    }
+    table = CaseOutcome._meta.db_table
+    recorded = _table_note(table, _HISTORY_MARK)
+    today = desk_today()
+    loaded = CancellationCase.objects.filter(source=HISTORY_SOURCE).exists()
+    if recorded and recorded.get("options") == wanted and loaded:
+        end = date.fromisoformat(recorded["end"])
+        log(
+            f"Reusing the history: {recorded['cases']:,} closed cases up to {end}, written in "
+            f"{recorded['seconds']:,.0f} s, figures computed in "
+            f"{recorded['backfill']['seconds']:,.0f} s."
+        )
+        if end >= today:
+            return {**recorded, "reused": True}
+        gap = (today - end).days
+        log(f"Writing the {gap} days since…")
+        start = time.perf_counter()
+        created = history_seed(
+            days=gap,
+            per_day=scale.history_per_day,
+            seed=SEED + today.toordinal(),
+            agents=agents,
+            end=today,
+        )
+        log(f"  {created:,} cases in {time.perf_counter() - start:.1f} s.")
+        _vacuum(HISTORY_TABLES)
+        # From the last day written before: its cases closed after that run are new.
+        refreshed = _backfill(end, today, log=log)
+        loyalty_ms = _loyalty(log=log)
+        _vacuum(FIGURE_TABLES)
+        recorded.update(end=today.isoformat(), cases=recorded["cases"] + created)
+        recorded.setdefault("top_ups", []).append(
+            {"days": gap, "cases": created, "backfill": refreshed, "loyalty_ms": loyalty_ms}
+        )
+        _set_table_note(table, _HISTORY_MARK, recorded)
+        return {**recorded, "reused": True}
+    if loaded or recorded:
+        log("Removing a history written with other options (or not finished)…")
+        history_reset()
+    total = HISTORY_DAYS * scale.history_per_day
+    log(
+        f"Writing ~{total:,} closed cases over {HISTORY_DAYS} days for {len(agents)} agents in "
+        f"{scale.history_teams} teams with history_seed…"
+    )
+    start = time.perf_counter()
+    created = history_seed(
+        days=HISTORY_DAYS, per_day=scale.history_per_day, seed=SEED, agents=agents, end=today
+    )
+    seconds = time.perf_counter() - start
+    log(f"  {created:,} cases in {seconds:.1f} s ({created / seconds:,.0f} cases/s).")
+    # VACUUM cannot run in a transaction: the visibility map and the planner's statistics of
+    # the tables the history went into, before the figures read them.
+    start = time.perf_counter()
+    _vacuum(HISTORY_TABLES)
+    vacuum_seconds = time.perf_counter() - start
+    backfill = _backfill(today - timedelta(days=HISTORY_DAYS - 1), today, log=log)
+    loyalty_ms = _loyalty(log=log)
+    _vacuum(FIGURE_TABLES)
+    info = {
+        "options": wanted,
+        "cases": created,
+        "written": created,
+        "end": today.isoformat(),
+        "seconds": round(seconds, 1),
+        "cases_per_second": round(created / seconds),
+        "vacuum_seconds": round(vacuum_seconds, 1),
+        "backfill": backfill,
+        "loyalty_ms": loyalty_ms,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _set_table_note(table, _HISTORY_MARK, info)
+    return {**info, "reused": False}
+
+
+def _timed(name: str, runs: int, call: Callable[[], object]) -> Figure:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return Figure(name, samples, (len(captured), len(captured)))
+
+
+def _answers(client: Client, url: str) -> str:
+    """Why the URL cannot be measured, or "" when it answers 200."""
+    try:
+        response = client.get(url)
+    except Exception as exc:  # the view raised: the test client re-raises it
+        return f"raised {exc!r}"
+    if response.status_code != 200:
+        return f"answered {response.status_code}"
+    if response.streaming:
+        for _ in response.streaming_content:  # type: ignore[attr-defined]
+            pass
+    return ""
+
+
+def measure_dashboard(results: Results, *, requests: int, log: Callable[[str], None]) -> None:
+    """The dashboard's pages for the bench manager (an agent's own page for a bench agent),
+    over the history, and the figures' refresh: the tick's (today so far) and a busy day's."""
+    manager = bench_manager()
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(manager)
+    agent = User.objects.get(username=HISTORY_AGENT.format(1))
+    agent_client = Client(SERVER_NAME="localhost")
+    agent_client.force_login(agent)
+    reason = (
+        CancellationReason.objects.filter(code="price").values_list("pk", flat=True).first()
+        or CancellationReason.objects.values_list("pk", flat=True).first()
+    )
+    team = Team.objects.filter(name="Team 01").values_list("pk", flat=True).first()
+    pages = [
+        ("dashboard, 30 days", client, "/dashboard/"),
+        ("dashboard, 12 months by month", client, "/dashboard/?period=12m&grain=month"),
+        ("dashboard, 24 months by month", client, "/dashboard/?period=24m&grain=month"),
+        (
+            "dashboard, 12 months, one filter",
+            client,
+            f"/dashboard/?period=12m&grain=month&reason={reason}",
+        ),
+        (
+            "dashboard, 90 days, two filters",
+            client,
+            f"/dashboard/?period=90d&team={team}&channel=phone",
+        ),
+        ("dashboard, 24 months by agent", client, "/dashboard/?period=24m&grain=month&by=agent"),
+        ("dashboard, agent's own page", agent_client, "/dashboard/me/"),
+        ("dashboard drill-down, 30 days", client, "/dashboard/cases/?period=30d&what=saved"),
+        (
+            "dashboard CSV, 12 months by reason",
+            client,
+            "/dashboard/export/breakdown.csv?period=12m&by=reason",
+        ),
+    ]
+    series = []
+    for name, who, url in pages:
+        why = _answers(who, url)
+        if why:
+            note = f"Dashboard: GET {url} {why}; {name!r} not measured."
+            log(note)
+            results.notes.append(note)
+        else:
+            series.append(Series(name, who, [url] * requests))
+    if series:
+        log(f"Measuring {len(series)} dashboard figures, {requests} requests each, interleaved…")
+        results.figures.extend(measure(series))
+
+    today = desk_today()
+    busiest = (
+        DailyFigure.objects.filter(scope="", dimension="", day__lt=today)
+        .order_by("-closed", "day")
+        .values_list("day", "closed")
+        .first()
+    )
+    log("Timing figures_refresh: today so far (the tick's work) and the busiest day…")
+    results.figures.append(
+        _timed("figures_refresh, today", TICK_RUNS, lambda: figures_refresh(day=today))
+    )
+    if busiest:
+        day, closed = busiest
+        results.history["busiest_day"] = {"day": day.isoformat(), "closed": closed}
+        results.figures.append(
+            _timed("figures_refresh, busiest day", BUSY_DAY_RUNS, lambda: figures_refresh(day=day))
+        )
+    today_closed = CaseOutcome.objects.filter(closed_on=today).count()
+    results.history["today_closed"] = today_closed
+    results.history["sizes"] = {
+        "closed cases": CancellationCase.objects.filter(closed_at__isnull=False).count(),
+        "outcomes": CaseOutcome.objects.count(),
+        "daily figure rows": DailyFigure.objects.count(),
+        "accepted offers": CounterOffer.objects.filter(status=CounterOffer.Status.ACCEPTED).count(),
+        "contact attempts": ContactAttempt.objects.count(),
+    }
+
+
 # --- Report --------------------------------------------------------------------------------
 
 
@@ -1319,6 +1651,7 @@ def render(results: Results) -> str:
                 f"({i['copy_unindexed_rows_per_second']:,} rows/s)"
             )
     lines.extend(_render_outreach(results.outreach))
+    lines.extend(_render_history(results.history))
     lines.extend(results.notes)
     other = other_scale(results)
     if other:
@@ -1354,7 +1687,64 @@ def render(results: Results) -> str:
             their_part = (large.get("outreach") or {}).get(part)
             if mine_part and their_part:
                 lines.append(f"  {label:<{width}} ×{their_part[key] / mine_part[key]:.2f}")
+        small_history, large_history = small.get("history") or {}, large.get("history") or {}
+        for label, path in (
+            ("history cases/s", ("cases_per_second",)),
+            ("figures backfill days/s", ("backfill", "days_per_second")),
+            ("figures backfill outcomes/s", ("backfill", "outcomes_per_second")),
+        ):
+            a, b = _dig(small_history, path), _dig(large_history, path)
+            if a and b:
+                lines.append(f"  {label:<{width}} ×{b / a:.2f}")
     return "\n".join(lines)
+
+
+def _dig(data: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data if isinstance(data, int | float) else None
+
+
+def _render_history(history: dict[str, Any]) -> list[str]:
+    if not history:
+        return []
+    options, backfill = history.get("options", {}), history.get("backfill", {})
+    reused = "reused; when written, " if history.get("reused") else ""
+    written = history.get("written", history.get("cases", 0))
+    made = (
+        f"history_seed wrote {written:,} in {history.get('seconds', 0):,.1f} s "
+        f"at {history.get('cases_per_second', 0):,} cases/s"
+    )
+    lines = [
+        f"history: {history.get('cases', 0):,} closed cases over {options.get('days', 0)} days up "
+        f"to {history.get('end')}, {options.get('agents', 0)} agents in "
+        f"{options.get('teams', 0)} teams ({reused}{made})",
+    ]
+    if backfill:
+        lines.append(
+            f"figures backfill: {backfill['days']:,} days, {backfill['outcomes']:,} outcomes in "
+            f"{backfill['seconds']:,.1f} s ({backfill['days_per_second']:,.2f} days/s, "
+            f"{backfill['outcomes_per_second']:,} outcomes/s), {backfill['daily_figure_rows']:,} "
+            f"daily figure rows, {backfill['days_recomputed']:,} earlier days computed again "
+            f"for re-churn; loyalty snapshot {history.get('loyalty_ms', 0):,.0f} ms"
+        )
+    for top_up in history.get("top_ups", [])[-1:]:
+        lines.append(
+            f"  last top-up: {top_up['cases']:,} cases for {top_up['days']} days, figures in "
+            f"{top_up['backfill']['seconds']:,.1f} s"
+        )
+    sizes = history.get("sizes")
+    if sizes:
+        lines.append("dashboard data: " + ", ".join(f"{v:,} {k}" for k, v in sizes.items()))
+    busiest = history.get("busiest_day")
+    if busiest:
+        lines.append(
+            f"figures_refresh: today so far {history.get('today_closed', 0):,} outcomes; busiest "
+            f"day {busiest['day']} with {busiest['closed']:,} closed cases"
+        )
+    return lines
 
 
 def _render_outreach(outreach: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ retention.dashboard), and a test holds the two to the same answers.
 
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -201,6 +201,16 @@ def _rechurn(save_closed_at: datetime, discount_ends: date | None, cancelled_on:
     return cancelled_on, within_90, after_discount
 
 
+def _retained(offer: Mapping[str, Any]) -> Decimal:
+    """The monthly revenue the save kept: what the subscriber paid before the offer. The offer's
+    cost is counted apart (concession cost), so a year of this less the cost is the first
+    year's revenue actually kept, whether the concession was a discount, free months or a
+    cheaper plan."""
+    if offer["price_before"] is not None:
+        return Decimal(offer["price_before"])
+    return Decimal(offer["new_monthly_price"]) + Decimal(offer["monthly_concession"])
+
+
 def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
     start, end = day_bounds(day)
     zone = desk_zone()
@@ -231,7 +241,15 @@ def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
     offers = {
         row["case_id"]: row
         for row in CounterOffer.objects.filter(of_day, status=CounterOffer.Status.ACCEPTED)
-        .values("case_id", "kind", "total_cost", "new_monthly_price", "runs_until")
+        .values(
+            "case_id",
+            "kind",
+            "total_cost",
+            "new_monthly_price",
+            "monthly_concession",
+            "price_before",
+            "runs_until",
+        )
         .order_by()
     }
     outbound = dict(
@@ -260,6 +278,9 @@ def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
             .order_by()
         ):
             later[subscriber_id].append(opened_at)
+    teams = dict(
+        CaseOutcome.objects.filter(closed_on=day).values_list("case_id", "team_id").order_by()
+    )
     outcomes = []
     for c in cases:
         offer = offers.get(c["pk"]) if c["status"] == Status.SAVED else None
@@ -285,11 +306,12 @@ def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
                 channel=c["channel"],
                 reason_id=c["reason_id"],
                 agent_id=c["owner_id"],
-                team_id=c["owner__team_id"],
+                # The team the agent was in when the day was first computed, not now.
+                team_id=teams.get(c["pk"], c["owner__team_id"]),
                 segment=c["subscriber__segment"],
                 region=c["subscriber__region"],
                 offer_kind=offer["kind"] if offer else "",
-                retained_revenue=offer["new_monthly_price"] if offer else Decimal(0),
+                retained_revenue=_retained(offer) if offer else Decimal(0),
                 concession_cost=offer["total_cost"] if offer else Decimal(0),
                 first_contact_seconds=seconds,
                 sla_met=bool(contacted and contacted <= c["first_contact_due"]),

@@ -604,7 +604,8 @@ class CaseOutcome(models.Model):
     reason = models.ForeignKey(
         CancellationReason, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Who closed it and their team then: a save stays with the team that made it.
+    # Who closed it, and their team when the day was first computed (the tick does that within
+    # minutes): computing the day again keeps it, so a save stays with the team that made it.
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -617,7 +618,11 @@ class CaseOutcome(models.Model):
         _("offer accepted"), max_length=20, blank=True, choices=OfferKind.choices
     )
     retained_revenue = models.DecimalField(
-        _("retained monthly revenue"), max_digits=9, decimal_places=2, default=0
+        _("retained monthly revenue"),
+        max_digits=9,
+        decimal_places=2,
+        default=0,
+        help_text=_("What the saved subscriber paid a month before the offer."),
     )
     concession_cost = models.DecimalField(
         _("cost of concessions"), max_digits=9, decimal_places=2, default=0
@@ -697,6 +702,8 @@ class DailyFigure(models.Model):
     class Meta:
         verbose_name = _("daily figure")
         verbose_name_plural = _("daily figures")
+        # A day is computed again as a whole: its rows are deleted by day.
+        indexes = [models.Index(fields=["day"], name="daily_figure_day")]
         constraints = [
             models.UniqueConstraint(
                 fields=["scope", "dimension", "day", "key"], name="daily_figure_uniq"

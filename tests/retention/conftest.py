@@ -12,6 +12,7 @@ March 2026, desk time Europe/Riga (UTC+2). Seven cases close in March:
     8  bob A  shop      price    16 Mar 14:00   withdrawn  5 min, in time
 
 Offers: 1 costs €60 and leaves €20.99 a month; 5 costs €60 (€24.99); 7 costs €30 (€15.00).
+Every subscriber paid €29.99 a month before: that is the revenue each save retained.
 
 Case 4 closes at 22:30 UTC on 2 March, which is already 3 March in Riga. Later, case 1's
 subscriber asks again on 20 April (within 90 days of the save) and case 7's on 15 June (after
@@ -104,6 +105,7 @@ def closed_case(
             one_time_concession=Decimal(0),
             total_cost=Decimal(cost),
             new_monthly_price=Decimal(price),
+            price_before=subscriber.monthly_price,
             proposer=owner,
             auto_approved=True,
             decided_at=closed - timedelta(hours=1),

@@ -83,7 +83,7 @@ def test_team_money_only_for_managers_or_with_the_permission(client, computed):
     page = client.get(reverse("my_figures"), MARCH)
     rows = {str(r[0]): r for r in page.context["table"].rows}
     # Team A: €20.99 retained between two agents who closed cases.
-    assert rows["Retained monthly revenue"][2] == Decimal("20.99") / 2
+    assert rows["Retained monthly revenue"][2] == Decimal("29.99") / 2
 
 
 # --- The page --------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_the_dashboard_shows_the_hand_counted_figures(manager_client, computed):
     assert 'id="tile-save-rate"' in page and "42.9 %" in page  # 3 of 7
     assert "€150.00" in page  # concessions
     assert "€50.00" in page  # per save
-    assert "€581.76" in page  # 12 x €60.98 - €150
+    assert "€929.64" in page  # 12 x 3 x €29.99 - €150
     # Every chart has its data and the table that describes it.
     for name in (
         "saves",

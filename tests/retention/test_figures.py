@@ -70,7 +70,7 @@ def test_each_closed_case_gets_one_outcome_with_its_figures(desk):
     assert (one.status, one.offer_kind, one.retained_revenue, one.concession_cost) == (
         "saved",
         "percent_discount",
-        Decimal("20.99"),
+        Decimal("29.99"),
         Decimal("60.00"),
     )
     assert (one.first_contact_seconds, one.sla_met, one.outbound_contacts) == (600, True, 1)
@@ -123,10 +123,10 @@ def test_march_totals_are_the_hand_counted_ones(desk):
     whole = dashboard.total(dashboard.series(MARCH))
     assert (whole.closed, whole.saved, whole.cancelled, whole.withdrawn) == (7, 3, 3, 1)
     assert whole.save_rate == pytest.approx(3 / 7)
-    assert whole.retained_revenue == Decimal("60.98")
+    assert whole.retained_revenue == Decimal("89.97")  # 3 saves of €29.99 a month
     assert whole.concession_cost == Decimal("150.00")
     assert whole.cost_per_save == Decimal("50.00")
-    assert whole.net_retained == Decimal("60.98") * 12 - Decimal("150.00")
+    assert whole.net_retained == Decimal("89.97") * 12 - Decimal("150.00")
     assert whole.auto_processed == 1
     # First contact: 10 min, 2 h, 30 min, never, 5 h, 27 h, 5 min.
     assert (whole.contacted, whole.never_contacted) == (6, 1)
@@ -428,3 +428,28 @@ def test_the_beat_task_runs_the_tick(desk):
     with time_machine.travel(riga(3, 16, 20), tick=False):
         figures_tick()
     assert DailyFigure.objects.get(day=date(2026, 3, 16), scope="", dimension="").closed == 3
+
+
+def test_a_save_keeps_the_revenue_paid_before_whatever_the_offer(desk):
+    """Free months leave €0 to pay for a while; the save still kept what was paid before, and the
+    months given away are the concession's cost."""
+    case = desk["cases"][1]
+    CounterOffer.objects.filter(case=case).update(
+        kind="free_months", new_monthly_price=0, price_before=Decimal("35.00")
+    )
+    refresh_march()
+    assert CaseOutcome.objects.get(case=case).retained_revenue == Decimal("35.00")
+    CounterOffer.objects.filter(case=case).update(price_before=None, monthly_concession=5)
+    figures.figures_refresh(day=date(2026, 3, 2))
+    # Without the price before (older offers): the new price plus the monthly concession.
+    assert CaseOutcome.objects.get(case=case).retained_revenue == Decimal("5.00")
+
+
+def test_a_save_stays_with_the_team_that_made_it(desk):
+    refresh_march()
+    team_b = desk["teams"][1]
+    desk["ann"].team = team_b
+    desk["ann"].save()
+    refresh_march()
+    assert CaseOutcome.objects.get(case=desk["cases"][1]).team == desk["teams"][0]
+    assert {k: f.closed for k, f in by(MARCH, "team").items()}["A"] == 4

@@ -57,7 +57,8 @@ def _create_database(config: Mapping[str, Any]) -> bool:
 class Command(BaseCommand):
     help = (
         "Measure page times, query counts, claim-next latency, import speed, outreach fan-out "
-        "and sending, and the reminder tick on a dedicated benchmark database."
+        "and sending, the reminder tick, and the dashboard over two years of closed cases on a "
+        "dedicated benchmark database."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -71,6 +72,11 @@ class Command(BaseCommand):
             "--skip-outreach",
             action="store_true",
             help="Leave out campaign fan-out, outreach sending and the reminder tick.",
+        )
+        parser.add_argument(
+            "--skip-dashboard",
+            action="store_true",
+            help="Leave out the history of closed cases, the figures' backfill and the dashboard.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -112,7 +118,8 @@ class Command(BaseCommand):
         scale = bench.scale_for(options["scale"], options["subscribers"])
         data = bench.ensure_data(scale, reload=options["reload"], log=log)
         cases = bench.ensure_cases(scale, log=log)
-        results = bench.Results(scale=scale, data=data, cases=cases)
+        history = {} if options["skip_dashboard"] else bench.ensure_history(scale, log=log)
+        results = bench.Results(scale=scale, data=data, cases=cases, history=history)
         bench.measure_pages(results, requests=options["requests"], log=log)
         if not options["skip_claims"]:
             bench.measure_claims(results, log=log)
@@ -120,6 +127,8 @@ class Command(BaseCommand):
             bench.measure_import(results, log=log)
         if not options["skip_outreach"]:
             bench.measure_outreach(results, log=log)
+        if not options["skip_dashboard"]:
+            bench.measure_dashboard(results, requests=options["requests"], log=log)
         path = bench.save(results)
         self.stdout.write("")
         self.stdout.write(bench.render(results))

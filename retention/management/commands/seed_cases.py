@@ -1,28 +1,65 @@
+import time
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandParser
 
+from retention.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
 from retention.models import CancellationCase, User
-from retention.seeding import cases_seed
+from retention.seeding import HISTORY_SOURCE, cases_seed, demo_staff_ensure, history_seed
 
 
 class Command(BaseCommand):
-    help = "Open demo cancellation cases for active subscribers (deterministic for a seed)."
+    help = (
+        "Open demo cancellation cases for active subscribers, and write the desk's past: closed "
+        "cases handled by demo agents in demo teams, with the dashboard's figures computed "
+        "(deterministic for a seed)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--cases", type=int, default=80)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--owner", default="agent", help="username who owns some cases")
         parser.add_argument("--owned", type=int, default=3)
-        parser.add_argument("--if-empty", action="store_true", help="do nothing if any case exists")
+        parser.add_argument(
+            "--history-days", type=int, default=180, help="days of closed cases up to yesterday"
+        )
+        parser.add_argument("--history-per-day", type=int, default=12)
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="open no cases if any case exists, and write no history if any history exists",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
+        seed = int(str(options["seed"]))
         if options["if_empty"] and CancellationCase.objects.exists():
-            self.stdout.write("Cases exist already; nothing seeded.")
+            self.stdout.write("Cases exist already; no open cases seeded.")
+        else:
+            owner = User.objects.filter(username=str(options["owner"])).first()
+            created = cases_seed(
+                count=int(str(options["cases"])),
+                seed=seed,
+                owner=owner,
+                owned=int(str(options["owned"])) if owner else 0,
+            )
+            self.stdout.write(self.style.SUCCESS(f"Opened {created} demo cancellation cases."))
+        days = int(str(options["history_days"]))
+        if days <= 0:
             return
-        owner = User.objects.filter(username=str(options["owner"])).first()
-        created = cases_seed(
-            count=int(str(options["cases"])),
-            seed=int(str(options["seed"])),
-            owner=owner,
-            owned=int(str(options["owned"])) if owner else 0,
+        if options["if_empty"] and CancellationCase.objects.filter(source=HISTORY_SOURCE).exists():
+            self.stdout.write("History exists already; none written.")
+            return
+        start = time.perf_counter()
+        agents = demo_staff_ensure()
+        closed = history_seed(
+            days=days, per_day=int(str(options["history_per_day"])), seed=seed, agents=agents
         )
-        self.stdout.write(self.style.SUCCESS(f"Opened {created} demo cancellation cases."))
+        today = desk_today()
+        figures_refresh_range(first=today - timedelta(days=days), last=today)
+        loyalty_snapshot_take()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {closed} closed demo cases over {days} days for {len(agents)} agents, "
+                f"with the dashboard's figures, in {time.perf_counter() - start:.1f} s."
+            )
+        )
