@@ -19,6 +19,7 @@ from retention.forms import DashboardForm, DrillForm
 from retention.http import DeskRequest
 from retention.roles import WORKER_ROLES, Role, has_role, role_required
 from retention.selectors import case_workers
+from retention.views import filter_fields
 from subscribers.keyset import cursor_decode, cursor_encode
 
 
@@ -45,16 +46,6 @@ def dashboard_page(request: DeskRequest) -> HttpResponse:
     }
     template = "retention/dashboard.html#figures" if request.htmx else "retention/dashboard.html"
     return render(request, template, context)
-
-
-def filter_fields(form: DashboardForm, names: tuple[str, ...] = ()) -> list[tuple[Any, list]]:
-    """Each field with its choices read once. Iterated, not list()-ed: list() would ask a model
-    choice iterator for its length first, which costs a COUNT query per field."""
-    return [
-        (form[name], [choice for choice in getattr(field, "choices", ())])
-        for name, field in form.fields.items()
-        if not names or name in names
-    ]
 
 
 # --- CSV --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from offers.models import CounterOffer
@@ -201,6 +201,13 @@ def _rechurn(save_closed_at: datetime, discount_ends: date | None, cancelled_on:
     return cancelled_on, within_90, after_discount
 
 
+def _per_case(rows: QuerySet[Any]) -> dict[int, int]:
+    """How many of the rows each case has."""
+    return dict(
+        rows.values("case_id").annotate(n=Count("pk")).values_list("case_id", "n").order_by()
+    )
+
+
 def _retained(offer: Mapping[str, Any]) -> Decimal:
     """The monthly revenue the save kept: what the subscriber paid before the offer. The offer's
     cost is counted apart (concession cost), so a year of this less the cost is the first
@@ -252,19 +259,11 @@ def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
         )
         .order_by()
     }
-    outbound = dict(
+    outbound = _per_case(
         ContactAttempt.objects.filter(of_day, direction=ContactAttempt.Direction.OUTBOUND)
-        .values("case_id")
-        .annotate(n=Count("pk"))
-        .values_list("case_id", "n")
-        .order_by()
     )
-    refused = dict(
+    refused = _per_case(
         CaseHistory.objects.filter(of_day, action=CaseHistory.Action.CONTACT_REFUSED)
-        .values("case_id")
-        .annotate(n=Count("pk"))
-        .values_list("case_id", "n")
-        .order_by()
     )
     # A save's subscriber who later asked to leave again and was cancelled.
     saved_subscribers = {c["subscriber_id"] for c in cases if c["status"] == Status.SAVED}

@@ -98,6 +98,16 @@ def preferences(request: DeskRequest) -> HttpResponse:
     return render(request, "retention/preferences.html", {"form": form})
 
 
+def filter_fields(form: forms.Form, names: tuple[str, ...] = ()) -> list[tuple[Any, list]]:
+    """Each field with its choices read once. Iterated, not list()-ed: list() would ask a model
+    choice iterator for its length first, which costs a COUNT query per field."""
+    return [
+        (form[name], [choice for choice in getattr(field, "choices", ())])
+        for name, field in form.fields.items()
+        if not names or name in names
+    ]
+
+
 # --- The queue --------------------------------------------------------------------------------
 
 
@@ -114,15 +124,9 @@ def queue(request: DeskRequest) -> HttpResponse:
         cases=matching, key=f"{request.user.pk}:{request.user.team_id}:{filters_key.urlencode()}"
     )
     is_manager = has_role(request.user, Role.MANAGER, Role.ADMIN)
-    # Each filter with its choices read once. Iterated, not list()-ed: list() would ask a
-    # model choice iterator for its length first, which costs a COUNT query per field.
-    filter_fields = [
-        (filters.form[name], [choice for choice in getattr(field, "choices", ())])
-        for name, field in filters.form.fields.items()
-    ]
     context = {
         "filters": filters,
-        "filter_fields": filter_fields,
+        "filter_fields": filter_fields(filters.form),
         "page": page,
         **_deadline_marks(),
         "counts": counts,

@@ -35,6 +35,20 @@ def computed(desk):
     return desk
 
 
+def launched_campaign(manager) -> OutreachCampaign:
+    return OutreachCampaign.objects.create(
+        name="Loyal 2026",
+        created_by=manager,
+        template=offer_template("t-perk", "loyalty_perk"),
+        channel="email",
+        state="running",
+        launched_at=riga(3, 5, 10),
+        body_lv="x",
+        body_ru="x",
+        body_en="x",
+    )
+
+
 def csv_rows(response) -> list[list[str]]:
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(body)))
@@ -208,17 +222,7 @@ def test_the_cases_behind_a_figure_export_too(manager_client, computed):
 
 
 def test_campaign_rates(manager_client, computed, manager):
-    campaign = OutreachCampaign.objects.create(
-        name="Loyal 2026",
-        created_by=manager,
-        template=offer_template("t-perk", "loyalty_perk"),
-        channel="email",
-        state="running",
-        launched_at=riga(3, 5, 10),
-        body_lv="x",
-        body_ru="x",
-        body_en="x",
-    )
+    campaign = launched_campaign(manager)
     states = ["sent"] * 5 + ["responded"] * 3 + ["skipped", "deferred"]
     for n, state in enumerate(states):
         OutreachMessage.objects.create(
@@ -290,17 +294,7 @@ def test_a_manager_sees_any_agents_page_but_only_workers(manager_client, compute
 def test_the_dashboard_costs_the_same_queries_at_any_size(
     manager_client, computed, manager, django_assert_num_queries
 ):
-    campaign = OutreachCampaign.objects.create(
-        name="Loyal",
-        created_by=manager,
-        template=offer_template("t-perk", "loyalty_perk"),
-        channel="email",
-        state="running",
-        launched_at=riga(3, 5, 10),
-        body_lv="x",
-        body_ru="x",
-        body_en="x",
-    )
+    campaign = launched_campaign(manager)
     manager_client.get(reverse("dashboard"))  # the regions of the filter are cached from now
     # session, user, roles; quality by offer kind, series, breakdown (+ reason names), quality
     # by agent (+ names), loyalty, campaigns (+ states, + answers), computed-at; the form's

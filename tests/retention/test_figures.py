@@ -1,22 +1,6 @@
-"""The dashboard's figures against a desk whose right answers are counted by hand.
-
-March 2026, desk time Europe/Riga (UTC+2). Seven cases close in March:
-
-    #  agent  channel   reason   closed (Riga)  outcome    first contact         offer accepted
-    1  ann A  phone     price    2 Mar 15:00    saved      10 min, in time       discount, 1 Sep
-    2  ann A  web       quality  2 Mar 16:00    cancelled  2 h, late, 1 refused
-    3  bob A  port-out  price    3 Mar 10:00    cancelled  30 min, called twice
-    4  nobody e-mail    price    3 Mar 00:30    cancelled  never; at the deadline
-    5  cid B  phone     quality  16 Mar 12:00   saved      5 h, late, 2 refused  plan change
-    7  cid B  web       price    16 Mar 13:00   saved      27 h, late            discount, 1 May
-    8  bob A  shop      price    16 Mar 14:00   withdrawn  5 min, in time
-
-Offers: 1 costs €60 and leaves €20.99 a month; 5 costs €60 (€24.99); 7 costs €30 (€15.00).
-
-Case 4 closes at 22:30 UTC on 2 March, which is already 3 March in Riga. Later, case 1's
-subscriber asks again on 20 April (within 90 days of the save) and case 7's on 15 June (after
-90 days, but within 60 days after the discount ended on 1 May); both are cancelled.
-"""
+"""The dashboard's figures against a desk whose right answers are counted by hand: March 2026
+in Riga, seven closed cases, two later cancellations (the ``desk`` fixture and its table are in
+tests/retention/conftest.py)."""
 
 from datetime import UTC, date, timedelta
 from decimal import Decimal
