@@ -280,7 +280,8 @@ def test_an_agent_sees_their_figures_against_the_team_without_its_money(live_ser
     page.wait_for_function(ALL_CHARTS_DRAWN)
     rows = {row[0]: row[1:] for row in table_rows(page, "table-me-vs-team")}
     assert rows["Save rate"] == ["50.0 %", "33.3 %"]
-    assert rows["Retained monthly revenue"] == ["€20.99", "not shown"]
+    # Retained: what the saved subscriber paid before the offer (every subscriber here €29.99).
+    assert rows["Retained monthly revenue"] == ["€29.99", "not shown"]
     assert rows["Cost of concessions"] == ["€60.00", "not shown"]
     assert rows["Cost per save"] == ["€60.00", "not shown"]
     expect(page.locator("#recent-cases tbody tr")).to_have_count(2)
