@@ -330,3 +330,22 @@ def test_the_agent_table_leads_to_each_agents_page(manager_client, computed):
     page = manager_client.get(reverse("dashboard"), {**MARCH, "by": "agent"}).content.decode()
     cid = computed["cid"]
     assert f'href="{reverse("agent_figures", args=[cid.pk])}?' in page
+
+
+def test_the_demo_outreach_gives_the_dashboard_rates(manager, computed):
+    """``seed_outreach`` (make run) records a finished campaign once, so the outreach chart has
+    send, response and acceptance rates from the start."""
+    from django.core.management import call_command
+
+    from retention import dashboard
+
+    SubscriberFactory.create_batch(40)
+    call_command("seed_outreach", stdout=io.StringIO())
+    call_command("seed_outreach", stdout=io.StringIO())
+    (past,) = [
+        c
+        for c in dashboard.campaigns(dashboard.filters_default())
+        if c.campaign.state == "finished"
+    ]
+    assert past.matched == OutreachMessage.objects.filter(campaign=past.campaign).count() > 0
+    assert 0 < past.send_rate < 1 and past.response_rate and past.acceptance_rate is not None

@@ -1,10 +1,12 @@
 """A small demo of the background work: an outreach campaign that the worker sends on
-``make run``, and callbacks that light up the demo agent's bell a minute or two after start.
+``make run``, one that ran six weeks ago (for the dashboard's outreach rates), and callbacks
+that light up the demo agent's bell a minute or two after start.
 
 Idempotent: the campaign is created and launched once (found again by its name); the
 callbacks are set again on each run, on the agent's own open cases, a few minutes ahead.
 """
 
+import random
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,10 +14,12 @@ from django.utils import timezone
 
 from offers.models import OfferTemplate
 from retention import cases, outreach
-from retention.models import CancellationCase, OutreachCampaign, User
-from subscribers.models import ContactChannel
+from retention.models import CancellationCase, OutreachCampaign, OutreachMessage, User
+from subscribers.models import ContactChannel, Subscriber
 
 NAME = "Loyalty tariff for long-standing customers"
+PAST_NAME = "Autumn review: out of promo for two years"
+PAST_SIZE, PAST_SEED = 300, 11
 # With the default demo data (seed_demo: 2,000 subscribers, seed 42) about 20 subscribers
 # match: customers for three years or more in Pierīga who pay 30% over the new-customer price
 # and are at high risk of leaving.
@@ -58,6 +62,7 @@ class Command(BaseCommand):
         if manager is None or template is None:
             raise CommandError("Run demo_users and migrate first (the manager and the offer).")
         self._campaign(manager, template)
+        self._past_campaign(manager, template)
         agent = User.objects.filter(username=str(options["agent"])).first()
         if agent is not None:
             self._callbacks(agent)
@@ -88,6 +93,57 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"“{NAME}” exists already ({campaign.get_state_display()}).")
+
+    def _past_campaign(self, manager: User, template: OfferTemplate) -> None:
+        """A campaign that ran six weeks ago, with its messages' outcomes, so the dashboard's
+        outreach rates have something to show. Demo rows only: the accepted answers are
+        recorded on the messages, no offers are applied for them."""
+        if OutreachCampaign.objects.filter(name=PAST_NAME).exists():
+            return
+        launched = timezone.now() - timedelta(days=42)
+        campaign = OutreachCampaign.objects.create(
+            name=PAST_NAME,
+            created_by=manager,
+            created_at=launched - timedelta(hours=2),
+            state=OutreachCampaign.State.FINISHED,
+            launched_at=launched,
+            fanned_out_at=launched,
+            template=template,
+            channel=ContactChannel.EMAIL,
+            min_tenure_months=24,
+            min_penalty_percent=15,
+            **BODIES,
+        )
+        rng = random.Random(PAST_SEED)
+        subscribers = list(
+            Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:PAST_SIZE]
+        )
+        messages = []
+        for subscriber_id in subscribers:
+            roll = rng.random()
+            sent_at = launched + timedelta(hours=rng.uniform(0, 30))
+            message = OutreachMessage(
+                campaign=campaign, subscriber_id=subscriber_id, due_at=launched, attempts=1
+            )
+            if roll < 0.07:
+                message.state, message.skip_reason = OutreachMessage.State.SKIPPED, "do_not_contact"
+            elif roll < 0.08:
+                message.state, message.error = OutreachMessage.State.FAILED, "mailbox unavailable"
+            elif roll < 0.22:
+                message.state, message.sent_at = OutreachMessage.State.RESPONDED, sent_at
+                message.responded_at = sent_at + timedelta(hours=rng.uniform(1, 96))
+                message.response = rng.choice(
+                    [OutreachMessage.Response.ACCEPTED, OutreachMessage.Response.CALL]
+                )
+            else:
+                message.state, message.sent_at = OutreachMessage.State.SENT, sent_at
+            messages.append(message)
+        OutreachMessage.objects.bulk_create(messages, batch_size=1000)
+        self.stdout.write(
+            f"Recorded the finished campaign “{PAST_NAME}” ({len(messages)} messages)."
+        )
 
     def _callbacks(self, agent: User) -> None:
         mine = CancellationCase.objects.filter(
