@@ -348,4 +348,5 @@ def test_the_demo_outreach_gives_the_dashboard_rates(manager, computed):
         if c.campaign.state == "finished"
     ]
     assert past.matched == OutreachMessage.objects.filter(campaign=past.campaign).count() > 0
-    assert 0 < past.send_rate < 1 and past.response_rate and past.acceptance_rate is not None
+    assert past.send_rate is not None and 0 < past.send_rate < 1
+    assert past.response_rate and past.acceptance_rate is not None
