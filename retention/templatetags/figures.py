@@ -1,9 +1,11 @@
 """How the dashboard writes its numbers: ``{{ value|figure:"percent" }}``."""
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
@@ -37,3 +39,10 @@ def figure(value: Any, kind: str = "count") -> str:
     if isinstance(value, int):
         return floatformat(value, "g")
     return floatformat(value, "1g")
+
+
+@register.filter
+def chart_json(value: Any) -> str:
+    """A chart's data as JSON text, for a hidden element that the template escapes. Not a
+    <script>: htmx (allowScriptTags: false) drops every script from the fragments it swaps in."""
+    return json.dumps(value, cls=DjangoJSONEncoder)

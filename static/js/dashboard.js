@@ -1,7 +1,8 @@
 // Dashboard charts. Loaded with `defer` after the vendored Chart.js, on dashboard pages only.
 //
-// Every <canvas data-chart="ID"> is drawn from the JSON in <script type="application/json"
-// id="ID"> (Django's json_script), so no script is inline and the page keeps its strict CSP:
+// Every <canvas data-chart="ID"> is drawn from the JSON text of the hidden element #ID (not a
+// <script>, which htmx drops from swapped fragments), so no script is inline and the page keeps
+// its strict CSP:
 //   {"type": "bar"|"line", "labels": [...], "stacked": bool, "horizontal": bool,
 //    "links": [url per label] (optional: a click drills down),
 //    "empty_text": "No data" (optional, translated by the template),
@@ -9,9 +10,6 @@
 //                  "kind": "bar"|"line" (optional, to mix)}]}
 // The table next to each chart carries the same figures and links, so the canvas is an image
 // to assistive technology (role=img) and not focusable.
-//
-// htmx (allowScriptTags: false) removes every <script> from swapped content, JSON ones too, so
-// the chart data of a swapped fragment is read from the response before htmx swaps it.
 (function () {
   "use strict";
 
@@ -27,9 +25,6 @@
 
   // The JSON each canvas was drawn from: a re-scan that finds the same data leaves it alone.
   const drawnFrom = new WeakMap();
-  // Chart data by element id, taken from htmx responses (their <script>s never reach the page).
-  // Merged, not replaced, so a poll answering between a swap and its settle loses nothing.
-  const swappedData = new Map();
 
   function cssVar(el, name, fallback) {
     const value = getComputedStyle(el).getPropertyValue(name).trim();
@@ -131,8 +126,8 @@
   function readSpec(canvas) {
     const id = canvas.dataset.chart;
     const element = id ? document.getElementById(id) : null;
-    const text = element ? element.textContent : swappedData.get(id);
-    if (text === undefined) return null;
+    if (!element) return null;
+    const text = element.textContent;
     let raw;
     try {
       raw = JSON.parse(text);
@@ -394,16 +389,6 @@
   } else {
     start();
   }
-
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const response = event.detail && event.detail.serverResponse;
-    if (typeof response !== "string" || !response.includes("application/json")) return;
-    // An inert document: nothing in it runs or loads.
-    const parsed = new DOMParser().parseFromString(response, "text/html");
-    parsed.querySelectorAll('script[type="application/json"][id]').forEach((el) => {
-      swappedData.set(el.id, el.textContent);
-    });
-  });
 
   // Period and filter changes swap a fragment: redraw what came in, release what went out.
   document.addEventListener("htmx:afterSettle", (event) => {
