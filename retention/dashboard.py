@@ -821,7 +821,7 @@ class Board:
     @property
     def drills(self) -> dict[str, str]:
         """The drill-down of each kind of figure, for the period's tiles."""
-        return {what: self.drill_url(what) for what in WHAT}
+        return self._once("drills", lambda: {what: self.drill_url(what) for what in WHAT})
 
     def drill_url(self, what: str, **link: str) -> str:
         return dashboard_url("dashboard_cases", **self.filters.params(**link, what=what))

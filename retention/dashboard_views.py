@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from retention import dashboard
@@ -208,58 +209,43 @@ def _cursor(key: tuple[date, int]) -> tuple[int, int]:
 # --- An agent's own page ------------------------------------------------------------------
 
 
+# An agent's figures against the team's: (label, figure, counted per agent in the team, kind).
+ME_VS_TEAM = (
+    (_lazy("Closed cases"), "closed", True, "count"),
+    (_lazy("Saved"), "saved", True, "count"),
+    (_lazy("Save rate"), "save_rate", False, "percent"),
+    (_lazy("First contact in time"), "sla_rate", False, "percent"),
+    (_lazy("Average time to first contact"), "first_contact_average", False, "seconds"),
+    (_lazy("Processed at the deadline"), "auto_rate", False, "percent"),
+    (_lazy("Saves cancelled within 90 days"), "rechurn_90_rate", False, "percent"),
+    (
+        _lazy("Saves cancelled within 60 days after the discount"),
+        "rechurn_after_discount_rate",
+        False,
+        "percent",
+    ),
+    (_lazy("Retained monthly revenue"), "retained_revenue", True, "money"),
+    (_lazy("Cost of concessions"), "concession_cost", True, "money"),
+    (_lazy("Cost per save"), "cost_per_save", False, "money"),
+)
+
+
 def _me_vs_team(comparison: dashboard.AgentComparison, money: bool) -> Table:
+    """The team's money stays out (None) unless ``money``."""
     mine = comparison.my_total
     team = comparison.team_total
     per_agent = max(comparison.team_agents, 1)
 
-    def avg(value: Any) -> Any:
-        return None if team is None else value / per_agent
+    def theirs(name: str, averaged: bool, kind: str) -> Any:
+        if team is None or (kind == "money" and not money):
+            return None
+        value = getattr(team, name)
+        return value / per_agent if averaged and value is not None else value
 
-    rows: list[tuple[str, Any, Any, str]] = [
-        (_("Closed cases"), mine.closed, avg(team.closed if team else 0), "count"),
-        (_("Saved"), mine.saved, avg(team.saved if team else 0), "count"),
-        (_("Save rate"), mine.save_rate, team.save_rate if team else None, "percent"),
-        (_("First contact in time"), mine.sla_rate, team.sla_rate if team else None, "percent"),
-        (
-            _("Average time to first contact"),
-            mine.first_contact_average,
-            team.first_contact_average if team else None,
-            "seconds",
-        ),
-        (
-            _("Processed at the deadline"),
-            mine.auto_rate,
-            team.auto_rate if team else None,
-            "percent",
-        ),
-        (
-            _("Saves cancelled within 90 days"),
-            mine.rechurn_90_rate,
-            team.rechurn_90_rate if team else None,
-            "percent",
-        ),
-        (
-            _("Saves cancelled within 60 days after the discount"),
-            mine.rechurn_after_discount_rate,
-            team.rechurn_after_discount_rate if team else None,
-            "percent",
-        ),
-        (_("Retained monthly revenue"), mine.retained_revenue, None, "money"),
-        (_("Cost of concessions"), mine.concession_cost, None, "money"),
-        (_("Cost per save"), mine.cost_per_save, None, "money"),
+    rows = [
+        (label, getattr(mine, name), theirs(name, averaged, kind), kind)
+        for label, name, averaged, kind in ME_VS_TEAM
     ]
-    if money and team is not None:
-        rows[-3:] = [
-            (
-                _("Retained monthly revenue"),
-                mine.retained_revenue,
-                avg(team.retained_revenue),
-                "money",
-            ),
-            (_("Cost of concessions"), mine.concession_cost, avg(team.concession_cost), "money"),
-            (_("Cost per save"), mine.cost_per_save, team.cost_per_save, "money"),
-        ]
     return Table(
         "me-vs-team",
         _("Against the team"),

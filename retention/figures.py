@@ -218,7 +218,8 @@ def _retained(offer: Mapping[str, Any]) -> Decimal:
     return Decimal(offer["new_monthly_price"]) + Decimal(offer["monthly_concession"])
 
 
-def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
+def _outcomes_of_day(day: date, now: datetime) -> tuple[list[CaseOutcome], dict[int, datetime]]:
+    """The day's outcomes, and when each of its cases was opened (for re-churn)."""
     start, end = day_bounds(day)
     zone = desk_zone()
     closed = Q(closed_at__gte=start, closed_at__lt=end, status__in=CancellationCase.CLOSED_STATUSES)
@@ -243,7 +244,7 @@ def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
         .order_by()
     )
     if not cases:
-        return []
+        return [], {}
     of_day = Q(case__closed_at__gte=start, case__closed_at__lt=end)
     offers = {
         row["case_id"]: row
@@ -323,7 +324,7 @@ def _outcomes_of_day(day: date, now: datetime) -> list[CaseOutcome]:
                 computed_at=now,
             )
         )
-    return outcomes
+    return outcomes, {c["pk"]: c["opened_at"] for c in cases}
 
 
 def _mark_earlier_saves(
@@ -405,14 +406,9 @@ def figures_refresh(*, day: date, now: datetime | None = None) -> Refreshed:
     now = now or timezone.now()
     with transaction.atomic():
         _lock()
-        outcomes = _outcomes_of_day(day, now)
+        outcomes, opened = _outcomes_of_day(day, now)
         CaseOutcome.objects.filter(closed_on=day).delete()
         CaseOutcome.objects.bulk_create(outcomes, batch_size=2000)
-        opened = dict(
-            CancellationCase.objects.filter(
-                pk__in=[o.case_id for o in outcomes if o.status == Status.CANCELLED]
-            ).values_list("pk", "opened_at")
-        )
         touched = _mark_earlier_saves(outcomes, opened) - {day}
         rows = _rollup([day, *touched], now)
     return Refreshed(
