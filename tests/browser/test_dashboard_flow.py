@@ -38,7 +38,8 @@ from offers.models import OfferKind
 from retention import figures
 from retention.models import CancellationCase, CancellationReason, Team, User
 from retention.roles import Role
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.services import demo_users_ensure
+from tests.browser.login import log_in
 from tests.factories import SubscriberFactory, UserFactory
 from tests.retention.conftest import closed_case
 
@@ -58,14 +59,6 @@ class Closed:
     team: str
     saved: bool
     auto: bool
-
-
-def log_in(page: Page, live_server, role: str) -> None:
-    demo = next(u for u in DEMO_USERS if u.role == role)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(demo.username)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def fifteenth(today: date, months_ago: int) -> date:

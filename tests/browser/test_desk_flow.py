@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.services import demo_users_ensure
+from tests.browser.login import log_in
 from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,16 +24,12 @@ def test_agent_claims_next_is_told_why_a_call_is_blocked_logs_a_contact_and_canc
     live_server, page
 ):
     demo_users_ensure()
-    agent = next(u for u in DEMO_USERS if u.role == "Agent")
     subscriber = SubscriberFactory.create(name="Pēteris Kalniņš", time_zone=night_zone())
     EquipmentFactory.create(subscriber=subscriber, serial="SN-PETERIS-ONT", kind="ont")
     CaseFactory.create(subscriber=subscriber, priority=99)
     CaseFactory.create(priority=5)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(agent.username)
-    page.get_by_label("Password").fill(agent.password)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, "Agent")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cancellation queue")
 
     # "n" claims the top case; it is the high-priority one.

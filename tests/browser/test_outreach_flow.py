@@ -13,7 +13,8 @@ from offers.models import OfferKind
 from retention import outreach
 from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.reminders import notify
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.services import demo_users_ensure
+from tests.browser.login import log_in
 from tests.factories import SubscriberFactory, offer_template
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,14 +26,6 @@ def noon_zone() -> str:
     offset = offset - 24 if offset > 12 else offset
     # Etc/GMT names have the sign inverted: Etc/GMT-9 is UTC+9.
     return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
-
-
-def log_in(page, live_server, role: str) -> None:
-    demo = next(u for u in DEMO_USERS if u.role == role)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(demo.username)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(

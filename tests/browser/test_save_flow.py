@@ -9,18 +9,11 @@ from playwright.sync_api import expect
 from offers.models import OfferKind
 from retention.cases import case_claim
 from retention.models import User
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.services import demo_users_ensure
+from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory, authority_tier, offer_template
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, role: str) -> None:
-    demo = next(u for u in DEMO_USERS if u.role == role)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(demo.username)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_agent_proposes_over_authority_manager_approves_subscriber_accepts_case_saved(

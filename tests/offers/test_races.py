@@ -3,13 +3,10 @@
 Each race runs a few rounds on fresh cases, so that both orders of arrival get their turn.
 """
 
-import threading
-from collections.abc import Callable
 from datetime import date
 from functools import partial
 
 import pytest
-from django.db import close_old_connections, connection
 
 from offers.exceptions import InvalidTransition
 from offers.models import CounterOffer, OfferHistory
@@ -18,40 +15,13 @@ from retention.cases import case_cancel, case_claim
 from retention.models import CancellationCase, CaseHistory, Notification
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, SubscriberFactory
+from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 5
 Status = CounterOffer.Status
 Action = OfferHistory.Action
-
-
-def run_at_once(*work: Callable[[], object]) -> list[BaseException]:
-    """Start every piece of work at once behind a barrier; return what each raised, if anything.
-    A thread still running after a minute is a deadlock or a lock nobody releases."""
-    barrier = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def wrap(job: Callable[[], object]) -> Callable[[], None]:
-        def target() -> None:
-            try:
-                barrier.wait()
-                job()
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        return target
-
-    threads = [threading.Thread(target=wrap(job)) for job in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck on a lock"
-    return errors
 
 
 @pytest.fixture

@@ -6,41 +6,15 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import close_old_connections, connection
 
 from retention import cases
 from retention.exceptions import InvalidTransition
 from retention.models import CancellationCase
 from retention.roles import Role
 from tests.factories import CaseFactory, UserFactory
+from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(workers):
-    """Start every worker at once behind a barrier; return what each raised, if anything."""
-    barrier = threading.Barrier(len(workers))
-    errors: list[BaseException] = []
-
-    def wrap(work):
-        def target():
-            try:
-                barrier.wait()
-                work()
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        return target
-
-    threads = [threading.Thread(target=wrap(w)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    close_old_connections()
-    return errors
 
 
 def test_fifty_agents_claiming_two_hundred_cases_each_case_claimed_exactly_once():
@@ -65,7 +39,7 @@ def test_fifty_agents_claiming_two_hundred_cases_each_case_claimed_exactly_once(
 
         return work
 
-    errors = run_in_threads([agent_work(a) for a in agents])
+    errors = run_at_once(*[agent_work(a) for a in agents])
     assert errors == []
     counts = Counter(pk for pk, _ in claimed)
     assert len(counts) == 200 and set(counts.values()) == {1}
@@ -85,8 +59,8 @@ def test_two_people_closing_the_same_case_one_wins_the_other_is_told():
     second.is_superuser = True
     second.save()
 
-    errors = run_in_threads(
-        [
+    errors = run_at_once(
+        *[
             lambda: cases.case_withdraw(case=case, actor=first, note="Stays after all"),
             lambda: cases.case_cancel(case=case, actor=second, effective_date=date.today()),
         ]
@@ -103,9 +77,7 @@ def test_two_people_closing_the_same_case_one_wins_the_other_is_told():
 def test_two_sweeps_at_once_process_each_overdue_case_once():
     CaseFactory.create_batch(30, process_by=date(2020, 1, 1))
     results: list[int] = []
-    errors = run_in_threads(
-        [lambda: results.append(cases.cases_process_overdue()) for _ in range(3)]
-    )
+    errors = run_at_once(*[lambda: results.append(cases.cases_process_overdue()) for _ in range(3)])
     assert errors == []
     assert sum(results) == 30
     assert CancellationCase.objects.filter(status="cancelled", auto_processed=True).count() == 30
@@ -125,7 +97,7 @@ def test_two_ticks_computing_the_same_days_at_once_leave_one_set_of_rows(desk):
         figures.figures_refresh_range(first=date(2026, 3, 1), last=date(2026, 3, 31))
 
     for _ in range(3):
-        assert run_in_threads([march, march, march]) == []
+        assert run_at_once(*[march, march, march]) == []
         assert CaseOutcome.objects.count() == 7
         total = DailyFigure.objects.filter(scope="", dimension="")
         assert sum(total.values_list("closed", flat=True)) == 7

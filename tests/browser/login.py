@@ -1,0 +1,13 @@
+"""Logging in through the form, as a person does, with a demo login of the given role."""
+
+from playwright.sync_api import Page
+
+from retention.services import DEMO_USERS
+
+
+def log_in(page: Page, live_server, role: str) -> None:
+    demo = next(u for u in DEMO_USERS if u.role == role)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(demo.username)
+    page.get_by_label("Password").fill(demo.password)
+    page.get_by_role("button", name="Log in").click()
