@@ -810,6 +810,10 @@ class Board:
     def by(self, dimension: str) -> list[Row]:
         return self._once(f"by:{dimension}", lambda: breakdown(self.filters, dimension))
 
+    def with_saves(self, dimension: str) -> list[Row]:
+        """The breakdown's rows that saved someone: save quality is about them."""
+        return [r for r in self.by(dimension) if r.figures.saved]
+
     @property
     def loyalty(self) -> Loyalty:
         return self._once("loyalty", lambda: loyalty(self.filters))
@@ -831,7 +835,6 @@ class Board:
     def table(self, name: str) -> Table:
         grain = GRAINS[self.filters.grain]
         dimension = DIMENSION_LABELS[self.filters.by]
-        saved_only = [r for r in self.by("offer_kind") if r.figures.saved]
         builders: dict[str, Callable[[], Table]] = {
             "periods": lambda: Table(
                 "periods", _("Saves over time"), saves_columns(grain), self.periods
@@ -854,13 +857,13 @@ class Board:
                 "quality-offer",
                 _("Save quality by offer kind"),
                 quality_columns(DIMENSION_LABELS["offer_kind"]),
-                saved_only,
+                self.with_saves("offer_kind"),
             ),
             "quality-agent": lambda: Table(
                 "quality-agent",
                 _("Save quality by agent"),
                 quality_columns(DIMENSION_LABELS["agent"]),
-                [r for r in self.by("agent") if r.figures.saved],
+                self.with_saves("agent"),
             ),
             "loyalty": lambda: loyalty_table(self.loyalty),
             "campaigns": lambda: campaigns_table(self.campaigns),
@@ -888,7 +891,7 @@ class Board:
         periods = self.periods
         labels = [r.label for r in periods]
         by_rows = self.by(self.filters.by)[:20]
-        quality = [r for r in self.by("offer_kind") if r.figures.saved]
+        quality = self.with_saves("offer_kind")
         whole = self.whole
         return {
             "saves": {

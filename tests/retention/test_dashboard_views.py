@@ -350,3 +350,21 @@ def test_the_demo_outreach_gives_the_dashboard_rates(manager, computed):
     assert past.matched == OutreachMessage.objects.filter(campaign=past.campaign).count() > 0
     assert past.send_rate is not None and 0 < past.send_rate < 1
     assert past.response_rate and past.acceptance_rate is not None
+
+
+def test_exports_and_another_agents_page_query_counts(
+    manager_client, computed, django_assert_num_queries
+):
+    manager_client.get(reverse("dashboard"))  # the regions of the filter are cached from now
+    # session, user, roles; the breakdown and its names: nothing the table does not show.
+    with django_assert_num_queries(5):
+        response = manager_client.get(
+            reverse("dashboard_export", args=["breakdown"]), {**MARCH, "by": "reason"}
+        )
+        csv_rows(response)
+    # The cases behind a figure as CSV: one query however many rows (streamed in chunks).
+    with django_assert_num_queries(4):
+        csv_rows(manager_client.get(reverse("dashboard_cases"), {**MARCH, "format": "csv"}))
+    # session, user, roles; the agent and team; mine, team's, team's agents, recent.
+    with django_assert_num_queries(8):
+        manager_client.get(reverse("agent_figures", args=[computed["cid"].pk]), MARCH)
