@@ -486,6 +486,7 @@ def loyalty_snapshot_take(*, now: datetime | None = None) -> int:
         for row in rows
     ]
     with transaction.atomic():
+        _lock()  # the tick and the nightly task may both count today
         LoyaltySnapshot.objects.filter(day=today).delete()
         LoyaltySnapshot.objects.bulk_create(snapshots)
     return len(snapshots)

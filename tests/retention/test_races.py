@@ -102,3 +102,17 @@ def test_two_ticks_computing_the_same_days_at_once_leave_one_set_of_rows(desk):
         total = DailyFigure.objects.filter(scope="", dimension="")
         assert sum(total.values_list("closed", flat=True)) == 7
         assert sum(total.values_list("saved", flat=True)) == 3
+
+
+def test_two_loyalty_counts_at_once_leave_one_count(desk):
+    """The figures tick and the nightly task may both count today's loyalty at once."""
+    from retention import figures
+    from retention.models import LoyaltySnapshot
+
+    def count():
+        figures.loyalty_snapshot_take()
+
+    for _ in range(3):
+        assert run_at_once(count, count, count) == []
+        rows = LoyaltySnapshot.objects.all()
+        assert rows.values("day", "segment", "region").distinct().count() == rows.count() > 0
