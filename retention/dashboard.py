@@ -148,9 +148,9 @@ class Figures:
     rechurned_after_discount: int = 0
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "Figures":
-        """From a DailyFigure sum or a CaseOutcome aggregate (``m_<measure>``) row."""
-        prefix = figures.AGGREGATE_PREFIX if f"{figures.AGGREGATE_PREFIX}closed" in row else ""
+    def of(cls, row: Mapping[str, Any], prefix: str = "") -> "Figures":
+        """From a DailyFigure sum, or from a CaseOutcome aggregate with
+        ``prefix=figures.AGGREGATE_PREFIX``."""
         values: dict[str, Any] = {name: row[f"{prefix}{name}"] or 0 for name in figures.MEASURES}
         return cls(**values)
 
@@ -269,20 +269,20 @@ def series(filters: Filters) -> list[Row]:
     """One row per day, week or month of the period, empty ones included: one query."""
     rollup = _rollup(filters, "")
     if rollup is not None:
-        rows: Iterable[tuple[date, Mapping[str, Any]]] = (
-            (r["day"], r) for r in rollup.values("day", *figures.MEASURES).order_by()
+        rows: Iterable[tuple[date, Figures]] = (
+            (r["day"], Figures.of(r)) for r in rollup.values("day", *figures.MEASURES).order_by()
         )
     else:
         rows = (
-            (r["closed_on"], r)
+            (r["closed_on"], Figures.of(r, figures.AGGREGATE_PREFIX))
             for r in _outcomes(filters)
             .values("closed_on")
             .annotate(**figures.measure_aggregates())
             .order_by()
         )
     by_bucket = {start: Figures() for start in buckets(filters)}
-    for day, values in rows:
-        by_bucket[bucket(day, filters.grain)].add(Figures.of(values))
+    for day, found in rows:
+        by_bucket[bucket(day, filters.grain)].add(found)
     out = []
     for start, figs in by_bucket.items():
         end = bucket_end(start, filters.grain, filters.end)
@@ -321,23 +321,26 @@ def breakdown(filters: Filters, dimension: str) -> list[Row]:
     rollup = _rollup(filters, dimension)
     if rollup is not None:
         values: list[Any] = list(rollup.values("key").annotate(**figures.rollup_sums()).order_by())
-        pairs = [(v["key"], v) for v in values]
+        pairs = [(v["key"], Figures.of(v)) for v in values]
     else:
         column = figures.DIMENSIONS[dimension]
         values = list(
             _outcomes(filters).values(column).annotate(**figures.measure_aggregates()).order_by()
         )
-        pairs = [("" if v[column] is None else str(v[column]), v) for v in values]
+        pairs = [
+            ("" if v[column] is None else str(v[column]), Figures.of(v, figures.AGGREGATE_PREFIX))
+            for v in values
+        ]
     names = key_labels(dimension, [key for key, _ in pairs])
     rows = [
         Row(
             key=key,
             label=names.get(key, key),
-            figures=Figures.of(v),
+            figures=found,
             link={dimension: key} if key else {},
             page=reverse("agent_figures", args=[key]) if dimension == "agent" and key else "",
         )
-        for key, v in pairs
+        for key, found in pairs
     ]
     rows.sort(key=lambda r: (-r.figures.closed, r.label))
     return rows
