@@ -1,30 +1,21 @@
 """An agent works the queue end to end, in Chromium."""
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import expect
 
 from retention.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory
+from tests.zones import zone_where_it_is
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def night_zone() -> str:
-    """A time zone where it is 03:00 right now: quiet hours on any day of the week."""
-    offset = (3 - datetime.now(UTC).hour) % 24
-    offset = offset - 24 if offset > 12 else offset
-    # Etc/GMT names have the sign inverted: Etc/GMT-9 is UTC+9.
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
 def test_agent_claims_next_is_told_why_a_call_is_blocked_logs_a_contact_and_cancels(
     live_server, page
 ):
     demo_users_ensure()
-    subscriber = SubscriberFactory.create(name="Pēteris Kalniņš", time_zone=night_zone())
+    subscriber = SubscriberFactory.create(name="Pēteris Kalniņš", time_zone=zone_where_it_is(3))
     EquipmentFactory.create(subscriber=subscriber, serial="SN-PETERIS-ONT", kind="ont")
     CaseFactory.create(subscriber=subscriber, priority=99)
     CaseFactory.create(priority=5)

@@ -2,7 +2,6 @@
 and watches its progress bar move without reloading while a subscriber answers through their
 link; an agent's bell lights up when a notification arrives."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,16 +15,9 @@ from retention.reminders import notify
 from retention.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import SubscriberFactory, offer_template
+from tests.zones import zone_where_it_is
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def noon_zone() -> str:
-    """A time zone where it is about noon right now: allowed hours on any day of the week."""
-    offset = (12 - datetime.now(UTC).hour) % 24
-    offset = offset - 24 if offset > 12 else offset
-    # Etc/GMT names have the sign inverted: Etc/GMT-9 is UTC+9.
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
 def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
@@ -41,7 +33,7 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
         name_lv="Lojalitātes tarifs: jauna klienta cena",
         name_ru="Тариф лояльности: цена для новых клиентов",
     )
-    zone = noon_zone()
+    zone = zone_where_it_is(12)
     for name, language in [("Anna Ozola", "lv"), ("Ivan Petrov", "ru"), ("John Smith", "en")]:
         SubscriberFactory.create(
             name=name, language=language, time_zone=zone, monthly_price=Decimal("29.99")

@@ -11,7 +11,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ from tests.retention.workers import (
     stop,
     wait_until,
 )
+from tests.zones import zone_where_it_is
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -145,19 +146,10 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
 # --- Data ---------------------------------------------------------------------------------------
 
 
-def noon_zone() -> str:
-    """A time zone where it is about noon now: within every channel's allowed hours on any day
-    of the week, for the few minutes a test runs."""
-    offset = (12 - datetime.now(UTC).hour) % 24
-    offset = offset - 24 if offset > 14 else offset
-    # Etc/GMT names have the sign inverted: Etc/GMT-9 is UTC+9.
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
-
-
 def subscribers_at_noon(count: int) -> list[Subscriber]:
     """Subscribers it is fine to text right now, never contacted before."""
     plan = PlanFactory.create()
-    zone = noon_zone()
+    zone = zone_where_it_is(12)
     return Subscriber.objects.bulk_create(
         [SubscriberFactory.build(plan=plan, time_zone=zone) for _ in range(count)],
         batch_size=1000,
