@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from retention.roles import Role
+from tests.clock import shift_from_environment
 from tests.factories import UserFactory, authority_tier
 
 # In CI (and whenever .ci/run drives the suite) a test that needs PostgreSQL, Redis or
@@ -21,6 +22,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    shift_from_environment()  # CLOCK_AHEAD_DAYS: see tests/clock.py
 
 
 def unavailable(reason: str) -> None:

@@ -249,6 +249,7 @@ def test_agents_act_only_on_their_own_cases(agent):
     assert history_actions(case) == ["claimed"]
 
 
+@time_machine.travel(TUESDAY_10, tick=False)
 def test_reason_note_and_callback_are_recorded(agent):
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=agent)
@@ -257,10 +258,12 @@ def test_reason_note_and_callback_are_recorded(agent):
         case=case, actor=agent, reason=quality, reason_detail="Drops every evening", competitor=""
     )
     cases.case_add_note(case=case, actor=agent, text="Offered a technician visit")
-    cases.case_set_callback(case=case, actor=agent, at=datetime(2030, 1, 1, 9, tzinfo=UTC))
+    # Thursday 11:00 in Riga: before the process-by date, within calling hours.
+    thursday_11 = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    cases.case_set_callback(case=case, actor=agent, at=thursday_11)
     case.refresh_from_db()
     assert case.reason == quality
-    assert case.callback_at is not None and case.callback_at.year == 2030
+    assert case.callback_at == thursday_11
     assert history_actions(case) == ["claimed", "reason", "note", "callback"]
     assert TimelineEvent.objects.filter(subscriber=case.subscriber, kind="note").exists()
     with pytest.raises(InvalidTransition):
@@ -338,10 +341,12 @@ def test_a_returned_item_cannot_be_returned_twice(agent):
 
 
 def test_the_sweep_processes_every_case_at_its_deadline_exactly_once(agent):
-    due = CaseFactory.create(process_by=date(2026, 11, 24))
-    cases.case_claim(case=due, actor=agent)
-    overdue = CaseFactory.create(process_by=date(2026, 11, 20))
-    later = CaseFactory.create(process_by=date(2026, 11, 25))
+    # The whole story on one frozen clock: claimed the week before, swept on the deadline.
+    with time_machine.travel(TUESDAY_10 - timedelta(days=7), tick=False):
+        due = CaseFactory.create(process_by=date(2026, 11, 24))
+        cases.case_claim(case=due, actor=agent)
+        overdue = CaseFactory.create(process_by=date(2026, 11, 20))
+        later = CaseFactory.create(process_by=date(2026, 11, 25))
     with time_machine.travel(TUESDAY_10, tick=False):
         assert cases.cases_process_overdue() == 2
         assert cases.cases_process_overdue() == 0

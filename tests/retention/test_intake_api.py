@@ -1,14 +1,13 @@
 """POST /api/v1/cancellations: billing asks to cancel subscriptions, once per external id."""
 
 import json
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,6 +18,7 @@ from retention.models import CancellationCase, CancellationReason, CaseHistory
 from subscribers.ingestion import api_token_create
 from subscribers.models import ApiToken, Subscriber, TimelineEvent
 from tests.factories import SubscriberFactory
+from tests.threads import run_at_once
 
 URL = "/api/v1/cancellations"
 
@@ -612,28 +612,15 @@ def _ingest_at_once(batches: list[list[dict[str, Any]]]) -> list[intake.IntakeRe
     The requests name no reason: transactional tests flush the reasons the migrations made.
     """
     batches = [[{**item, "reason": None} for item in items] for items in batches]
-    barrier = threading.Barrier(len(batches))
     results: list[intake.IntakeResult] = []
-    errors: list[BaseException] = []
 
-    def send(items: list[dict[str, Any]]) -> None:
-        try:
-            barrier.wait()
-            results.append(
-                intake.cancellations_ingest(source="billing", items=items, skip_invalid=False)
-            )
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def send(items: list[dict[str, Any]]):
+        return lambda: results.append(
+            intake.cancellations_ingest(source="billing", items=items, skip_invalid=False)
+        )
 
-    threads = [threading.Thread(target=send, args=(items,)) for items in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    assert errors == []
+    assert run_at_once(*[send(items) for items in batches]) == []
+    assert len(results) == len(batches)
     return results
 
 

@@ -2,13 +2,11 @@
 and proactive offers. Roles are checked on the server, bad input changes nothing, and every
 page costs a constant number of queries."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +22,7 @@ from tests.factories import (
     UserFactory,
     offer_template,
 )
+from tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -471,26 +470,17 @@ def test_two_managers_clicking_at_once_get_one_decision_and_no_error_page(agent,
     offer = pending_offer(agent, big)
     managers = [manager_user("m-approve"), manager_user("m-reject")]
     urls = [reverse("offer_approve", args=[offer.pk]), reverse("offer_reject", args=[offer.pk])]
-    barrier = threading.Barrier(2)
     statuses: list[int] = []
 
-    def click(user, url) -> None:
-        browser = Client()
-        browser.force_login(user)
-        try:
-            barrier.wait()
-            response = browser.post(url, {"note": "decided"}, headers=HTMX)
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def click(user, url):
+        def post() -> None:
+            browser = Client()
+            browser.force_login(user)
+            statuses.append(browser.post(url, {"note": "decided"}, headers=HTMX).status_code)
 
-    threads = [
-        threading.Thread(target=click, args=pair) for pair in zip(managers, urls, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return post
+
+    assert run_at_once(*[click(m, u) for m, u in zip(managers, urls, strict=True)]) == []
     assert sorted(statuses) == [200, 409]
     offer.refresh_from_db()
     assert offer.status in (CounterOffer.Status.APPROVED, CounterOffer.Status.REJECTED)

@@ -92,6 +92,7 @@ def start_worker(
         [
             sys.executable,
             "-m",
+            "tests.clock",  # the test's clock, also when CLOCK_AHEAD_DAYS moves it
             "celery",
             "-A",
             "retention",
@@ -114,6 +115,7 @@ def start_beat(name: str, env: dict[str, str], logs: Path) -> Process:
         [
             sys.executable,
             "-m",
+            "tests.clock",  # the test's clock, also when CLOCK_AHEAD_DAYS moves it
             "celery",
             "-A",
             "retention",

@@ -2,7 +2,6 @@
 
 import hashlib
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from subscribers.ingestion import (
 )
 from subscribers.models import ApiToken, TimelineEvent
 from tests.factories import SubscriberFactory
+from tests.threads import wait_until_blocked_on_a_lock
 
 # --- Tokens -------------------------------------------------------------------------------
 
@@ -169,11 +169,11 @@ def test_concurrent_identical_batch_waits_for_the_first_and_stores_nothing_twice
         # The second batch runs while the first is inserted but not committed: its INSERT
         # waits on the first one's keys.
         thread = _ingest_in_thread(items, second)
-        time.sleep(0.3)
-        assert thread.is_alive(), "the second batch should be waiting for the first"
+        wait_until_blocked_on_a_lock(thread)
         if not first_commits:
             transaction.set_rollback(True)
-    thread.join(timeout=10)
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the second batch never finished"
 
     assert first.created == 50
     [result] = second
