@@ -5,9 +5,11 @@ SHELL := /bin/bash
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-# uv on PATH, else as a module of python3, else installed with pip on first use.
-UV := $(shell command -v uv >/dev/null 2>&1 && uv --version >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
-PY := $(UV) run --frozen python
+# The uv to use: on PATH, else one that .ci/ensure-uv installs into var/tools (never into the
+# system's Python; it says what to install when it cannot). Looked up once, when a target first
+# needs it: `make help` does not.
+UV = $(eval UV := $$(shell .ci/ensure-uv))$(or $(UV),$(error no uv: .ci/ensure-uv said why above))
+PY = $(UV) run --frozen python
 
 .PHONY: help uv env run test lint typecheck pytest bench messages clean
 
@@ -17,7 +19,7 @@ help:
 	@echo "make bench  - benchmark at quick scale (BENCH_SCALE=full for 1M subscribers / 20M events)"
 
 uv:
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) --version >/dev/null
 
 env: uv
 	@$(UV) sync --frozen --quiet
