@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # Every view needs a login unless it is marked open; the open ones are listed in urls.py.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "retention.middleware.UserTimezoneMiddleware",
+    # A service's refusal that escapes a view is a 403 (retention.refusals), not a 500.
+    "retention.middleware.RefusalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -257,7 +259,9 @@ STORAGES = {
 
 # --- Security -------------------------------------------------------------------------------
 # Content Security Policy: scripts only from us or carrying this response's nonce; no inline
-# styles, no eval (htmx is configured with allowEval off and no injected indicator styles).
+# styles, no eval. htmx is configured in base.html to keep to it: allowEval off, no injected
+# indicator styles, and no style attribute carried over when it settles a swap
+# (tests/browser/test_csp.py walks the desk and fails on any violation).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -328,13 +332,23 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "retention-desk@localhost")
 
 # --- Logging --------------------------------------------------------------------------------
+# One handler, on the root logger. Django's own "django" logger comes with a console handler
+# of its own (under DEBUG) and propagates to the root as well, which printed every traceback
+# twice: it is given no handlers here. A refusal (a 4xx) is logged as one line, not as the
+# traceback of the PermissionDenied or Http404 that carried it (retention.refusals).
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusals": {"()": "retention.refusals.RefusalLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.request": {"filters": ["refusals"]},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Product defaults -----------------------------------------------------------------------

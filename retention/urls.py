@@ -13,6 +13,12 @@ from subscribers.api import api_urls
 # and holds this list to account.
 OPEN_URL_NAMES = frozenset({"login", "health", "set_language", "outreach_link", "api-1.0.0:*"})
 
+# Refusals and failures in the desk's layout (retention.refusals).
+handler400 = "retention.refusals.bad_request"
+handler403 = "retention.refusals.permission_denied"
+handler404 = "retention.refusals.page_not_found"
+handler500 = "retention.refusals.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", login_not_required(views.health), name="health"),
