@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from offers.authority import delegation_period_problem
 from offers.exceptions import InvalidTerms
 from offers.models import (
     ApprovalDelegation,
@@ -213,8 +214,10 @@ class ApprovalDelegationForm(forms.ModelForm):
                     % {"user": delegate},
                 )
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts_at is not None and ends_at is not None and starts_at >= ends_at:
-            self.add_error("ends_at", _("The end must come after the start."))
+        if starts_at is not None and ends_at is not None:
+            problem = delegation_period_problem(starts_at=starts_at, ends_at=ends_at)
+            if problem:
+                self.add_error("ends_at", problem)
         return cleaned
 
 

@@ -5,6 +5,7 @@ subscriber's concessions over the last 12 months including it are all within the
 limits. Offers awaiting approval are routed to the lowest tier that covers them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from offers.models import ApprovalDelegation, AuthorityTier, CounterOffer
 from retention.roles import user_roles
+from subscribers.phrases import money
 
 # Offers that count against the cumulative limit: decided in favour, whatever came after,
 # except those the subscriber turned down or that ran out unanswered.
@@ -40,18 +42,18 @@ class Authority:
         broken = []
         if monthly > tier.max_monthly:
             broken.append(
-                _("€%(value)s a month is over the €%(limit)s limit")
-                % {"value": monthly, "limit": tier.max_monthly}
+                _("%(value)s a month is over the %(limit)s limit")
+                % {"value": money(monthly), "limit": money(tier.max_monthly)}
             )
         if total > tier.max_total:
             broken.append(
-                _("€%(value)s in total is over the €%(limit)s limit")
-                % {"value": total, "limit": tier.max_total}
+                _("%(value)s in total is over the %(limit)s limit")
+                % {"value": money(total), "limit": money(tier.max_total)}
             )
         if cumulative > tier.max_cumulative:
             broken.append(
-                _("€%(value)s in 12 months is over the €%(limit)s limit")
-                % {"value": cumulative, "limit": tier.max_cumulative}
+                _("%(value)s in 12 months is over the %(limit)s limit")
+                % {"value": money(cumulative), "limit": money(tier.max_cumulative)}
             )
         return broken
 
@@ -120,3 +122,70 @@ def tier_covering(
         .order_by("rank", "pk")
         .first()
     )
+
+
+def tiers_all() -> list[AuthorityTier]:
+    """Every tier, lowest rank first: a handful of rows, read once for a whole offer builder."""
+    return list(AuthorityTier.objects.order_by("rank", "pk"))
+
+
+def tier_covering_among(
+    tiers: Sequence[AuthorityTier], *, monthly: Decimal, total: Decimal, cumulative: Decimal
+) -> AuthorityTier | None:
+    """``tier_covering`` over tiers already read (``tiers_all``), without a query."""
+    return next(
+        (
+            tier
+            for tier in sorted(tiers, key=lambda tier: (tier.rank, tier.pk))
+            if Authority(tier).covers(monthly=monthly, total=total, cumulative=cumulative)
+        ),
+        None,
+    )
+
+
+def beyond_every_authority(
+    *,
+    monthly: Decimal,
+    total: Decimal,
+    cumulative: Decimal,
+    tiers: Sequence[AuthorityTier] | None = None,
+) -> str:
+    """Why nobody may approve an offer that no tier covers, measured against the highest tier
+    (not the proposer's: their limits do not matter when nobody's would do). The offer builder
+    and the refusal to propose it say the same sentence."""
+    tiers = tiers_all() if tiers is None else tiers
+    if not tiers:
+        return _("Nobody's authority covers this offer: no authority tiers are set up.")
+    top = max(tiers, key=lambda tier: (tier.rank, tier.pk))
+    why = Authority(top).exceeded(monthly=monthly, total=total, cumulative=cumulative)
+    return _(
+        "Nobody's authority covers this offer, not even the highest tier's (%(tier)s): %(why)s."
+    ) % {"tier": top.name, "why": "; ".join(why)}
+
+
+# --- Delegation ---------------------------------------------------------------------------------
+
+# A hand-over covers an absence (a holiday, a leave, a course). Longer than that, the stand-in
+# should have a tier of their own instead of a hand-over nobody remembers to end; and a date
+# years ahead (9999-12-31) is a typo that would hand over an inbox for good.
+DELEGATION_MAX_DAYS = 90
+# How far ahead an absence may be planned.
+DELEGATION_MAX_START_DAYS = 365
+
+
+def delegation_period_problem(
+    *, starts_at: datetime, ends_at: datetime, now: datetime | None = None
+) -> str | None:
+    """What is wrong with a hand-over from ``starts_at`` to ``ends_at``, or None. One rule for
+    the desk's form, the service and the admin."""
+    now = now or timezone.now()
+    if ends_at <= starts_at:
+        return _("The end must come after the start.")
+    if ends_at - starts_at > timedelta(days=DELEGATION_MAX_DAYS):
+        return _(
+            "A hand-over lasts at most %(days)s days; for a longer absence, ask an administrator "
+            "for an authority tier instead."
+        ) % {"days": DELEGATION_MAX_DAYS}
+    if starts_at > now + timedelta(days=DELEGATION_MAX_START_DAYS):
+        return _("A hand-over can start at most a year ahead.")
+    return None

@@ -5,11 +5,19 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from offers.authority import delegation_period_problem
 from offers.exceptions import InvalidTerms
 from offers.models import CounterOffer, OfferKind, OfferTemplate
-from offers.pricing import Terms, terms_validate
+from offers.pricing import PERMANENT_MONTHS, Terms, terms_validate
 from retention.roles import Role
 from subscribers.models import Plan
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    """A member of staff, by their full name as the queue shows them (else the username)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.username
 
 
 class TemplateChoiceField(forms.ModelChoiceField):
@@ -86,9 +94,27 @@ class AmendForm(forms.Form):
         self.fields["months"].initial = offer.months
         self.fields["days"].initial = offer.days
         self.fields["new_plan"].initial = offer.new_plan_id
+        if offer.kind in (OfferKind.PLAN_CHANGE, OfferKind.SPEED_UPGRADE):
+            self._show_permanent_terms(offer)
         # Only the parameters of this kind of offer are shown.
         for name in set(self.fields) - {"note", *AMENDABLE[OfferKind(offer.kind)]}:
             del self.fields[name]
+
+    def _show_permanent_terms(self, offer: CounterOffer) -> None:
+        """A plan change or upgrade with 0 months is for good (its cost counted over
+        PERMANENT_MONTHS): the form says so, instead of "Months: 0" beside a card that counts
+        12 months, and left empty it stays for good. Without a new plan, a plan change is the
+        subscriber's own plan at the new-customer price (the loyalty tariff)."""
+        months = self.fields["months"]
+        months.initial = offer.months or None
+        months.help_text = _("Empty: for good (its cost is counted over %(n)s months).") % {
+            "n": PERMANENT_MONTHS
+        }
+        months.widget.attrs["placeholder"] = _("for good")
+        if offer.kind == OfferKind.PLAN_CHANGE:
+            new_plan = self.fields["new_plan"]
+            assert isinstance(new_plan, forms.ModelChoiceField)
+            new_plan.empty_label = _("Their own plan, at the new-customer price")
 
     def terms(self) -> Terms:
         data = self.cleaned_data
@@ -133,7 +159,7 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class DelegationForm(forms.Form):
-    delegate = forms.ModelChoiceField(
+    delegate = StaffChoiceField(
         label=_("Hand my approvals to"), queryset=get_user_model().objects.none()
     )
     starts_at = forms.DateTimeField(label=_("From"), widget=DateTimeInput)
@@ -157,8 +183,9 @@ class DelegationForm(forms.Form):
         cleaned = super().clean() or {}
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends:
-            if ends <= starts:
-                raise forms.ValidationError(_("The end must come after the start."))
+            problem = delegation_period_problem(starts_at=starts, ends_at=ends)
+            if problem:
+                raise forms.ValidationError(problem)
             if ends <= timezone.now():
                 raise forms.ValidationError(_("The end must be in the future."))
         return cleaned

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from subscribers.phrases import said
+
 
 class ReasonCategory(models.TextChoices):
     """Why subscribers leave, in the broad strokes that rank the offer builder.
@@ -411,9 +413,16 @@ class OfferHistory(models.Model):
         verbose_name=_("by"),
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=12, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, blank=True)
+    from_status = models.CharField(
+        _("from"), max_length=12, blank=True, choices=CounterOffer.Status.choices
+    )
+    to_status = models.CharField(
+        _("to"), max_length=12, blank=True, choices=CounterOffer.Status.choices
+    )
+    # What somebody wrote; what the desk says itself is a phrase (subscribers.phrases).
     note = models.TextField(_("note"), blank=True)
+    code = models.CharField(_("phrase"), max_length=40, blank=True, default="")
+    params = models.JSONField(_("phrase parameters"), default=dict, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
@@ -423,3 +432,7 @@ class OfferHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.from_status}→{self.to_status}"
+
+    @property
+    def text(self) -> str:
+        return said(self)

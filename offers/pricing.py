@@ -10,12 +10,13 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from offers.exceptions import InvalidTerms
 from offers.models import CounterOffer, OfferKind, OfferTerms
+from subscribers import phrases
 from subscribers.models import Plan, Subscriber
 
 ZERO = Decimal("0.00")
@@ -180,62 +181,32 @@ def add_months(day: date, months: int) -> date:
 
 def terms_describe(terms: Terms, cost: Cost) -> str:
     """One line for people: what the subscriber gets (in the active language)."""
-    kind, months = terms.kind, terms.months
-    values = {
-        "months": months,
+    return phrases.said(terms_phrase(terms, cost))
+
+
+def terms_phrase(terms: Terms, cost: Cost) -> dict[str, Any]:
+    """What the subscriber gets, as a phrase (subscribers.phrases) that a timeline event or a
+    history row keeps and says in each reader's language."""
+    kind = terms.kind
+    values: dict[str, Any] = {
+        "months": terms.months,
         "days": terms.days,
-        "percent": f"{(terms.percent or ZERO).normalize():f}",
+        "percent": terms.percent or ZERO,
         "amount": cost.monthly or cost.one_time,
         "price": cost.new_monthly_price,
-        "plan": cost.new_plan.name if cost.new_plan else _("the same plan"),
+        "plan": cost.new_plan.name if cost.new_plan else phrases.phrase("terms.same_plan"),
     }
-    if kind == OfferKind.PERCENT_DISCOUNT:
-        text = ngettext(
-            "%(percent)s%% off for %(months)s month",
-            "%(percent)s%% off for %(months)s months",
-            months,
-        )
-    elif kind == OfferKind.FIXED_DISCOUNT:
-        text = ngettext(
-            "€%(amount)s off a month for %(months)s month",
-            "€%(amount)s off a month for %(months)s months",
-            months,
-        )
-    elif kind == OfferKind.FREE_MONTHS:
-        text = ngettext("%(months)s month free", "%(months)s months free", months)
-    elif kind == OfferKind.PLAN_CHANGE and cost.permanent:
-        text = _("%(plan)s at €%(price)s a month")
-    elif kind == OfferKind.PLAN_CHANGE:
-        text = ngettext(
-            "%(plan)s at €%(price)s a month for %(months)s month",
-            "%(plan)s at €%(price)s a month for %(months)s months",
-            months,
-        )
-    elif kind == OfferKind.SPEED_UPGRADE:
-        text = _("%(plan)s at the current price")
-    elif kind == OfferKind.PAYMENT_DEFERRAL:
-        text = ngettext(
-            "Pay %(days)s day later, no late fee",
-            "Pay %(days)s days later, no late fee",
-            terms.days,
-        )
-    elif kind == OfferKind.SPLIT_PAYMENT:
-        text = ngettext(
-            "Balance split into %(months)s monthly instalment",
-            "Balance split into %(months)s monthly instalments",
-            months,
-        )
-    elif kind == OfferKind.ONE_TIME_CREDIT:
-        text = _("€%(amount)s credit")
-    elif kind == OfferKind.SERVICE_FIX:
-        text = _("Service fix at our cost (€%(amount)s)")
+    if kind == OfferKind.PLAN_CHANGE:
+        code = "terms.plan_change" if cost.permanent else "terms.plan_change_months"
+    elif kind in OfferKind.values:
+        code = f"terms.{kind}"
     else:
-        text = ngettext(
-            "Perk worth €%(amount)s a month for %(months)s month",
-            "Perk worth €%(amount)s a month for %(months)s months",
-            months,
-        )
-    return text % values
+        code = "terms.loyalty_perk"
+    return phrases.phrase(code, **values)
+
+
+def offer_phrase(offer: CounterOffer) -> dict[str, Any]:
+    return terms_phrase(Terms.of(offer), cost_of(offer))
 
 
 def cost_of(offer: CounterOffer) -> Cost:

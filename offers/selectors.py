@@ -11,7 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from offers.authority import CONCEDED, CUMULATIVE_WINDOW, Authority
+from offers.authority import (
+    CONCEDED,
+    CUMULATIVE_WINDOW,
+    Authority,
+    beyond_every_authority,
+    tier_covering_among,
+    tiers_all,
+)
 from offers.exceptions import InvalidTerms
 from offers.models import (
     ApprovalDelegation,
@@ -66,8 +73,15 @@ class OfferChoice:
     cost: Cost
     description: str
     within_authority: bool
-    over: list[str]
+    over: list[str]  # the proposer's limits it breaks
     why_first: str
+    # Empty when some tier covers it; else why nobody may approve it (the builder does not
+    # offer to propose it: the service would refuse with this very sentence).
+    beyond_everyone: str = ""
+
+    @property
+    def proposable(self) -> bool:
+        return not self.beyond_everyone
 
 
 def offer_choices(
@@ -82,11 +96,13 @@ def offer_choices(
 
     Service fixes first when the reason is quality, deferral and split payment first for
     hardship, the loyalty tariff first (after those) when the subscriber pays more than a new
-    customer; the catalogue's own order after that. One query for the catalogue.
+    customer; the catalogue's own order after that; offers nobody may approve last. Two
+    queries: the catalogue and the authority tiers.
     """
     today = timezone.localdate(now)
     first = FIRST_FOR_REASON.get(ReasonCategory(reason_category), ()) if reason_category else ()
     penalty = subscriber.loyalty_penalty > 0
+    tiers = tiers_all()
     ranked = []
     for template in OfferTemplate.objects.filter(is_active=True).select_related("new_plan"):
         if not template_eligible(
@@ -99,16 +115,26 @@ def offer_choices(
         except InvalidTerms:
             continue  # e.g. a deferral for someone who owes nothing: not an offer for them
         cost = offer_cost(terms=terms, subscriber=subscriber)
-        over = authority.exceeded(
-            monthly=cost.monthly, total=cost.total, cumulative=conceded + cost.total
-        )
+        figures = {
+            "monthly": cost.monthly,
+            "total": cost.total,
+            "cumulative": conceded + cost.total,
+        }
+        over = authority.exceeded(**figures)
+        beyond = ""
+        if over and tier_covering_among(tiers, **figures) is None:
+            beyond = beyond_every_authority(tiers=tiers, **figures)
         if template.kind in first:
             rank, why = first.index(template.kind), _("Suits the reason")
         elif penalty and is_loyalty_tariff(terms):
             rank, why = len(first), _("Pays more than a new customer")
         else:
             rank, why = 100, ""
-        choice = OfferChoice(template, cost, terms_describe(terms, cost), not over, over, why)
+        if beyond:
+            rank += 1000
+        choice = OfferChoice(
+            template, cost, terms_describe(terms, cost), not over, over, why, beyond
+        )
         ranked.append((rank, template.position, template.pk, choice))
     ranked.sort(key=lambda item: item[:3])
     return [item[3] for item in ranked]

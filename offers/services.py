@@ -12,17 +12,24 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offers.authority import (
     Authority,
     authorities_for_approver,
     authority_for,
+    beyond_every_authority,
     conceded_within_year,
+    delegation_period_problem,
     tier_covering,
 )
-from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
+from offers.exceptions import (
+    BeyondEveryAuthority,
+    InvalidTerms,
+    InvalidTransition,
+    OutsideAuthority,
+)
 from offers.models import (
     ApprovalDelegation,
     AuthorityTier,
@@ -37,11 +44,12 @@ from offers.pricing import (
     add_months,
     cost_of,
     offer_cost,
-    offer_describe,
+    offer_phrase,
     terms_validate,
 )
 from offers.selectors import template_eligible
 from retention.roles import Role, has_role
+from subscribers import phrases
 from subscribers.models import Subscriber, TimelineEvent
 from subscribers.services import timeline_event_record
 
@@ -63,40 +71,47 @@ def _locked(offer: CounterOffer) -> CounterOffer:
     )
 
 
+Note = str | dict[str, Any]  # what somebody wrote, or a phrase the desk says (a system note)
+
+
 def _history(
     offer: CounterOffer,
     actor: Any,
     action: str,
     from_status: str,
-    note: str = "",
+    note: Note = "",
     data: dict[str, Any] | None = None,
     to_status: str = "",
 ) -> OfferHistory:
+    said = note if isinstance(note, dict) else None
     return OfferHistory.objects.create(
         offer=offer,
         actor=actor,
         action=action,
         from_status=from_status,
         to_status=to_status or offer.status,
-        note=note,
+        note="" if said else str(note),
+        code=said["code"] if said else "",
+        params=said["params"] if said else {},
         data=data or {},
     )
 
 
-def _timeline(offer: CounterOffer, kind: str, summary: str, actor: Any) -> None:
+def _written(note: Note) -> str:
+    """What somebody wrote, for the offer's own note fields; a system note is not theirs."""
+    return "" if isinstance(note, dict) else note.strip()
+
+
+def _timeline(offer: CounterOffer, kind: str, code: str, actor: Any, **params: Any) -> None:
+    """The offer's event on the subscriber's timeline: a phrase with the offer's terms in it,
+    said in each reader's language."""
     timeline_event_record(
         subscriber=offer.subscriber,
         kind=kind,
-        summary=summary,
+        phrase=phrases.phrase(code, offer=offer_phrase(offer), **params),
         actor=actor,
         data={"offer": offer.pk, "case": offer.case_id, "cost": str(offer.total_cost)},
     )
-
-
-def _described(offer: CounterOffer) -> str:
-    # Timeline and history texts are stored once, in English, like every other event's.
-    with translation.override("en"):
-        return offer_describe(offer)
 
 
 def _set_cost(offer: CounterOffer, terms: Terms, cost: Cost) -> None:
@@ -127,7 +142,7 @@ def offer_propose(
     subscriber: Subscriber,
     template: OfferTemplate,
     proposer: Any,
-    note: str = "",
+    note: Note = "",
     case_id: int | None = None,
     reason_category: str = "",
     deadline: datetime | None = None,
@@ -158,7 +173,7 @@ def offer_propose(
         template=template,
         proposer=proposer,
         proposed_at=now,
-        proposal_note=note.strip(),
+        proposal_note=_written(note),
         deadline=deadline,
     )
     _set_cost(offer, terms, cost)
@@ -167,18 +182,18 @@ def offer_propose(
         offer.status = Status.APPROVED
         offer.auto_approved = True
         offer.decided_at = now
-        offer.decision_note = _("Within the proposer's authority (%(tier)s).") % {
-            "tier": authority.tier
-        }
+        # Nobody wrote a decision note: the history row says why, in each reader's language.
+        within_note = phrases.phrase("offer.within_authority", tier=str(authority.tier))
         offer.valid_until = _until(now, settings.OFFER_PRESENT_DAYS, deadline)
     else:
         offer.routed_tier = tier_covering(
             monthly=cost.monthly, total=cost.total, cumulative=cumulative
         )
         if offer.routed_tier is None:
-            raise OutsideAuthority(
-                _("Nobody's authority covers this offer: %(why)s.")
-                % {"why": "; ".join(authority.exceeded(**figures))}
+            raise BeyondEveryAuthority(
+                beyond_every_authority(
+                    monthly=cost.monthly, total=cost.total, cumulative=cumulative
+                )
             )
         offer.status = Status.PENDING
         offer.valid_until = _until(now, settings.OFFER_APPROVAL_DAYS, deadline)
@@ -192,7 +207,6 @@ def offer_propose(
             raise InvalidTransition(
                 _("An offer is already under way; withdraw it before proposing another.")
             ) from None
-        description = _described(offer)
         # Every offer is proposed as pending; one within authority then moves on to approved
         # in its own row, so the history reads as one chain of from → to.
         _history(
@@ -201,17 +215,13 @@ def offer_propose(
         _timeline(
             offer,
             TimelineEvent.Kind.OFFER_PROPOSED,
-            f"Offer proposed: {description} (cost €{offer.total_cost})",
+            "offer.proposed",
             proposer,
+            cost=offer.total_cost,
         )
         if within:
-            _history(offer, None, Action.AUTO_APPROVED, Status.PENDING, offer.decision_note)
-            _timeline(
-                offer,
-                TimelineEvent.Kind.OFFER_APPROVED,
-                f"Offer approved within the proposer's authority: {description}",
-                proposer,
-            )
+            _history(offer, None, Action.AUTO_APPROVED, Status.PENDING, within_note)
+            _timeline(offer, TimelineEvent.Kind.OFFER_APPROVED, "offer.auto_approved", proposer)
     return offer
 
 
@@ -290,10 +300,7 @@ def offer_approve(
         _require_time_to_present(offer, now)
         _decide(offer, actor, Status.APPROVED, Action.APPROVED, note, now)
         _timeline(
-            offer,
-            TimelineEvent.Kind.OFFER_APPROVED,
-            f"Offer approved by {_name(actor)}: {_described(offer)}",
-            actor,
+            offer, TimelineEvent.Kind.OFFER_APPROVED, "offer.approved", actor, who=_name(actor)
         )
     return offer
 
@@ -311,10 +318,7 @@ def offer_reject(
         offer.decided_by, offer.decided_for = actor, authority.on_behalf_of
         _decide(offer, actor, Status.REJECTED, Action.REJECTED, note, now)
         _timeline(
-            offer,
-            TimelineEvent.Kind.OFFER_REJECTED,
-            f"Offer rejected by {_name(actor)}: {_described(offer)}",
-            actor,
+            offer, TimelineEvent.Kind.OFFER_REJECTED, "offer.rejected", actor, who=_name(actor)
         )
     return offer
 
@@ -349,9 +353,10 @@ def offer_amend(
         _timeline(
             offer,
             TimelineEvent.Kind.OFFER_APPROVED,
-            f"Offer approved by {_name(actor)} with amended terms: {_described(offer)} "
-            f"(cost €{offer.total_cost})",
+            "offer.amended",
             actor,
+            who=_name(actor),
+            cost=offer.total_cost,
         )
     return offer
 
@@ -385,8 +390,11 @@ def offer_escalate(*, offer: CounterOffer, now: datetime | None = None) -> Autho
             None,
             Action.ESCALATED,
             offer.status,
-            f"Waiting since {timezone.localtime(waiting_since):%Y-%m-%d %H:%M}: "
-            f"{current or '—'} → {nxt}",
+            phrases.phrase(
+                "offer.escalated",
+                since=waiting_since,
+                **{"from": str(current or "—"), "to": str(nxt)},
+            ),
             {"from_tier": current.pk if current else None, "to_tier": nxt.pk},
         )
     return nxt
@@ -396,7 +404,7 @@ def offer_escalate(*, offer: CounterOffer, now: datetime | None = None) -> Autho
 
 
 def offer_present(
-    *, offer: CounterOffer, actor: Any, note: str = "", now: datetime | None = None
+    *, offer: CounterOffer, actor: Any, note: Note = "", now: datetime | None = None
 ) -> CounterOffer:
     _require_worker(actor)
     now = now or timezone.now()
@@ -413,12 +421,7 @@ def offer_present(
         offer.valid_until = _until(now, settings.OFFER_ANSWER_DAYS, offer.deadline)
         offer.save(update_fields=["status", "presented_at", "valid_until"])
         _history(offer, actor, Action.PRESENTED, Status.APPROVED, note)
-        _timeline(
-            offer,
-            TimelineEvent.Kind.OFFER_PRESENTED,
-            f"Offer presented: {_described(offer)}",
-            actor,
-        )
+        _timeline(offer, TimelineEvent.Kind.OFFER_PRESENTED, "offer.presented", actor)
     return offer
 
 
@@ -433,7 +436,7 @@ def _require_presented(offer: CounterOffer, now: datetime) -> None:
 
 
 def offer_accept(
-    *, offer: CounterOffer, actor: Any, note: str = "", now: datetime | None = None
+    *, offer: CounterOffer, actor: Any, note: Note = "", now: datetime | None = None
 ) -> CounterOffer:
     """The subscriber said yes: apply the offer to what they pay, with its end date."""
     _require_worker(actor)
@@ -441,7 +444,7 @@ def offer_accept(
     with transaction.atomic():
         offer = _locked(offer)
         _require_presented(offer, now)
-        offer.status, offer.answered_at, offer.answer_note = Status.ACCEPTED, now, note.strip()
+        offer.status, offer.answered_at, offer.answer_note = Status.ACCEPTED, now, _written(note)
         _apply(offer, actor, now)
         offer.save()
         _history(offer, actor, Action.ACCEPTED, Status.PRESENTED, note)
@@ -478,13 +481,17 @@ def _apply(offer: CounterOffer, actor: Any, now: datetime) -> None:
     subscriber.save(update_fields=changed)
     offer.subscriber = subscriber
     offer.applied_at = now
-    until = f" until {offer.runs_until:%Y-%m-%d}" if offer.runs_until else ""
+    until = "_until" if offer.runs_until else ""
     if "monthly_price" in changed:
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.PRICE_CHANGE,
-            summary=f"Price €{offer.price_before} → €{subscriber.monthly_price} a month{until} "
-            f"(offer #{offer.pk})",
+            phrase=phrases.phrase(
+                f"offer.price_changed{until}",
+                offer=offer.pk,
+                until=offer.runs_until,
+                **{"from": offer.price_before, "to": subscriber.monthly_price},
+            ),
             actor=actor,
             data={
                 "offer": offer.pk,
@@ -498,7 +505,12 @@ def _apply(offer: CounterOffer, actor: Any, now: datetime) -> None:
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.PLAN_CHANGE,
-            summary=f"Plan {old_plan.name} → {subscriber.plan.name}{until} (offer #{offer.pk})",
+            phrase=phrases.phrase(
+                f"offer.plan_changed{until}",
+                offer=offer.pk,
+                until=offer.runs_until,
+                **{"from": old_plan.name, "to": subscriber.plan.name},
+            ),
             actor=actor,
             data={"offer": offer.pk, "from": old_plan.code, "to": subscriber.plan.code},
             occurred_at=now,
@@ -506,8 +518,9 @@ def _apply(offer: CounterOffer, actor: Any, now: datetime) -> None:
     _timeline(
         offer,
         TimelineEvent.Kind.OFFER_ACCEPTED,
-        f"Offer accepted and applied: {_described(offer)}{until}",
+        f"offer.accepted{until}",
         actor,
+        until=offer.runs_until,
     )
 
 
@@ -526,18 +539,19 @@ def offer_decline(
         _timeline(
             offer,
             TimelineEvent.Kind.OFFER_DECLINED,
-            f"Offer declined: {_described(offer)}" + (f" — {note.strip()}" if note else ""),
+            "offer.declined_note" if note.strip() else "offer.declined",
             actor,
+            note=note.strip(),
         )
     return offer
 
 
-def _end(offer: CounterOffer, actor: Any, status: str, action: str, kind: str, note: str) -> None:
+def _end(offer: CounterOffer, actor: Any, status: str, action: str, kind: str, note: Note) -> None:
     previous = offer.status
     offer.status = status
     offer.save(update_fields=["status"])
     _history(offer, actor, action, previous, note)
-    _timeline(offer, kind, f"Offer {status}: {_described(offer)} — {note}", actor)
+    _timeline(offer, kind, f"offer.{status}", actor, note=note)
 
 
 def offer_withdraw(*, offer: CounterOffer, actor: Any, note: str) -> CounterOffer:
@@ -570,17 +584,24 @@ def offer_expire(*, offer: CounterOffer, now: datetime | None = None) -> bool:
         offer = _locked(offer)
         if not offer.is_live or offer.valid_until > now:
             return False
-        note = {
-            Status.PENDING: "nobody decided it in time",
-            Status.APPROVED: "not presented in time",
-            Status.PRESENTED: "not answered in time",
+        why = {
+            Status.PENDING: "offer.end.not_decided",
+            Status.APPROVED: "offer.end.not_presented",
+            Status.PRESENTED: "offer.end.not_answered",
         }[CounterOffer.Status(offer.status)]
-        _end(offer, None, Status.EXPIRED, Action.EXPIRED, TimelineEvent.Kind.OFFER_EXPIRED, note)
+        _end(
+            offer,
+            None,
+            Status.EXPIRED,
+            Action.EXPIRED,
+            TimelineEvent.Kind.OFFER_EXPIRED,
+            phrases.phrase(why),
+        )
     return True
 
 
 def offers_end_for_case(
-    *, case_id: int, actor: Any, note: str, leaving_subscriber_id: int | None = None
+    *, case_id: int, actor: Any, note: Note, leaving_subscriber_id: int | None = None
 ) -> int:
     """The case closed another way: whatever offer was under way ends with it. When the
     subscriber leaves, their proactive offers end too: nothing may change a departing
@@ -616,8 +637,9 @@ def delegation_create(
         raise OutsideAuthority(_("Only managers hand over, and only to a manager."))
     if delegate.pk == delegator.pk:
         raise InvalidTerms(_("Choose someone else."))
-    if ends_at <= starts_at:
-        raise InvalidTerms(_("The end must come after the start."))
+    problem = delegation_period_problem(starts_at=starts_at, ends_at=ends_at)
+    if problem:
+        raise InvalidTerms(problem)
     return ApprovalDelegation.objects.create(
         delegator=delegator, delegate=delegate, starts_at=starts_at, ends_at=ends_at, note=note
     )

@@ -23,7 +23,7 @@ from retention.models import (
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Desk"), {"fields": ("team", "time_zone", "email_notifications")}),
+        (_("Desk"), {"fields": ("team", "time_zone", "email_notifications", "language")}),
     )
     list_filter = ("groups", "team", "is_active", "is_staff")
     list_display = ("username", "first_name", "last_name", "team", "is_active", "is_staff")
@@ -109,7 +109,7 @@ class ReminderAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "recipient", "text", "created_at", "read_at", "email_state")
+    list_display = ("id", "recipient", "__str__", "created_at", "read_at", "email_state")
     list_filter = ("email_state",)
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient", "reminder")

@@ -9,11 +9,12 @@ id per source.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from offers.services import offers_end_for_case
@@ -33,7 +34,9 @@ from retention.reminders import (
     reminders_for_new_case,
 )
 from retention.roles import Role, has_role, user_roles
+from subscribers import phrases
 from subscribers.models import ContactChannel, Equipment, Subscriber, TimelineEvent
+from subscribers.selectors import contact_policy_get, next_opening
 from subscribers.services import subscriber_cancel, timeline_event_record
 
 Status = CancellationCase.Status
@@ -100,7 +103,10 @@ def case_history_record(
     from_status: str = "",
     to_status: str = "",
     note: str = "",
+    phrase: dict[str, Any] | None = None,
 ) -> CaseHistory:
+    """``note`` is what somebody wrote; what the desk says is a ``phrase``
+    (subscribers.phrases), said in each reader's language."""
     return CaseHistory.objects.create(
         case=case,
         actor=actor,
@@ -108,18 +114,47 @@ def case_history_record(
         from_status=from_status,
         to_status=to_status or from_status,
         note=note,
+        code=phrase["code"] if phrase else "",
+        params=phrase["params"] if phrase else {},
     )
 
 
 def case_set_status(
-    case: CancellationCase, actor: User | None, action: str, status: str, note: str = ""
+    case: CancellationCase,
+    actor: User | None,
+    action: str,
+    status: str,
+    note: str = "",
+    phrase: dict[str, Any] | None = None,
 ) -> None:
     previous = case.status
     case.status = status
-    case_history_record(case, actor, action, from_status=previous, to_status=status, note=note)
+    case_history_record(
+        case, actor, action, from_status=previous, to_status=status, note=note, phrase=phrase
+    )
 
 
 # --- Intake -------------------------------------------------------------------------------------
+
+# How far ahead a subscriber may ask to leave, counted from the day they ask. A fixed-term
+# contract runs at most a year, so notice for its end is never further off; a later date is a
+# typo (2099, 9999). Unbounded, a port-out, whose switch date is its process-by date, would hold
+# its case open for decades. The desk's form, the API and the import all check it here.
+REQUESTED_END_MAX_DAYS = 365
+
+
+class RequestedEndTooLate(InvalidTransition):
+    """The requested end date is beyond ``REQUESTED_END_MAX_DAYS``."""
+
+
+def requested_end_problem(*, requested_end: date, asked_on: date) -> str | None:
+    """What is wrong with the requested end date of a request made on ``asked_on``, or None."""
+    latest = asked_on + timedelta(days=REQUESTED_END_MAX_DAYS)
+    if requested_end > latest:
+        return _("The requested end date can be at most a year ahead, until %(date)s.") % {
+            "date": latest.isoformat()
+        }
+    return None
 
 
 @dataclass(frozen=True)
@@ -145,6 +180,10 @@ def case_open(
     now = now or timezone.now()
     today = timezone.localdate(now)
     port_out = intake.channel == CancellationCase.Channel.PORT_OUT
+    if intake.requested_end_date is not None:
+        problem = requested_end_problem(requested_end=intake.requested_end_date, asked_on=today)
+        if problem:
+            raise RequestedEndTooLate(problem)
     with transaction.atomic():
         # Serialises intakes for one subscriber; the partial unique index is the backstop.
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -211,7 +250,7 @@ def case_open(
             kind=TimelineEvent.Kind.PORT_OUT
             if port_out
             else TimelineEvent.Kind.CANCELLATION_REQUEST,
-            summary=_intake_summary(case),
+            phrase=_intake_phrase(case),
             actor=actor,
             data={"case": case.pk, "channel": case.channel, "process_by": process_by.isoformat()},
             occurred_at=now,
@@ -224,20 +263,34 @@ def case_open(
                 channel=ContactChannel.PHONE,
                 direction=ContactAttempt.Direction.INBOUND,
                 outcome=ContactAttempt.Outcome.REACHED,
-                note=_("Inbound call: the subscriber asked to cancel."),
+                code="contact.inbound_cancel",
                 at=now,
                 actor=actor,
             )
     return case
 
 
-def _intake_summary(case: CancellationCase) -> str:
+def _intake_phrase(case: CancellationCase) -> dict[str, Any]:
     if case.is_port_out:
-        return f"Port-out notice: switching on {case.process_by:%Y-%m-%d}" + (
-            f" to {case.competitor}" if case.competitor else ""
+        return _port_out_phrase(case.process_by, case.competitor)
+    if case.reason:
+        return phrases.phrase(
+            "case.requested_reason", channel=case.channel, reason=reason_names(case.reason)
         )
-    reason = f" ({case.reason.name_en})" if case.reason else ""
-    return f"Asked to cancel by {case.get_channel_display().lower()}{reason}"
+    return phrases.phrase("case.requested", channel=case.channel)
+
+
+def _port_out_phrase(switch: date, competitor: str) -> dict[str, Any]:
+    if competitor:
+        return phrases.phrase("case.port_out_to", date=switch, competitor=competitor)
+    return phrases.phrase("case.port_out", date=switch)
+
+
+def reason_names(reason: CancellationReason) -> dict[str, str]:
+    """A reason's name in each language, kept with the phrase that mentions it: the history
+    reads as it was, in the reader's language, without a query per line."""
+    names = {"en": reason.name_en, "lv": reason.name_lv, "ru": reason.name_ru}
+    return {language: name for language, name in names.items() if name}
 
 
 def _bind_port_out(
@@ -255,13 +308,12 @@ def _bind_port_out(
         actor,
         Action.REASON,
         from_status=case.status,
-        note=f"Port-out notice: the switch date {switch:%Y-%m-%d} binds this case.",
+        phrase=phrases.phrase("history.port_out_binds", date=switch),
     )
     timeline_event_record(
         subscriber=case.subscriber,
         kind=TimelineEvent.Kind.PORT_OUT,
-        summary=f"Port-out notice: switching on {switch:%Y-%m-%d}"
-        + (f" to {intake.competitor}" if intake.competitor else ""),
+        phrase=_port_out_phrase(switch, intake.competitor),
         actor=actor,
         data={"case": case.pk, "process_by": case.process_by.isoformat()},
         source=intake.source,
@@ -362,12 +414,14 @@ def cases_reassign(
                 Action.REASSIGNED,
                 from_status=previous,
                 to_status=case.status,
-                note=f"{previous_owner or '—'} → {to_user}: {reason}",
+                phrase=phrases.phrase(
+                    "history.reassigned",
+                    **{"from": str(previous_owner or "—"), "to": str(to_user), "reason": reason},
+                ),
             )
             notify(
                 recipient=to_user,
-                text=_("Case #%(id)s was assigned to you: %(reason)s")
-                % {"id": case.pk, "reason": reason},
+                phrase=phrases.phrase("notify.case_assigned", id=case.pk, reason=reason),
                 url=f"/cases/{case.pk}/",
             )
     return cases
@@ -388,11 +442,17 @@ def case_set_reason(
         case = case_locked(case)
         case_require_open(case)
         case_require_act(case, actor)
-        before = case.reason.label if case.reason else "—"
+        before = reason_names(case.reason) if case.reason else phrases.phrase("history.no_reason")
         case.reason, case.reason_detail, case.competitor = reason, reason_detail, competitor
         case.save(update_fields=["reason", "reason_detail", "competitor"])
         case_history_record(
-            case, actor, Action.REASON, from_status=case.status, note=f"{before} → {reason.label}"
+            case,
+            actor,
+            Action.REASON,
+            from_status=case.status,
+            phrase=phrases.phrase(
+                "history.reason_changed", **{"from": before, "to": reason_names(reason)}
+            ),
         )
     return case
 
@@ -415,13 +475,54 @@ def case_add_note(*, case: CancellationCase, actor: User, text: str) -> CaseHist
     return entry
 
 
+def case_deadline(case: CancellationCase) -> datetime:
+    """The moment the deadline sweep may process the case: the start of its process-by day,
+    desk time (the sweep counts days in the desk's time zone)."""
+    return timezone.make_aware(
+        datetime.combine(case.process_by, time.min), timezone.get_default_timezone()
+    )
+
+
+def callback_problem(
+    *, case: CancellationCase, at: datetime, now: datetime | None = None
+) -> str | None:
+    """What is wrong with calling the subscriber back at ``at``, or None: it must be in the
+    future, before the case's deadline, and within the hours the contact policy allows calls,
+    in the subscriber's time zone. The form and the service check the same."""
+    now = now or timezone.now()
+    if at <= now:
+        return _("A callback must be in the future.")
+    # Checked before the hours: a year-9999 typo must not reach time zone arithmetic.
+    if at >= case_deadline(case):
+        return _(
+            "A callback must be before the process-by date (%(date)s): the cancellation is "
+            "processed that day."
+        ) % {"date": case.process_by.isoformat()}
+    hours = contact_policy_get().hours[ContactChannel.PHONE]
+    local = at.astimezone(case.subscriber.zone)
+    if next_opening(hours=hours, local=local) != local:
+        start, end = hours.on(local)
+        return _(
+            "%(time)s is outside the hours the subscriber may be called, their local time "
+            "(%(zone)s): %(start)s–%(end)s that day. The next allowed time is %(next)s."
+        ) % {
+            "time": formats.date_format(local, "D j M H:i"),
+            "zone": case.subscriber.time_zone,
+            "start": start.strftime("%H:%M"),
+            "end": end.strftime("%H:%M"),
+            "next": formats.date_format(next_opening(hours=hours, local=local), "D j M H:i"),
+        }
+    return None
+
+
 def case_set_callback(*, case: CancellationCase, actor: User, at: datetime) -> CancellationCase:
-    if at <= timezone.now():
-        raise InvalidTransition(_("A callback must be in the future."))
     with transaction.atomic():
         case = case_locked(case)
         case_require_open(case)
         case_require_act(case, actor)
+        problem = callback_problem(case=case, at=at)
+        if problem:
+            raise InvalidTransition(problem)
         case.callback_at = at
         case.save(update_fields=["callback_at"])
         reminder_for_callback(case=case)
@@ -430,7 +531,7 @@ def case_set_callback(*, case: CancellationCase, actor: User, at: datetime) -> C
             actor,
             Action.CALLBACK,
             from_status=case.status,
-            note=timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+            phrase=phrases.phrase("history.callback", at=at),
         )
     return case
 
@@ -449,11 +550,13 @@ def case_withdraw(*, case: CancellationCase, actor: User, note: str) -> Cancella
         case.closed_at, case.outcome_note = timezone.now(), note
         case_set_status(case, actor, Action.WITHDRAWN, Status.WITHDRAWN, note)
         case.save(update_fields=["status", "closed_at", "outcome_note"])
-        offers_end_for_case(case_id=case.pk, actor=actor, note="the cancellation was withdrawn")
+        offers_end_for_case(
+            case_id=case.pk, actor=actor, note=phrases.phrase("offer.end.case_withdrawn")
+        )
         timeline_event_record(
             subscriber=case.subscriber,
             kind=TimelineEvent.Kind.WITHDRAWN,
-            summary=f"Withdrew the cancellation: {note}",
+            phrase=phrases.phrase("case.withdrawn", note=note),
             actor=actor,
             data={"case": case.pk},
         )
@@ -481,18 +584,23 @@ def case_cancel(
 
 
 def _close_cancelled(
-    case: CancellationCase, actor: User | None, effective_date: date, action: str, note: str
+    case: CancellationCase,
+    actor: User | None,
+    effective_date: date,
+    action: str,
+    note: str,
+    phrase: dict[str, Any] | None = None,
 ) -> None:
     case.closed_at, case.effective_date, case.outcome_note = timezone.now(), effective_date, note
     case.auto_processed = action == Action.AUTO_CANCELLED
-    case_set_status(case, actor, action, Status.CANCELLED, note)
+    case_set_status(case, actor, action, Status.CANCELLED, note, phrase)
     case.save(
         update_fields=["status", "closed_at", "effective_date", "outcome_note", "auto_processed"]
     )
     offers_end_for_case(
         case_id=case.pk,
         actor=actor,
-        note="the cancellation was processed",
+        note=phrases.phrase("offer.end.case_cancelled"),
         leaving_subscriber_id=case.subscriber_id,
     )
     subscriber_cancel(subscriber=case.subscriber, effective_date=effective_date, actor=actor)
@@ -524,16 +632,12 @@ def cases_process_overdue(*, today: date | None = None) -> int:
             )
             if case is None:
                 return processed
-            note = (
-                f"Nobody resolved the case by its process-by date {case.process_by:%Y-%m-%d}, "
-                "so the cancellation was processed as the subscriber asked."
-            )
-            _close_cancelled(case, None, case.process_by, Action.AUTO_CANCELLED, note)
+            auto = phrases.phrase("history.auto_cancelled", date=case.process_by)
+            _close_cancelled(case, None, case.process_by, Action.AUTO_CANCELLED, "", auto)
             if case.owner is not None:
                 notify(
                     recipient=case.owner,
-                    text=_("Case #%(id)s reached its deadline and was processed as a cancellation.")
-                    % {"id": case.pk},
+                    phrase=phrases.phrase("notify.case_deadline", id=case.pk),
                     url=f"/cases/{case.pk}/",
                 )
             processed += 1

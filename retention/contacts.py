@@ -1,5 +1,7 @@
 """Logging contacts with a subscriber, through the contact policy (DESIGN principle 3)."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -9,8 +11,9 @@ from django.utils.translation import gettext as _
 from retention.cases import case_history_record, case_locked, case_require_act, case_require_open
 from retention.exceptions import ContactRefused
 from retention.models import CancellationCase, CaseHistory, ContactAttempt, User
+from subscribers import phrases
 from subscribers.models import Subscriber, TimelineEvent
-from subscribers.selectors import ContactDecision, contact_decision
+from subscribers.selectors import ContactDecision, contact_decision, contact_refusal_phrase
 from subscribers.services import timeline_event_record
 
 Direction = ContactAttempt.Direction
@@ -19,6 +22,30 @@ Direction = ContactAttempt.Direction
 def port_out_contact_used(*, case: CancellationCase) -> bool:
     """A port-out gets at most one save contact (DESIGN principle 1)."""
     return case.is_port_out and case.contacts.filter(direction=Direction.OUTBOUND).exists()
+
+
+def port_out_refusal_message() -> str:
+    return _("This subscriber is porting out: the one save contact has been made.")
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    """May the desk contact the subscriber on this channel now, and if not, why."""
+
+    channel: str
+    allowed: bool
+    message: str
+
+
+def case_contact_rules(
+    *, decisions: Sequence[ContactDecision], port_out_used: bool
+) -> list[ChannelRule]:
+    """The contact policy's answer per channel (``decisions``, already computed for the
+    subscriber), as it holds for this case: once a port-out's one save contact is made, every
+    outbound channel is blocked, as ``contact_log`` refuses them all."""
+    if port_out_used:
+        return [ChannelRule(d.channel, False, port_out_refusal_message()) for d in decisions]
+    return [ChannelRule(d.channel, d.allowed, "" if d.allowed else d.message) for d in decisions]
 
 
 def contact_log(
@@ -50,7 +77,13 @@ def contact_log(
                 actor,
                 CaseHistory.Action.CONTACT_REFUSED,
                 from_status=case.status,
-                note=f"{channel}: {refusal}",
+                phrase=phrases.phrase(
+                    "history.contact_refused",
+                    channel=channel,
+                    why=contact_refusal_phrase(
+                        reason=refusal.reason, next_allowed_at=refusal.next_allowed_at
+                    ),
+                ),
             )
             attempt = None
         else:
@@ -72,14 +105,20 @@ def contact_log(
                 actor,
                 CaseHistory.Action.CONTACT,
                 from_status=case.status,
-                note=f"{attempt.get_direction_display()} {attempt.get_channel_display()}: "
-                f"{attempt.get_outcome_display()}" + (f" — {note}" if note else ""),
+                phrase=phrases.phrase(
+                    "history.contact_note" if note else "history.contact",
+                    direction=direction,
+                    channel=channel,
+                    outcome=outcome,
+                    note=note,
+                ),
             )
             timeline_event_record(
                 subscriber=subscriber,
                 kind=TimelineEvent.Kind.CONTACT,
-                summary=f"{attempt.get_direction_display()} {attempt.get_channel_display().lower()}"
-                f" by the retention desk: {attempt.get_outcome_display().lower()}",
+                phrase=phrases.phrase(
+                    "contact.desk", direction=direction, channel=channel, outcome=outcome
+                ),
                 actor=actor,
                 occurred_at=now,
                 # The frequency cap counts timeline contacts with this direction.
@@ -101,7 +140,7 @@ def _refusal(
 ) -> ContactRefused | None:
     if port_out_contact_used(case=case):
         return ContactRefused(
-            _("This subscriber is porting out: the one save contact has been made."),
+            port_out_refusal_message(),
             reason="port_out_once",
             next_allowed_at=None,
         )

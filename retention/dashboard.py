@@ -58,13 +58,17 @@ NET_MONTHS = 12
 # --- Filters -----------------------------------------------------------------------------------
 
 
+# What the figures cover when the address names no period.
+DEFAULT_PERIOD = "30d"
+
+
 @dataclass(frozen=True)
 class Filters:
     start: date
     end: date  # inclusive
     grain: str = "day"
     by: str = "reason"
-    period: str = "30d"
+    period: str = DEFAULT_PERIOD
     team: int | None = None
     agent: int | None = None
     reason: int | None = None

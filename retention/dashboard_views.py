@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -24,6 +25,18 @@ from retention.views import filter_fields
 from subscribers.keyset import cursor_decode, cursor_encode
 
 
+def _filters_form(
+    request: DeskRequest, form_class: type[DashboardForm] = DashboardForm
+) -> DashboardForm:
+    """The period and filters of the address, always bound. Where the address names no
+    period the figures cover the default one, and the Period control must say so: left
+    empty, the browser would show its first choice ("Last 7 days") beside 30 days' figures."""
+    data = request.GET.copy()
+    if not data.get("period"):
+        data["period"] = dashboard.DEFAULT_PERIOD
+    return form_class(data)
+
+
 def _bad_filters(request: DeskRequest, form: DashboardForm) -> HttpResponse:
     return render(request, "retention/dashboard_invalid.html", {"form": form}, status=400)
 
@@ -31,8 +44,8 @@ def _bad_filters(request: DeskRequest, form: DashboardForm) -> HttpResponse:
 @require_GET
 @role_required(Role.MANAGER)
 def dashboard_page(request: DeskRequest) -> HttpResponse:
-    form = DashboardForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form = _filters_form(request)
+    if not form.is_valid():
         return _bad_filters(request, form)
     board = Board(form.filters())
     context = {
@@ -59,15 +72,40 @@ class _Echo:
         return value
 
 
-def csv_value(value: Any, kind: str) -> str:
+# A cell is a number or text; only text can smuggle in a formula.
+Number = int | float | Decimal
+Cell = Number | str
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Cell:
+    """A cell as a spreadsheet may open it without running anything.
+
+    Text that starts like a formula (a subscriber named ``=HYPERLINK(…)``, a region ``-2+3``)
+    gets a leading single quote, which spreadsheets take as "this is text", as OWASP advises.
+    Numbers are written as they are, negative ones included: they come as numbers, never as
+    text, so a figure stays a figure. Anything else (a lazy translation, say) is text. Every
+    export writes its cells through here (stream_csv).
+    """
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_value(value: Any, kind: str) -> Cell:
+    """A figure of the dashboard as a cell: a number in the unit the header names."""
     if value is None:
         return ""
     if kind == "percent":
-        return f"{value * 100:.1f}"
+        return Decimal(f"{value * 100:.1f}")
     if kind == "money":
-        return f"{Decimal(value):.2f}"
+        return Decimal(f"{Decimal(value):.2f}")
     if kind == "seconds":
-        return f"{value / 60:.1f}"
+        return Decimal(f"{value / 60:.1f}")
+    if kind != "text" and isinstance(value, Number) and not isinstance(value, bool):
+        return value
     return str(value)
 
 
@@ -77,15 +115,15 @@ def csv_header(column: Column) -> str:
 
 
 def stream_csv(
-    filename: str, header: list[str], rows: Iterable[list[str]]
+    filename: str, header: list[str], rows: Iterable[list[Any]]
 ) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
         yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
-        yield writer.writerow(header)
+        yield writer.writerow([csv_cell(cell) for cell in header])
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([csv_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -106,8 +144,8 @@ def table_csv(table: Table, filters: dashboard.Filters) -> StreamingHttpResponse
 def dashboard_export(request: DeskRequest, name: str) -> HttpResponseBase:
     if name not in Board.TABLES:
         raise Http404("no such table")
-    form = DashboardForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form = _filters_form(request)
+    if not form.is_valid():
         return _bad_filters(request, form)
     board = Board(form.filters())
     return table_csv(board.table(name), board.filters)
@@ -141,10 +179,10 @@ DRILL_COLUMNS = (
 )
 
 
-def _drill_row(o: Any) -> list[str]:
+def _drill_row(o: Any) -> list[Cell]:
     subscriber = o.case.subscriber
     return [
-        str(o.case_id),
+        o.case_id,
         o.closed_on.isoformat(),
         o.get_status_display(),
         subscriber.account_number,
@@ -153,9 +191,9 @@ def _drill_row(o: Any) -> list[str]:
         o.get_channel_display(),
         (o.agent.get_full_name() or o.agent.username) if o.agent else "",
         o.get_offer_kind_display() if o.offer_kind else "",
-        f"{o.retained_revenue:.2f}",
-        f"{o.concession_cost:.2f}",
-        "" if o.first_contact_seconds is None else f"{o.first_contact_seconds / 60:.1f}",
+        csv_value(o.retained_revenue, "money"),
+        csv_value(o.concession_cost, "money"),
+        csv_value(o.first_contact_seconds, "seconds"),
         _("yes") if o.auto_processed else "",
     ]
 
@@ -163,11 +201,11 @@ def _drill_row(o: Any) -> list[str]:
 @require_GET
 @role_required(*WORKER_ROLES)
 def dashboard_cases(request: DeskRequest) -> HttpResponseBase:
-    form = DrillForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form = _filters_form(request, DrillForm)
+    if not form.is_valid():
         return _bad_filters(request, form)
     filters = _drill_filters(request, form)
-    what = (form.cleaned_data.get("what") if form.is_bound else "") or "closed"
+    what = form.cleaned_data.get("what") or "closed"
     if request.GET.get("format") == "csv":
         outcomes = dashboard.drill_outcomes(filters, what).iterator(chunk_size=2000)
         name = f"cases-{what}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
@@ -187,6 +225,7 @@ def dashboard_cases(request: DeskRequest) -> HttpResponseBase:
         "filters": filters,
         "what": what,
         "what_label": dashboard.WHAT[what][0],
+        "chosen": _chosen_labels(request, form, filters),
         "page": page,
         "next_query": filters.query(what=what, after=cursor_encode(*_cursor(next_key)))
         if next_key
@@ -199,6 +238,26 @@ def dashboard_cases(request: DeskRequest) -> HttpResponseBase:
         "retention/dashboard_cases.html#rows" if request.htmx else "retention/dashboard_cases.html"
     )
     return render(request, template, context)
+
+
+def _chosen_labels(
+    request: DeskRequest, form: DashboardForm, filters: dashboard.Filters
+) -> list[tuple[str, str]]:
+    """The filters behind the list as a person reads them ("Reason: Price", not "reason=3"),
+    from what the form already fetched: no query."""
+    labels = []
+    for name in filters.chosen():
+        field = form.fields[name]
+        value = form.cleaned_data.get(name)
+        if name == "agent" and (value is None or value.pk != filters.agent):
+            value = request.user  # not a manager: only their own cases, whatever was asked
+        shown: object = value
+        if isinstance(field, forms.ModelChoiceField):
+            shown = field.label_from_instance(value)
+        elif isinstance(field, forms.ChoiceField):
+            shown = dict(field.choices).get(value, value)  # type: ignore[arg-type]
+        labels.append((str(field.label), str(shown)))
+    return labels
 
 
 def _cursor(key: tuple[date, int]) -> tuple[int, int]:
@@ -267,8 +326,8 @@ def agent_figures(request: DeskRequest, pk: int | None = None) -> HttpResponseBa
         agent = get_object_or_404(case_workers().select_related("team"), pk=pk)
     else:
         raise Http404("not your page")
-    form = DashboardForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form = _filters_form(request)
+    if not form.is_valid():
         return _bad_filters(request, form)
     filters = form.filters()
     comparison = dashboard.agent_comparison(agent, filters)

@@ -4,8 +4,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from offers.forms import StaffChoiceField
 from offers.models import OfferKind, OfferTemplate
 from retention import dashboard
+from retention.cases import (
+    REQUESTED_END_MAX_DAYS,
+    callback_problem,
+    case_deadline,
+    requested_end_problem,
+)
 from retention.figures import desk_today as dashboard_today
 from retention.models import (
     CancellationCase,
@@ -24,7 +31,7 @@ from subscribers.selectors import regions
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["time_zone", "email_notifications"]
+        fields = ["time_zone", "email_notifications", "language"]
 
 
 class ReasonChoiceField(forms.ModelChoiceField):
@@ -62,10 +69,25 @@ class CaseOpenForm(forms.Form):
         label=_("Requested end date"), required=False, widget=DateInput
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        # The browser's date picker offers only the dates the server accepts.
+        self.fields["requested_end_date"].widget.attrs.update(
+            min=today.isoformat(),
+            max=(today + timedelta(days=REQUESTED_END_MAX_DAYS)).isoformat(),
+        )
+
     def clean_requested_end_date(self):
         value = self.cleaned_data["requested_end_date"]
-        if value and value < timezone.localdate():
+        if value is None:
+            return value
+        today = timezone.localdate()
+        if value < today:
             raise forms.ValidationError(_("The end date cannot be in the past."))
+        problem = requested_end_problem(requested_end=value, asked_on=today)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
 
@@ -81,12 +103,28 @@ class ContactForm(forms.Form):
 
 
 class CallbackForm(forms.Form):
-    callback_at = forms.DateTimeField(label=_("Call back at"), widget=DateTimeInput)
+    callback_at = forms.DateTimeField(
+        label=_("Call back at"),
+        widget=DateTimeInput,
+        help_text=_("Before the process-by date, within the hours the subscriber may be called."),
+    )
+
+    def __init__(self, *args, case: CancellationCase, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        # The browser's picker stops where the server would refuse (in the user's time zone,
+        # as the field is read); the hours of the day are checked on the server only.
+        latest = case_deadline(case) - timedelta(minutes=1)
+        self.fields["callback_at"].widget.attrs.update(
+            min=timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            max=timezone.localtime(latest).strftime("%Y-%m-%dT%H:%M"),
+        )
 
     def clean_callback_at(self):
         value = self.cleaned_data["callback_at"]
-        if value <= timezone.now():
-            raise forms.ValidationError(_("Choose a time in the future."))
+        problem = callback_problem(case=self.case, at=value)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
 
@@ -115,12 +153,19 @@ class WithdrawForm(forms.Form):
         max_length=2000,
     )
 
+    def __init__(self, *args, **kwargs):
+        # Ids of its own: the case page shows the contact and cancel forms' notes too, and a
+        # label pointing at another form's "id_note" fills the wrong box.
+        kwargs.setdefault("auto_id", "withdraw-%s")
+        super().__init__(*args, **kwargs)
+
 
 class CancelForm(forms.Form):
     effective_date = forms.DateField(label=_("Service and billing end on"), widget=DateInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
     def __init__(self, *args, case: CancellationCase, **kwargs):
+        kwargs.setdefault("auto_id", "cancel-%s")  # see WithdrawForm
         super().__init__(*args, **kwargs)
         self.case = case
         today = timezone.localdate()
@@ -147,7 +192,7 @@ class ReassignForm(forms.Form):
         queryset=cases_open(),
         widget=forms.MultipleHiddenInput,
     )
-    to_user = forms.ModelChoiceField(
+    to_user = StaffChoiceField(
         label=_("Assign to"),
         queryset=case_workers(),
     )
@@ -226,11 +271,6 @@ class CampaignForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in DRAFT_FIELDS}
 
 
-class WorkerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.username
-
-
 class DashboardForm(forms.Form):
     """The dashboard's period and filters, from the query string. Empty means the default:
     the last 30 days by day, broken down by reason, for the whole desk."""
@@ -255,7 +295,7 @@ class DashboardForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"), required=False, queryset=Team.objects.all(), empty_label=_("All teams")
     )
-    agent = WorkerChoiceField(
+    agent = StaffChoiceField(
         label=_("Agent"), required=False, queryset=User.objects.none(), empty_label=_("All agents")
     )
     reason = ReasonChoiceField(

@@ -6,6 +6,7 @@ one API call, or the rows of one file):
 
 - Every item is validated, and its subscriber, reason and external id are looked up (one query
   each for the whole batch) before any case is opened, so that every problem is reported at once.
+  A NUL character in any of its texts (PostgreSQL cannot store one) is such a problem.
 - By default a batch with any rejected item opens nothing: bad input changes nothing. With
   ``skip_invalid`` the good items are opened and the others reported.
 - Idempotent by ``(source, external_id)``: an item whose id was seen before (or earlier in the
@@ -38,11 +39,18 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
-from retention.cases import CaseAlreadyOpen, Intake, case_open
+from retention.cases import (
+    CaseAlreadyOpen,
+    Intake,
+    RequestedEndTooLate,
+    case_open,
+    requested_end_problem,
+)
 from retention.exceptions import InvalidTransition
 from retention.models import CancellationCase, CancellationReason
-from subscribers.ingestion import FieldError, OccurredAt
+from subscribers.ingestion import OccurredAt
 from subscribers.models import Subscriber
+from subscribers.text import FieldError, has_nul, nul_errors
 
 # Cases imported from a file are idempotent under this source (API calls use their token's).
 IMPORT_SOURCE = "import"
@@ -122,7 +130,8 @@ class CaseIn(BaseModel):
     competitor: Text | None = Field(default=None, max_length=100)
     requested_end_date: Annotated[date, BeforeValidator(_iso_date_only)] | None = Field(
         default=None,
-        description="When the subscriber wants to leave; for port_out the switch date, required.",
+        description="When the subscriber wants to leave; for port_out the switch date, required. "
+        "At most a year after the day they asked.",
     )
     requested_at: OccurredAt | None = Field(
         default=None,
@@ -316,12 +325,18 @@ def _classify(
                 index, raw.external_id, CaseItemStatus.INVALID, errors=raw.errors
             )
             continue
+        # Before the schema: a NUL must not reach a query (the lookups below) either.
+        errors = nul_errors(raw)
         try:
-            parsed.append((index, CaseIn.model_validate(raw)))
+            item = CaseIn.model_validate(raw)
         except PydanticValidationError as exc:
+            errors += _field_errors(exc)
+        if errors:
             results[index] = CaseItemResult(
-                index, _raw_external_id(raw), CaseItemStatus.INVALID, errors=_field_errors(exc)
+                index, _raw_external_id(raw), CaseItemStatus.INVALID, errors=tuple(errors)
             )
+        else:
+            parsed.append((index, item))
 
     subscribers = _subscribers_by_account(numbers={item.account_number for _, item in parsed})
     reasons = _reasons_by_code(codes={item.reason for _, item in parsed if item.reason})
@@ -329,8 +344,9 @@ def _classify(
 
     openable: list[_Openable] = []
     first_of: set[str] = set()
+    now = timezone.now()
     for index, item in parsed:
-        errors = _rule_errors(item, reasons)
+        errors = _rule_errors(item, reasons, now)
         subscriber = subscribers.get(item.account_number)
         if subscriber is None:
             errors.append(FieldError("account_number", "No subscriber has this account number"))
@@ -363,7 +379,9 @@ def _classify(
     return results, openable
 
 
-def _rule_errors(item: CaseIn, reasons: Mapping[str, CancellationReason]) -> list[FieldError]:
+def _rule_errors(
+    item: CaseIn, reasons: Mapping[str, CancellationReason], now: datetime
+) -> list[FieldError]:
     errors = []
     if item.reason:
         reason = reasons.get(item.reason)
@@ -373,17 +391,24 @@ def _rule_errors(item: CaseIn, reasons: Mapping[str, CancellationReason]) -> lis
             errors.append(FieldError("reason", "This cancellation reason is no longer in use"))
     if item.channel == CancellationCase.Channel.PORT_OUT and item.requested_end_date is None:
         errors.append(FieldError("requested_end_date", "A port-out notice needs the switch date"))
+    if item.requested_end_date is not None:
+        # The day the case is opened on, as _open passes it to case_open, which checks again.
+        asked_on = timezone.localdate(_asked_at(item, now))
+        problem = requested_end_problem(requested_end=item.requested_end_date, asked_on=asked_on)
+        if problem:
+            errors.append(FieldError("requested_end_date", problem))
     return errors
 
 
 def _raw_external_id(raw: Any) -> str | None:
     """The external id of an invalid item, to help the sender find it, when it is usable."""
     value = raw.get("external_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 100 else None
+    usable = isinstance(value, str) and 0 < len(value) <= 100 and not has_nul(value)
+    return value if usable else None
 
 
-def _field_errors(exc: PydanticValidationError) -> tuple[FieldError, ...]:
-    return tuple(
+def _field_errors(exc: PydanticValidationError) -> list[FieldError]:
+    return list(
         FieldError(".".join(str(part) for part in error["loc"]) or None, error["msg"])
         for error in exc.errors(include_url=False)
     )
@@ -448,14 +473,20 @@ def _open(*, source: str, entry: _Openable, now: datetime) -> CaseItemResult:
         source=source,
         external_id=item.external_id,
     )
-    # Deadlines count from when the subscriber asked; a sender's clock a little ahead of ours
-    # (allowed up to a day) must not open a case in the future.
-    asked_at = min(item.requested_at, now) if item.requested_at else now
     try:
-        case = case_open(subscriber=entry.subscriber, intake=intake, actor=None, now=asked_at)
+        case = case_open(
+            subscriber=entry.subscriber, intake=intake, actor=None, now=_asked_at(item, now)
+        )
     except CaseAlreadyOpen as exc:
         return CaseItemResult(
             entry.index, item.external_id, CaseItemStatus.ALREADY_OPEN, case=exc.case.pk
+        )
+    except RequestedEndTooLate as exc:
+        # _classify checked it already; should the two ever disagree, this is a bad date, not
+        # the subscriber who left that the InvalidTransition below stands for.
+        error = FieldError("requested_end_date", str(exc))
+        return CaseItemResult(
+            entry.index, item.external_id, CaseItemStatus.INVALID, errors=(error,)
         )
     except InvalidTransition:
         error = FieldError("account_number", SUBSCRIBER_LEFT)
@@ -467,6 +498,12 @@ def _open(*, source: str, entry: _Openable, now: datetime) -> CaseItemResult:
         return CaseItemResult(entry.index, item.external_id, CaseItemStatus.CREATED, case=case.pk)
     # A port-out notice whose switch date now binds the subscriber's open case.
     return CaseItemResult(entry.index, item.external_id, CaseItemStatus.MERGED, case=case.pk)
+
+
+def _asked_at(item: CaseIn, now: datetime) -> datetime:
+    # Deadlines count from when the subscriber asked; a sender's clock a little ahead of ours
+    # (allowed up to a day) must not open a case in the future.
+    return min(item.requested_at, now) if item.requested_at else now
 
 
 # --- Reading an import file --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offers.models import OfferKind, ReasonCategory
 from subscribers.models import ContactChannel
+from subscribers.phrases import said
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -23,6 +24,14 @@ class User(AbstractUser):
         _("notify me by e-mail too"),
         default=False,
         help_text=_("Reminders and decisions also arrive by e-mail."),
+    )
+    language = models.CharField(
+        _("language of e-mails"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("Notifications sent by e-mail are written in it; empty: the desk's default."),
     )
     team = models.ForeignKey(
         "retention.Team",
@@ -276,9 +285,17 @@ class CaseHistory(models.Model):
         verbose_name=_("by"),
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=20, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    from_status = models.CharField(
+        _("from"), max_length=20, blank=True, choices=CancellationCase.Status.choices
+    )
+    to_status = models.CharField(
+        _("to"), max_length=20, blank=True, choices=CancellationCase.Status.choices
+    )
+    # What somebody wrote (a note, what the subscriber said). What the desk says itself is a
+    # phrase (subscribers.phrases), said in the reader's language.
     note = models.TextField(_("note"), blank=True)
+    code = models.CharField(_("phrase"), max_length=40, blank=True, default="")
+    params = models.JSONField(_("phrase parameters"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("case history entry")
@@ -287,6 +304,10 @@ class CaseHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.from_status}→{self.to_status}"
+
+    @property
+    def text(self) -> str:
+        return said(self)
 
 
 class ContactAttempt(models.Model):
@@ -310,7 +331,10 @@ class ContactAttempt(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    # What the agent wrote; what the desk notes itself is a phrase (subscribers.phrases).
     note = models.TextField(_("note"), blank=True)
+    code = models.CharField(_("phrase"), max_length=40, blank=True, default="")
+    params = models.JSONField(_("phrase parameters"), default=dict, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -336,7 +360,11 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    text = models.CharField(_("text"), max_length=300)
+    # A phrase (subscribers.phrases), said in the reader's language on the page and in the
+    # recipient's in an e-mail; ``text`` only for notices written before phrases.
+    code = models.CharField(_("phrase"), max_length=40, blank=True, default="")
+    params = models.JSONField(_("phrase parameters"), default=dict, blank=True)
+    text = models.CharField(_("text"), max_length=300, blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -388,7 +416,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.text
+        return said(self)
 
 
 class Reminder(models.Model):

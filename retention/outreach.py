@@ -34,7 +34,9 @@ from retention.messaging import send_to_subscriber
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage, User
 from retention.reminders import CLAIM_TIMEOUT, notify, reminder_for_pending_offer
 from retention.roles import Role, require_role
+from subscribers import phrases
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
+from subscribers.phrases import money
 from subscribers.selectors import contact_decision, contact_policy_get, outbound_contacts_of
 from subscribers.services import timeline_event_record
 
@@ -118,19 +120,17 @@ def message_render(
     """The subject and text in the subscriber's language, and that language."""
     language = subscriber.language if subscriber.language in ("lv", "ru", "en") else "lv"
     body = getattr(campaign, f"body_{language}") or campaign.body_en
+    # Amounts as the text's language writes them (the English text when theirs is missing).
+    written_in = language if getattr(campaign, f"body_{language}") else "en"
     terms = Terms.of(campaign.template)
     cost = offer_cost(terms=terms, subscriber=subscriber)
     # The offer's name in the subscriber's language, not the sender's (a worker runs in the
     # default language, a manager previews in theirs).
     with override(language):
         label = campaign.template.label
-    values = _Values(
-        name=subscriber.name,
-        offer=label,
-        price=f"€{subscriber.monthly_price}",
-        new_price=f"€{cost.new_monthly_price}",
-        link=link,
-    )
+    with override(written_in):
+        price, new_price = money(subscriber.monthly_price), money(cost.new_monthly_price)
+    values = _Values(name=subscriber.name, offer=label, price=price, new_price=new_price, link=link)
     text = string.Formatter().vformat(body, (), values)
     return campaign.subject or label, text, language
 
@@ -407,7 +407,9 @@ def _send_one(
             timeline_event_record(
                 subscriber=subscriber,
                 kind=TimelineEvent.Kind.CONTACT,
-                summary=f"Outreach {campaign.get_channel_display().lower()}: {campaign.name}",
+                phrase=phrases.phrase(
+                    "outreach.sent", channel=campaign.channel, campaign=campaign.name
+                ),
                 data={
                     "direction": "outbound",
                     "channel": campaign.channel,
@@ -548,11 +550,9 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.CONTACT,
-            summary=f"Responded to outreach ({campaign.name}): "
-            + (
-                "accepted the offer"
-                if response == Message.Response.ACCEPTED
-                else "asked for a call"
+            phrase=phrases.phrase(
+                "outreach.accepted" if response == Message.Response.ACCEPTED else "outreach.call",
+                campaign=campaign.name,
             ),
             data={"direction": "inbound", "campaign": campaign.pk, "message": message.pk},
             occurred_at=now,
@@ -566,17 +566,14 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
 
 def _ask_for_call(campaign: Campaign, subscriber: Subscriber) -> None:
     url = reverse("subscriber_offers", args=[subscriber.pk])
-    text = _("%(name)s asked for a call about “%(campaign)s”.") % {
-        "name": subscriber.name,
-        "campaign": campaign.name,
-    }
+    said = phrases.phrase("notify.outreach_call", name=subscriber.name, campaign=campaign.name)
     people = {campaign.created_by.pk: campaign.created_by}
     team = campaign.created_by.team_id
     if team is not None:
         for manager in User.objects.filter(is_active=True, groups__name=Role.MANAGER, team_id=team):
             people[manager.pk] = manager
     for person in people.values():
-        notify(recipient=person, text=text, url=url)
+        notify(recipient=person, phrase=said, url=url)
 
 
 def _accept(campaign: Campaign, subscriber: Subscriber) -> CounterOffer | None:
@@ -586,20 +583,26 @@ def _accept(campaign: Campaign, subscriber: Subscriber) -> CounterOffer | None:
             subscriber=subscriber,
             template=campaign.template,
             proposer=actor,
-            note=f"Accepted from the outreach campaign “{campaign.name}”",
+            note=phrases.phrase("offer.from_outreach", campaign=campaign.name),
         )
         if offer.status == CounterOffer.Status.APPROVED:
-            offer = offer_services.offer_present(offer=offer, actor=actor, note="outreach link")
-            offer = offer_services.offer_accept(offer=offer, actor=actor, note="accepted online")
+            offer = offer_services.offer_present(
+                offer=offer, actor=actor, note=phrases.phrase("offer.outreach_link")
+            )
+            offer = offer_services.offer_accept(
+                offer=offer, actor=actor, note=phrases.phrase("offer.accepted_online")
+            )
         elif offer.status == CounterOffer.Status.PENDING:
             # Its approvers are reminded like those of an offer made on the desk.
             reminder_for_pending_offer(offer=offer)
         return offer
     except (InvalidTerms, InvalidTransition, OutsideAuthority) as exc:
+        # Why it failed is the refusal's own message, in the language it was raised in.
         notify(
             recipient=actor,
-            text=_("%(name)s accepted “%(campaign)s” but it could not be applied: %(why)s")
-            % {"name": subscriber.name, "campaign": campaign.name, "why": exc},
+            phrase=phrases.phrase(
+                "notify.outreach_failed", name=subscriber.name, campaign=campaign.name, why=str(exc)
+            ),
             url=reverse("subscriber_offers", args=[subscriber.pk]),
         )
         return None

@@ -134,10 +134,11 @@ def campaign_edit(request: DeskRequest, pk: int) -> HttpResponse:
 @role_required(Role.MANAGER)
 def campaign_detail(request: DeskRequest, pk: int) -> HttpResponse:
     """A draft shows who matches and sample messages; a launched campaign its progress, which
-    refreshes itself (htmx asks for the progress fragment only) while it runs."""
+    refreshes itself (htmx asks for the progress fragment) while it runs. The answer that finds
+    it no longer running also brings the new state and buttons, out of band."""
     campaign = _campaign_get(pk)
     if request.htmx:
-        return render(request, "retention/campaign.html#progress", _progress(campaign))
+        return render(request, "retention/campaign.html#poll", {**_progress(campaign), "oob": True})
     return render(request, "retention/campaign.html", _campaign_context(campaign))
 
 

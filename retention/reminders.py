@@ -12,6 +12,7 @@ moment, dropped for do-not-contact), are claimed, sent with the reminder's key, 
 a periodic sweep returns claims a dead worker left behind.
 """
 
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -29,6 +30,7 @@ from offers.models import AuthorityTier, CounterOffer
 from retention.messaging import Outgoing, send_email, send_to_subscriber
 from retention.models import CancellationCase, Notification, Reminder, User
 from retention.roles import Role
+from subscribers import phrases
 from subscribers.models import ContactChannel, Equipment, Subscriber, TimelineEvent
 from subscribers.selectors import contact_decision
 from subscribers.services import timeline_event_record
@@ -219,8 +221,9 @@ class _People:
 
 def _staff_message(
     reminder: Reminder, now: datetime, people_of: _People | None = None
-) -> tuple[list[User], str, str] | None:
-    """Who is told what, or None when the reminder no longer matters."""
+) -> tuple[list[User], dict[str, Any], str] | None:
+    """Who is told what (a phrase, said in each reader's language), or None when the
+    reminder no longer matters."""
     people_of = people_of or _People()
     case, offer = reminder.case, reminder.offer
     if case is not None:
@@ -232,28 +235,24 @@ def _staff_message(
         if reminder.kind == Kind.CALLBACK:
             if case.callback_at != reminder.due_at or not owner:
                 return None
-            return (
-                owner,
-                _("Call back %(name)s now (case #%(id)s).") % {"name": name, "id": case.pk},
-                url,
-            )
+            return owner, phrases.phrase("notify.callback", name=name, id=case.pk), url
         if reminder.kind in (Kind.SLA_WARNING, Kind.SLA_BREACHED):
             if case.first_contacted_at is not None:
                 return None
             if reminder.kind == Kind.SLA_WARNING and now >= case.first_contact_due:
                 return None  # a tick running late: the breach notice says it all
             if reminder.kind == Kind.SLA_WARNING:
-                text = _("First contact with %(name)s is due at %(due)s (case #%(id)s).")
+                code = "notify.sla_warning"
                 people = owner or people_of.managers_of(None)
             else:
-                text = _("First contact with %(name)s is overdue since %(due)s (case #%(id)s).")
+                code = "notify.sla_breached"
                 people = owner + people_of.managers_of(case.owner)
-            due = timezone.localtime(case.first_contact_due).strftime("%H:%M")
-            return people, text % {"name": name, "due": due, "id": case.pk}, url
+            due = case.first_contact_due
+            return people, phrases.phrase(code, name=name, due=due, id=case.pk), url
         if reminder.kind == Kind.PROCESS_BY:
-            text = _("Case #%(id)s (%(name)s) must be settled by %(date)s.")
             people = owner or people_of.managers_of(None)
-            return people, text % {"id": case.pk, "name": name, "date": case.process_by}, url
+            said = phrases.phrase("notify.process_by", id=case.pk, name=name, date=case.process_by)
+            return people, said, url
     if offer is not None:
         url = reverse("case", args=[offer.case_id]) if offer.case_id else ""
         if reminder.kind == Kind.APPROVAL_WAITING:
@@ -261,42 +260,44 @@ def _staff_message(
                 return None
             people = people_of.of_tier(offer.routed_tier) if offer.routed_tier else []
             people = [p for p in people if p.pk != offer.proposer_id]
-            text = _("Offer #%(id)s for %(name)s is waiting for your approval.")
-            return people, text % {"id": offer.pk, "name": offer.subscriber.name}, offer_url(offer)
+            said = phrases.phrase(
+                "notify.approval_waiting", id=offer.pk, name=offer.subscriber.name
+            )
+            return people, said, offer_url(offer)
         if reminder.kind == Kind.DISCOUNT_ENDING:
             if offer.subscriber.status != Subscriber.Status.ACTIVE or reminder.recipient is None:
                 return None
-            text = _("%(name)s's retention discount ends on %(date)s: review their terms.")
             url = reverse("subscriber_offers", args=[offer.subscriber_id])
-            return (
-                [reminder.recipient],
-                text
-                % {
-                    "name": offer.subscriber.name,
-                    "date": offer.runs_until,
-                },
-                url,
+            said = phrases.phrase(
+                "notify.discount_ending", name=offer.subscriber.name, date=offer.runs_until
             )
+            return [reminder.recipient], said, url
     return None
 
 
 def _notification(
-    recipient: User, text: str, url: str = "", reminder: Reminder | None = None
+    recipient: User, phrase: dict[str, Any], url: str = "", reminder: Reminder | None = None
 ) -> Notification:
     return Notification(
         recipient=recipient,
-        text=text[:300],
+        code=phrase["code"],
+        params=phrase["params"],
         url=url,
         reminder=reminder,
         email_state="pending" if recipient.email_notifications and recipient.email else "",
     )
 
 
-def notify(*, recipient: User, text: str, url: str = "", reminder: Reminder | None = None) -> None:
-    """An in-app notification, and an e-mail to staff who asked for them (sent after commit)."""
+def notify(
+    *, recipient: User, phrase: dict[str, Any], url: str = "", reminder: Reminder | None = None
+) -> None:
+    """An in-app notification, and an e-mail to staff who asked for them (sent after commit).
+
+    The notice is a ``phrase`` (subscribers.phrases.phrase): the page says it in the reader's
+    language, the e-mail in the recipient's."""
     try:
         with transaction.atomic():
-            _notification(recipient, text, url, reminder).save()
+            _notification(recipient, phrase, url, reminder).save()
     except IntegrityError:
         pass  # this reminder already told this person: once is the point
 
@@ -349,10 +350,10 @@ def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
                 if message is None:
                     dropped.append(reminder.pk)
                     continue
-                people, text, url = message
+                people, said, url = message
                 # An owner who manages their own team is told once.
                 unique = {person.pk: person for person in people}.values()
-                notes += [_notification(person, text, url, reminder) for person in unique]
+                notes += [_notification(person, said, url, reminder) for person in unique]
                 notified += len(unique)
                 delivered.append(reminder.pk)
                 cancelled += not unique
@@ -409,7 +410,7 @@ def _send_claimed(pk: int, now: datetime) -> int:
         ) % {
             "item": item.get_kind_display() if item else "",
             "serial": reminder.note,
-            "date": item.return_due_on if item else "",
+            "date": phrases.day(item.return_due_on) if item else "",
         }
         subject = _("Returning your equipment")
     key = f"reminder-{reminder.pk}"
@@ -424,7 +425,7 @@ def _send_claimed(pk: int, now: datetime) -> int:
             timeline_event_record(
                 subscriber=subscriber,
                 kind=TimelineEvent.Kind.CONTACT,
-                summary=f"Equipment return reminder by {channel}",
+                phrase=phrases.phrase("contact.equipment_reminder", channel=channel),
                 data={"direction": "outbound", "channel": channel, "reminder": reminder.pk},
                 occurred_at=now,
                 source="reminders",
@@ -459,17 +460,24 @@ def notifications_email(*, now: datetime | None = None, batch: int = 200) -> int
         if not claimed:
             continue  # another worker has it
         link = f"{settings.SITE_URL}{note.url}" if note.url else settings.SITE_URL
-        send_email(
-            Outgoing(
-                f"notification-{note.pk}",
-                note.recipient.email,
-                f"{note.text}\n\n{link}",
-                note.text[:150],
-            )
-        )
+        text = notification_text(note)
+        key, address = f"notification-{note.pk}", note.recipient.email
+        send_email(Outgoing(key, address, f"{text}\n\n{link}", text[:150]))
         Notification.objects.filter(pk=note.pk, email_state="sending").update(email_state="sent")
         sent += 1
     return sent
+
+
+def notification_text(note: Notification) -> str:
+    """A notification as its recipient reads it by e-mail: in their language, their times in
+    their time zone (a worker has neither active)."""
+    recipient = note.recipient
+    try:
+        zone = zoneinfo.ZoneInfo(recipient.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    with override(recipient.language or settings.LANGUAGE_CODE), timezone.override(zone):
+        return phrases.said(note)
 
 
 def notifications_for(*, user: User, limit: int = 50) -> list[Notification]:

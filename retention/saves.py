@@ -12,6 +12,7 @@ first and the offer second, the one lock order that cannot deadlock against the 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,10 +23,13 @@ from django.utils.translation import gettext as _
 from offers import services as offer_services
 from offers.exceptions import InvalidTransition
 from offers.models import AuthorityTier, CounterOffer, OfferTemplate
-from offers.pricing import Terms, offer_describe
+from offers.pricing import Terms, offer_phrase
 from retention.cases import case_locked, case_require_act, case_require_open, case_set_status
+from retention.exceptions import NotAllowed
 from retention.models import CancellationCase, CaseHistory, User
 from retention.reminders import notify, offer_url, reminder_for_pending_offer, tier_members
+from retention.roles import Role, user_roles
+from subscribers import phrases
 from subscribers.models import Subscriber
 
 Status = CancellationCase.Status
@@ -58,20 +62,23 @@ def _sync(case: CancellationCase | None, offer: CounterOffer, actor: User | None
     if case is None or not case.is_open:
         return
     status = CASE_STATUS_FOR_OFFER.get(OfferStatus(offer.status), Status.IN_PROGRESS)
-    with translation.override("en"):
-        described = offer_describe(offer)
-    note = f"Offer #{offer.pk} {offer.get_status_display().lower()}: {described}"
+    said = phrases.phrase(
+        "history.offer", id=offer.pk, status=offer.status, offer=offer_phrase(offer)
+    )
     fields = ["status"]
     if status == Status.SAVED:
-        case.closed_at, case.outcome_note = timezone.now(), note
+        # The outcome as the desk's records keep it (never shown; the history row is).
+        with translation.override(settings.LANGUAGE_CODE):
+            case.outcome_note = phrases.said(said)
+        case.closed_at = timezone.now()
         fields += ["closed_at", "outcome_note"]
     action = CaseHistory.Action.SAVED if status == Status.SAVED else CaseHistory.Action.OFFER
-    case_set_status(case, actor, action, status, note)
+    case_set_status(case, actor, action, status, phrase=said)
     case.save(update_fields=fields)
 
 
-def _notify(recipient: User, text: str, offer: CounterOffer) -> None:
-    notify(recipient=recipient, text=text, url=offer_url(offer))
+def _notify(recipient: User, phrase: dict[str, Any], offer: CounterOffer) -> None:
+    notify(recipient=recipient, phrase=phrase, url=offer_url(offer))
 
 
 # --- Proposing ----------------------------------------------------------------------------------
@@ -146,19 +153,46 @@ def offer_decide(
             raise ValueError(f"unknown decision {decision!r}")
         _sync(case, offer, actor)
         who = actor.get_full_name() or actor.username
-        text = {
-            OfferStatus.APPROVED: _("%(who)s approved offer #%(id)s for %(name)s: present it."),
-            OfferStatus.REJECTED: _("%(who)s rejected offer #%(id)s for %(name)s: %(note)s"),
+        code = {
+            OfferStatus.APPROVED: "notify.offer_approved",
+            OfferStatus.REJECTED: "notify.offer_rejected",
         }[OfferStatus(offer.status)]
         _notify(
             offer.proposer,
-            text % {"who": who, "id": offer.pk, "name": offer.subscriber.name, "note": note},
+            phrases.phrase(code, who=who, id=offer.pk, name=offer.subscriber.name, note=note),
             offer,
         )
     return offer
 
 
 # --- Presenting and answering -------------------------------------------------------------------
+
+
+def offer_can_act(*, user: User, offer: CounterOffer) -> bool:
+    """Who may present, answer or withdraw a proactive offer (one without a case).
+
+    Its proposer stands where a case's owner stands (``case_can_act``): they act on it, and so
+    do the managers of their team, and admins. An offer on a case follows the case's rule.
+    """
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if offer.proposer_id == user.pk:
+        return Role.AGENT in roles or Role.MANAGER in roles
+    return (
+        Role.MANAGER in roles
+        and user.team_id is not None
+        and offer.proposer.team_id == user.team_id
+    )
+
+
+def _require_act(offer: CounterOffer, actor: User) -> None:
+    if not offer_can_act(user=actor, offer=offer):
+        proposer = offer.proposer
+        raise NotAllowed(
+            _("This offer belongs to %(owner)s.")
+            % {"owner": proposer.get_full_name() or proposer.username}
+        )
 
 
 def _on_case(
@@ -169,6 +203,10 @@ def _on_case(
         if case is not None:
             case_require_open(case)
             case_require_act(case, actor)
+        else:
+            # Checked before the step, so a refused actor changes nothing: not the offer, not
+            # the subscriber's balance, not the history.
+            _require_act(offer, actor)
         offer = step(offer)
         _sync(case, offer, actor)
     return offer
@@ -233,8 +271,9 @@ def offers_tick(*, now: datetime | None = None) -> Tick:
                 if member.pk != offer.proposer_id:
                     _notify(
                         member,
-                        _("Offer #%(id)s for %(name)s has waited too long: it is yours to decide.")
-                        % {"id": offer.pk, "name": offer.subscriber.name},
+                        phrases.phrase(
+                            "notify.offer_escalated", id=offer.pk, name=offer.subscriber.name
+                        ),
                         offer,
                     )
     expired = 0
@@ -251,8 +290,7 @@ def offers_tick(*, now: datetime | None = None) -> Tick:
             expired += 1
             _notify(
                 offer.proposer,
-                _("Offer #%(id)s for %(name)s expired.")
-                % {"id": offer.pk, "name": offer.subscriber.name},
+                phrases.phrase("notify.offer_expired", id=offer.pk, name=offer.subscriber.name),
                 offer,
             )
     return Tick(escalated=escalated, expired=expired)

@@ -68,8 +68,6 @@ def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: i
         .exclude(pk__in=taken)
         .order_by("pk")
     )
-    # get_channel_display() once per channel rather than once per case.
-    channel_names = {str(c): str(label).lower() for c, label in CancellationCase.Channel.choices}
     created = 0
     last = 0
     channels = [c for c, _ in CancellationCase.Channel.choices]
@@ -143,7 +141,9 @@ def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: i
                         else TimelineEvent.Kind.CANCELLATION_REQUEST,
                         occurred_at=case.opened_at,
                         source="seed",
-                        summary=f"Asked to cancel by {channel_names[case.channel]}",
+                        code="case.requested_reason" if case.reason else "case.requested",
+                        params={"channel": case.channel}
+                        | ({"reason": _names(case.reason)} if case.reason else {}),
                         data={"case": case.pk, "channel": case.channel},
                     )
                     for case in cases
@@ -151,6 +151,12 @@ def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: i
             )
         created += len(cases)
     return created
+
+
+def _names(row: Any) -> dict[str, str]:
+    """A reason's or offer's name in each language, for a phrase (subscribers.phrases)."""
+    names = {"en": row.name_en, "lv": row.name_lv, "ru": row.name_ru}
+    return {language: name for language, name in names.items() if name}
 
 
 def _insert(objs: Sequence[models.Model]) -> None:
@@ -348,11 +354,8 @@ EARLIER_OUTCOMES = (
     ContactAttempt.Outcome.VOICEMAIL,
     ContactAttempt.Outcome.CALLBACK_REQUESTED,
 )
-REFUSALS = (
-    "phone: Quiet hours; allowed from the next morning, their local time.",
-    "phone: The subscriber was already contacted as often as the policy allows.",
-    "sms: The subscriber asked not to be contacted this way.",
-)
+# Contacts the policy refused: (channel, why), and when the refusal said it would be allowed.
+REFUSALS = (("phone", "quiet_hours"), ("phone", "over_cap"), ("sms", "do_not_contact"))
 SUBSCRIBER_FIELDS = (
     "plan_id",
     "monthly_price",
@@ -361,11 +364,21 @@ SUBSCRIBER_FIELDS = (
     "segment",
     "balance",
 )
-PORT_OUT_REFUSAL = "phone: This subscriber is porting out: the one save contact has been made."
-AUTO_NOTE = (
-    "Nobody resolved the case by its process-by date {day:%Y-%m-%d}, "
-    "so the cancellation was processed as the subscriber asked."
-)
+PORT_OUT_REFUSAL = ("phone", "port_out_once")
+
+
+def _refusal(at: float, channel: str, why: str) -> dict[str, Any]:
+    """A refusal as the history keeps it: a phrase with the subscriber's time it names (the
+    next morning, or three days on for the frequency cap)."""
+    local = datetime.fromtimestamp(at, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    later = (local + timedelta(days=3 if why == "over_cap" else 1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    when = later.isoformat() if why in ("quiet_hours", "over_cap") else ""
+    return {
+        "code": "history.contact_refused",
+        "params": {"channel": channel, "why": {"code": f"refusal.{why}", "params": {"when": when}}},
+    }
 
 
 @dataclass(frozen=True)
@@ -429,8 +442,9 @@ class _Story:
     case: dict[str, Any]  # the case's columns
     offer: dict[str, Any] | None = None  # the accepted offer's columns, for a save
     contacts: list[tuple[float, str, str]] = field(default_factory=list)  # at, channel, outcome
-    refusals: list[tuple[float, str]] = field(default_factory=list)  # at, note
-    closing: tuple[float, str, str, str] = (0.0, "", "", "")  # at, action, from, note
+    refusals: list[tuple[float, tuple[str, str]]] = field(default_factory=list)  # at, REFUSALS
+    # at, action, from, note somebody wrote, and what the desk says (a phrase) or None
+    closing: tuple[float, str, str, str, dict[str, Any] | None] = (0.0, "", "", "", None)
 
 
 class _Clock:
@@ -539,9 +553,6 @@ class _History:
         self.planned: list[tuple[float, int, int, str]] = []
         self.stories: list[_Story] = []
         self.created = 0
-        self.channel_names = {
-            str(c): str(label).lower() for c, label in CancellationCase.Channel.choices
-        }
 
     # --- What the generator draws from ------------------------------------------------------
 
@@ -942,21 +953,21 @@ class _History:
         Status, Action = CancellationCase.Status, CaseHistory.Action
         before = Status.IN_PROGRESS if case["owner_id"] else Status.NEW
         if outcome == "auto":
-            note = AUTO_NOTE.format(day=case["process_by"])
+            said = {
+                "code": "history.auto_cancelled",
+                "params": {"date": case["process_by"].isoformat()},
+            }
             case.update(
-                status=Status.CANCELLED,
-                auto_processed=True,
-                effective_date=case["process_by"],
-                outcome_note=note,
+                status=Status.CANCELLED, auto_processed=True, effective_date=case["process_by"]
             )
-            story.closing = (closed, Action.AUTO_CANCELLED, before, note)
+            story.closing = (closed, Action.AUTO_CANCELLED, before, "", said)
         elif outcome == "withdrawn":
             note = "The subscriber decided to stay."
             case.update(status=Status.WITHDRAWN, outcome_note=note)
-            story.closing = (closed, Action.WITHDRAWN, before, note)
+            story.closing = (closed, Action.WITHDRAWN, before, note, None)
         else:
             case["status"] = Status.CANCELLED
-            story.closing = (closed, Action.CANCELLED, before, "")
+            story.closing = (closed, Action.CANCELLED, before, "", None)
         return closed
 
     # --- Saves --------------------------------------------------------------------------------
@@ -1105,7 +1116,8 @@ class _History:
         note = f"Offer accepted: {template.name_en}"
         case.update(status=CancellationCase.Status.SAVED, outcome_note=note)
         presented_status = CancellationCase.Status.OFFER_PRESENTED
-        story.closing = (answered, CaseHistory.Action.SAVED, presented_status, note)
+        said = {"code": "history.offer_accepted", "params": {"offer": _names(template)}}
+        story.closing = (answered, CaseHistory.Action.SAVED, presented_status, "", said)
         return answered
 
     def _plan_rechurn(self, k: int, closed: float, story: _Story) -> None:
@@ -1141,16 +1153,23 @@ class _History:
             for pk, s in zip(keys, stories, strict=True):
                 case = s.case
                 owner = case["owner_id"]
-                rows: list[tuple[datetime, int | None, str, str, str, str]] = [
-                    (case["opened_at"], None, Action.OPENED, "", "new", "")
-                ]
+                Row = tuple[datetime, int | None, str, str, str, str, dict[str, Any] | None]
+                rows: list[Row] = [(case["opened_at"], None, Action.OPENED, "", "new", "", None)]
                 rows += [
-                    (_at(at), owner, Action.CONTACT_REFUSED, "in_progress", "in_progress", note)
-                    for at, note in s.refusals
+                    (
+                        _at(at),
+                        owner,
+                        Action.CONTACT_REFUSED,
+                        "in_progress",
+                        "in_progress",
+                        "",
+                        _refusal(at, *refusal),
+                    )
+                    for at, refusal in s.refusals
                 ]
-                at, action, before, note = s.closing
+                at, action, before, note, said = s.closing
                 closer = None if case["auto_processed"] else owner
-                rows.append((_at(at), closer, action, before, case["status"], note))
+                rows.append((_at(at), closer, action, before, case["status"], note, said))
                 history += [
                     {
                         "case_id": pk,
@@ -1160,8 +1179,10 @@ class _History:
                         "from_status": before,
                         "to_status": after,
                         "note": text,
+                        "code": phrase["code"] if phrase else "",
+                        "params": phrase["params"] if phrase else {},
                     }
-                    for when, actor, what, before, after, text in rows
+                    for when, actor, what, before, after, text, phrase in rows
                 ]
                 contacts += [
                     {
@@ -1186,7 +1207,8 @@ class _History:
                             "kind": kind,
                             "occurred_at": case["opened_at"],
                             "source": HISTORY_SOURCE,
-                            "summary": f"Asked to cancel by {self.channel_names[case['channel']]}",
+                            "code": "case.requested",
+                            "params": {"channel": case["channel"]},
                             "data": {"case": pk, "channel": case["channel"]},
                         }
                     )

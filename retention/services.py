@@ -19,14 +19,16 @@ def heartbeat_record() -> Heartbeat:
 
 
 def user_update_preferences(
-    *, user: User, actor: User, time_zone: str, email_notifications: bool
+    *, user: User, actor: User, time_zone: str, email_notifications: bool, language: str = ""
 ) -> User:
-    """Where times are shown, and whether notifications also arrive by e-mail."""
+    """Where times are shown, whether notifications also arrive by e-mail, and in which
+    language those e-mails are written (empty: the desk's default)."""
     if actor.pk != user.pk and not actor.is_superuser:
         raise PermissionError("only the user or a superuser may change these preferences")
     user.time_zone = time_zone
     user.email_notifications = email_notifications
-    user.save(update_fields=["time_zone", "email_notifications"])
+    user.language = language
+    user.save(update_fields=["time_zone", "email_notifications", "language"])
     return user
 
 

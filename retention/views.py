@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from offers.exceptions import InvalidTerms, OutsideAuthority
 from offers.forms import ProposeForm
 from retention import cases, saves, selectors, services
-from retention.contacts import contact_log, port_out_contact_used
+from retention.contacts import case_contact_rules, contact_log, port_out_contact_used
 from retention.exceptions import ContactRefused, InvalidTransition, NotAllowed
 from retention.filters import QueueFilter
 from retention.forms import (
@@ -92,9 +93,14 @@ def preferences(request: DeskRequest) -> HttpResponse:
             actor=request.user,
             time_zone=form.cleaned_data["time_zone"],
             email_notifications=form.cleaned_data["email_notifications"],
+            language=form.cleaned_data["language"],
         )
         messages.success(request, _("Your preferences are saved."))
-        return redirect("preferences")
+        response = redirect("preferences")
+        if form.cleaned_data["language"]:
+            # The pages follow the language chosen for the e-mails, as the switcher sets it.
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"])
+        return response
     return render(request, "retention/preferences.html", {"form": form})
 
 
@@ -131,7 +137,8 @@ def queue(request: DeskRequest) -> HttpResponse:
         **_deadline_marks(),
         "counts": counts,
         "is_manager": is_manager,
-        "reassign_form": ReassignForm() if is_manager else None,
+        # Ids of its own: the filters above it have a "reason" field too.
+        "reassign_form": ReassignForm(auto_id="reassign-%s") if is_manager else None,
         "next_query": _with_cursor(request, page.next_cursor),
     }
     template = "retention/queue.html#results" if request.htmx else "retention/queue.html"
@@ -285,17 +292,21 @@ def case_workspace(
 ) -> dict[str, object]:
     subscriber = case.subscriber
     can_act = cases.case_can_act(user=request.user, case=case)
+    summary = subscriber_summary(subscriber=subscriber, now=timezone.now())
+    port_out_used = port_out_contact_used(case=case)
     return {
-        **subscriber_summary(subscriber=subscriber, now=timezone.now()),
+        **summary,
+        # Both contact panels of the case page show the rules as they hold for this case.
+        "windows": case_contact_rules(decisions=summary["windows"], port_out_used=port_out_used),
         "case": case,
         "can_act": can_act,
-        "port_out_used": port_out_contact_used(case=case),
+        "port_out_used": port_out_used,
         "history": selectors.case_history(case=case),
         "contacts": selectors.case_contacts(case=case),
         "page": timeline_page(subscriber=subscriber),
         "kinds": [],
         "contact_form": extra.pop("contact_form", None) or ContactForm(),
-        "callback_form": extra.pop("callback_form", None) or CallbackForm(),
+        "callback_form": extra.pop("callback_form", None) or CallbackForm(case=case),
         "reason_form": extra.pop("reason_form", None)
         or ReasonForm(
             initial={
@@ -341,7 +352,7 @@ CASE_ACTIONS = {
         "contact_form",
     ),
     "callback": CaseAction(
-        lambda data, case: CallbackForm(data),
+        lambda data, case: CallbackForm(data, case=case),
         lambda case, actor, d: cases.case_set_callback(case=case, actor=actor, at=d["callback_at"]),
         "callback_form",
     ),

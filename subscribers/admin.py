@@ -7,6 +7,7 @@ and <select> widgets listing every subscriber (``autocomplete_fields`` / ``raw_i
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
@@ -53,6 +54,18 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+class BoundedFieldsMixin:
+    """The limits the database's check constraints hold, given to the form fields too, so a
+    mistake reads "Ensure this value is greater than or equal to 0." on its field instead of
+    "Constraint “plan_price_gte_0” is violated." above the form."""
+
+    field_bounds: dict[str, dict[str, int]] = {}
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.update(self.field_bounds.get(db_field.name, {}))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 class LargeTableAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -60,7 +73,8 @@ class LargeTableAdmin(admin.ModelAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(BoundedFieldsMixin, admin.ModelAdmin):
+    field_bounds = {"list_price": {"min_value": 0}, "new_customer_price": {"min_value": 0}}
     list_display = (
         "name",
         "code",
@@ -85,13 +99,17 @@ class LatestEventsInline(admin.TabularInline):
 
     model = TimelineEvent
     verbose_name_plural = _("latest timeline events")
-    fields = ("occurred_at", "kind", "summary", "source", "actor")
+    fields = ("occurred_at", "kind", "line", "source", "actor")
     readonly_fields = fields
     can_delete = False
     extra = 0
     max_num = 0
     show_change_link = True
     LIMIT = 20
+
+    @admin.display(description=_("summary"))
+    def line(self, event: TimelineEvent) -> str:
+        return event.text  # a phrase in the reader's language, or what the sender wrote
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TimelineEvent]:
         return super().get_queryset(request).select_related("actor").order_by("-occurred_at", "-id")
@@ -114,7 +132,12 @@ class LatestEventsInline(admin.TabularInline):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(LargeTableAdmin):
+class SubscriberAdmin(BoundedFieldsMixin, LargeTableAdmin):
+    field_bounds = {
+        "monthly_price": {"min_value": 0},
+        "arrears": {"min_value": 0},
+        "churn_risk": {"max_value": 100},
+    }
     list_display = (
         "account_number",
         "name",
@@ -174,7 +197,7 @@ class EquipmentAdmin(LargeTableAdmin):
 class TimelineEventAdmin(LargeTableAdmin):
     """Read-only: the timeline is append-only; corrections are new events."""
 
-    list_display = ("occurred_at", "kind", "subscriber", "summary", "source")
+    list_display = ("occurred_at", "kind", "subscriber", "line", "source")
     list_filter = ("kind", "source")
     list_select_related = ("subscriber",)
     search_fields = ("=subscriber__account_number", "=external_id")
@@ -183,6 +206,10 @@ class TimelineEventAdmin(LargeTableAdmin):
     # Sorting 20,000,000 rows by an unindexed column is not something a click should do.
     sortable_by = ()
     ordering = ("-id",)
+
+    @admin.display(description=_("summary"))
+    def line(self, event: TimelineEvent) -> str:
+        return event.text  # a phrase in the reader's language, or what the sender wrote
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -216,16 +243,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
 
 
+class ContactHoursForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # In words, on the field, what the database's start-before-end constraint refuses.
+        for days, message in (
+            ("weekday", _("Weekday hours must end after they start.")),
+            ("weekend", _("Weekend hours must end after they start.")),
+        ):
+            start, end = cleaned.get(f"{days}_start"), cleaned.get(f"{days}_end")
+            if start is not None and end is not None and end <= start:
+                self.add_error(f"{days}_end", message)
+        return cleaned
+
+
 class ContactHoursInline(admin.TabularInline):
     model = ContactHours
+    form = ContactHoursForm
     extra = 0
     max_num = 3
     can_delete = False
 
 
 @admin.register(ContactPolicy)
-class ContactPolicyAdmin(admin.ModelAdmin):
+class ContactPolicyAdmin(BoundedFieldsMixin, admin.ModelAdmin):
     """Quiet hours per channel and the frequency cap (DESIGN principle 3): one policy."""
+
+    field_bounds = {"period_days": {"min_value": 1}}
 
     inlines = (ContactHoursInline,)
     list_display = ("__str__",)

@@ -28,6 +28,7 @@ from django.db.models import Field, TextChoices
 from django.utils import timezone
 
 from subscribers.models import Plan, Subscriber
+from subscribers.text import has_nul, visible
 
 # The report keeps this many bad rows in detail and counts the rest: a million-row file that is
 # wrong throughout must not build a million error objects.
@@ -84,8 +85,9 @@ class ImportReport:
     def add_error(self, line: int, account_number: str, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < ERROR_DETAIL_LIMIT:
-            # Cut: a garbage cell in place of an account number must not bloat the report.
-            self.errors.append(RowError(line, account_number[:40], message))
+            # Cut: a garbage cell in place of an account number must not bloat the report; a
+            # NUL in it is shown as \u0000, like the database, a terminal or a page can take.
+            self.errors.append(RowError(line, visible(account_number[:40]), message))
 
     @property
     def errors_not_listed(self) -> int:
@@ -142,7 +144,7 @@ def _text(max_length: int, *, required: bool) -> Parser:
             return value
         if len(value) > max_length:
             raise ValueError(f"is longer than {max_length} characters")
-        if "\x00" in value:
+        if has_nul(value):  # PostgreSQL refuses it (subscribers/text.py)
             raise ValueError("contains a NUL character")
         return value
 

@@ -3,7 +3,8 @@
 Semantics of a batch (``events_ingest``):
 
 - Every event is validated on its own against ``EventIn`` and its account number is looked up,
-  so that every problem in a batch is reported at once, by the event's index.
+  so that every problem in a batch is reported at once, by the event's index. A NUL character
+  anywhere in it (which PostgreSQL cannot store) is such a problem (subscribers/text.py).
 - By default a batch with any rejected event stores nothing (``EventBatchRejected``): bad input
   changes nothing. With ``skip_invalid`` the good events are stored and the others reported.
 - Storing is idempotent by ``(source, external_id)``: an event already stored, or repeated
@@ -38,6 +39,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from subscribers.models import ApiToken, Subscriber, TimelineEvent
+from subscribers.text import FieldError, has_nul, nul_errors
 
 # Clocks of other systems drift and time zones get mixed up, but an event a day ahead is a bug
 # in the sender: storing it would pin it to the top of the timeline.
@@ -169,12 +171,6 @@ class ItemStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class FieldError:
-    field: str | None  # None when the event as a whole is wrong (e.g. not an object)
-    message: str
-
-
-@dataclass(frozen=True)
 class ItemResult:
     index: int
     external_id: str | None
@@ -232,12 +228,18 @@ def events_ingest(*, source: str, items: Sequence[Any], skip_invalid: bool) -> I
     results: dict[int, ItemResult] = {}
     valid: list[tuple[int, EventIn]] = []
     for index, raw in enumerate(items):
+        # Before the schema: a NUL must not reach a query (the account number lookup) either.
+        errors = nul_errors(raw)
         try:
-            valid.append((index, EventIn.model_validate(raw)))
+            event = EventIn.model_validate(raw)
         except PydanticValidationError as exc:
+            errors += _field_errors(exc)
+        if errors:
             results[index] = ItemResult(
-                index, _raw_external_id(raw), ItemStatus.INVALID, _field_errors(exc)
+                index, _raw_external_id(raw), ItemStatus.INVALID, tuple(errors)
             )
+        else:
+            valid.append((index, event))
 
     subscriber_ids = _subscriber_ids(account_numbers={event.account_number for _, event in valid})
     storable: dict[str, tuple[int, TimelineEvent]] = {}
@@ -281,11 +283,12 @@ def events_ingest(*, source: str, items: Sequence[Any], skip_invalid: bool) -> I
 def _raw_external_id(raw: Any) -> str | None:
     """The external id of an invalid event, to help the sender find it, when it is usable."""
     value = raw.get("external_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and len(value) <= 100 else None
+    usable = isinstance(value, str) and len(value) <= 100 and not has_nul(value)
+    return value if usable else None
 
 
-def _field_errors(exc: PydanticValidationError) -> tuple[FieldError, ...]:
-    return tuple(
+def _field_errors(exc: PydanticValidationError) -> list[FieldError]:
+    return list(
         FieldError(".".join(str(part) for part in error["loc"]) or None, error["msg"])
         for error in exc.errors(include_url=False)
     )

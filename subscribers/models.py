@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,6 +29,13 @@ class Plan(models.Model):
         help_text=_("What a new customer pays today for this service (the loyalty benchmark)."),
     )
     is_sold = models.BooleanField(_("sold to new customers now"), default=True)
+    # The name is the product's brand, the same in every language ("Optika 300"); what the
+    # plan is for is said in each language, as the offer catalogue's and the cancellation
+    # reasons' names are: an admin edits the three side by side, and a missing translation
+    # falls back to English rather than to an empty line.
+    description_en = models.CharField(_("description (English)"), max_length=200, blank=True)
+    description_lv = models.CharField(_("description (Latvian)"), max_length=200, blank=True)
+    description_ru = models.CharField(_("description (Russian)"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("plan")
@@ -42,6 +50,11 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def description(self) -> str:
+        language = get_language() or "en"
+        return getattr(self, f"description_{language[:2]}", "") or self.description_en
 
 
 class Subscriber(models.Model):
@@ -116,6 +129,8 @@ class Subscriber(models.Model):
         help_text=_("Set when a cancellation is processed; equipment return never moves it."),
     )
     churn_risk = models.PositiveSmallIntegerField(_("churn risk, 0–100"), default=0)
+    # A list of phrases ({"code": …, "params": …}, see subscribers.phrases): shown in the
+    # reader's language.
     churn_risk_reasons = models.JSONField(_("churn risk reasons"), default=list, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -286,7 +301,12 @@ class TimelineEvent(models.Model):
     external_id = models.CharField(  # noqa: DJ001
         _("external id"), max_length=100, null=True, blank=True
     )
-    summary = models.CharField(_("summary"), max_length=300)
+    # What the sender wrote (billing, the network) or a note somebody wrote: shown as it is.
+    # The desk's own events leave it empty and store a phrase instead (subscribers.phrases),
+    # said in the reader's language.
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    code = models.CharField(_("phrase"), max_length=40, blank=True, default="")
+    params = models.JSONField(_("phrase parameters"), default=dict, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
@@ -313,7 +333,14 @@ class TimelineEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.summary}"
+        return f"{self.get_kind_display()} · {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The line agents read, in the active language."""
+        from subscribers.phrases import said  # the phrases know the models, not the reverse
+
+        return said(self)
 
 
 class ApiToken(models.Model):

@@ -323,8 +323,8 @@ PLANS: tuple[PlanRow, ...] = (
     PlanRow("optika-300-tv", "Optika 300 + TV", _FLAT, 300, 100, 4299, 2999, True, "r", 2017, 9999, 12, "fibre+tv"),  # noqa: E501
     PlanRow("dsl-20", "DSL 20", _FLAT, 20, 2, 2299, 1499, False, "r", 2000, 2016, 8, "dsl"),
     PlanRow("kabelis-50", "Kabelis 50 + TV", _FLAT, 50, 10, 3199, 2999, False, "r", 2010, 2019, 8, "cable+tv"),  # noqa: E501
-    PlanRow("stundas-30", "Stundas 30 (30 h a month)", _TIME, 30, 10, 899, 699, True, "r", 2010, 9999, 4, "dsl"),  # noqa: E501
-    PlanRow("stundas-10", "Stundas 10 (10 h a month)", _TIME, 20, 5, 599, 499, False, "r", 2000, 2018, 2, "dsl"),  # noqa: E501
+    PlanRow("stundas-30", "Stundas 30", _TIME, 30, 10, 899, 699, True, "r", 2010, 9999, 4, "dsl"),
+    PlanRow("stundas-10", "Stundas 10", _TIME, 20, 5, 599, 499, False, "r", 2000, 2018, 2, "dsl"),
     PlanRow("mobilais-10gb", "Mobilais 10 GB", _VOLUME, 50, 10, 999, 799, True, "r", 2014, 9999, 6, "lte"),  # noqa: E501
     PlanRow("mobilais-50gb", "Mobilais 50 GB", _VOLUME, 150, 30, 1599, 1199, True, "r", 2018, 9999, 6, "lte"),  # noqa: E501
     PlanRow("lauku-lte-100gb", "Lauku LTE 100 GB", _VOLUME, 100, 20, 1999, 1199, False, "r", 2015, 2022, 5, "lte"),  # noqa: E501
@@ -335,6 +335,84 @@ PLANS: tuple[PlanRow, ...] = (
     PlanRow("korporativais-birojs-500", "Korporatīvais Birojs 500", _BUSINESS, 500, 500, 19900, 15900, True, "c", 2012, 9999, 40, "fibre"),  # noqa: E501
     PlanRow("korporativais-10g", "Korporatīvais 10G", _BUSINESS, 10000, 10000, 49900, 39900, True, "c", 2016, 9999, 30, "fibre"),  # noqa: E501
 )  # fmt: skip
+
+# What each plan is, in English, Latvian and Russian: the plan's name is its brand, the same in
+# every language (see Plan.description_en).
+PLAN_DESCRIPTIONS: dict[str, tuple[str, str, str]] = {
+    "optika-100": ("Fibre internet", "Optiskais internets", "Оптический интернет"),
+    "optika-300": ("Fibre internet", "Optiskais internets", "Оптический интернет"),
+    "optika-1000": ("Fibre internet", "Optiskais internets", "Оптический интернет"),
+    "optika-300-tv": (
+        "Fibre internet and TV",
+        "Optiskais internets un televīzija",
+        "Оптический интернет и ТВ",
+    ),
+    "dsl-20": (
+        "DSL internet over the phone line",
+        "DSL internets pa tālruņa līniju",
+        "DSL-интернет по телефонной линии",
+    ),
+    "kabelis-50": (
+        "Cable internet and TV",
+        "Kabeļinternets un televīzija",
+        "Кабельный интернет и ТВ",
+    ),
+    "stundas-30": (
+        "30 hours online a month, then by the hour",
+        "30 stundas internetā mēnesī, tālāk par katru stundu",
+        "30 часов в сети в месяц, дальше почасово",
+    ),
+    "stundas-10": (
+        "10 hours online a month, then by the hour",
+        "10 stundas internetā mēnesī, tālāk par katru stundu",
+        "10 часов в сети в месяц, дальше почасово",
+    ),
+    "mobilais-10gb": (
+        "Mobile internet, 10 GB a month",
+        "Mobilais internets, 10 GB mēnesī",
+        "Мобильный интернет, 10 ГБ в месяц",
+    ),
+    "mobilais-50gb": (
+        "Mobile internet, 50 GB a month",
+        "Mobilais internets, 50 GB mēnesī",
+        "Мобильный интернет, 50 ГБ в месяц",
+    ),
+    "lauku-lte-100gb": (
+        "LTE internet for the countryside, 100 GB a month",
+        "LTE internets laukiem, 100 GB mēnesī",
+        "LTE-интернет для сельской местности, 100 ГБ в месяц",
+    ),
+    "bizness-100": (
+        "Fibre internet for business",
+        "Optiskais internets uzņēmumiem",
+        "Оптический интернет для бизнеса",
+    ),
+    "bizness-300": (
+        "Fibre internet for business",
+        "Optiskais internets uzņēmumiem",
+        "Оптический интернет для бизнеса",
+    ),
+    "bizness-mobilais-100gb": (
+        "Mobile internet for business, 100 GB a month",
+        "Mobilais internets uzņēmumiem, 100 GB mēnesī",
+        "Мобильный интернет для бизнеса, 100 ГБ в месяц",
+    ),
+    "bizness-1000-koplietosana": (
+        "Fibre internet shared by the whole office",
+        "Optiskais internets visam birojam kopā",
+        "Оптический интернет на весь офис",
+    ),
+    "korporativais-birojs-500": (
+        "Fibre internet for companies with many sites",
+        "Optiskais internets uzņēmumiem ar daudzām filiālēm",
+        "Оптический интернет для компаний с филиалами",
+    ),
+    "korporativais-10g": (
+        "Corporate fibre at 10 Gbit/s",
+        "Korporatīvais optiskais internets 10 Gbit/s",
+        "Корпоративный оптический интернет 10 Гбит/с",
+    ),
+}
 
 # Annual indexation of list prices: (date, percent). Subscribers past their promo get these
 # as price_change events; today's list price already includes them all.
@@ -402,6 +480,11 @@ _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )  # fmt: skip
+
+
+def _said(code: str, **params: Any) -> dict[str, Any]:
+    """A phrase (subscribers.phrases): a churn-risk reason said in the reader's language."""
+    return {"code": code, "params": params}
 
 
 def _json(**values: Any) -> str:
@@ -772,6 +855,8 @@ class DemoGenerator:
                     plan=plan.code,
                     price=_eur(promo_cents),
                     channel=("web", "shop", "phone")[randrange(3)],
+                    plan_name=plan.name,
+                    promo=segment != "corporate",
                 ),
             )
         )
@@ -854,7 +939,11 @@ class DemoGenerator:
                         "billing",
                         f"CHG-{account}-{day}",
                         f"Moved from {plan.name} to {newer.name} at €{_eur(new_price)} a month",
-                        _json(**{"from": plan.code, "to": newer.code, "price": _eur(new_price)}),
+                        _json(
+                            **{"from": plan.code, "to": newer.code, "price": _eur(new_price)},
+                            from_name=plan.name,
+                            to_name=newer.name,
+                        ),
                     )
                 )
                 current_plan, monthly = newer, new_price
@@ -968,7 +1057,7 @@ class DemoGenerator:
                 "logistics",
                 f"SHP-{first_serial}",
                 "Shipped " + ", ".join(shipped_names),
-                f'{{"serials": [{", ".join(chr(34) + e.serial + chr(34) for e in equipment)}]}}',
+                _json(serials=[e.serial for e in equipment], items=", ".join(shipped_names)),
             )
         )
         if cancelled:
@@ -991,7 +1080,11 @@ class DemoGenerator:
                             "logistics",
                             f"RET-{item.serial}",
                             f"Returned {item.model_name} ({item.serial})",
-                            f'{{"serial": "{item.serial}", "method": "{item.return_method}"}}',
+                            _json(
+                                serial=item.serial,
+                                method=item.return_method,
+                                item=f"{item.model_name} ({item.serial})",
+                            ),
                         )
                     )
         elif rnd() < 0.08 and today - ship_day > 400:
@@ -1025,7 +1118,9 @@ class DemoGenerator:
                     "logistics",
                     f"SHP-{serial}",
                     f"Shipped replacement {old.model_name} ({serial})",
-                    f'{{"serials": ["{serial}"], "replaces": "{old.serial}"}}',
+                    _json(
+                        serials=[serial], replaces=old.serial, items=f"{old.model_name} ({serial})"
+                    ),
                 )
             )
             add(
@@ -1035,7 +1130,9 @@ class DemoGenerator:
                     "logistics",
                     f"RET-{old.serial}",
                     f"Returned {old.model_name} ({old.serial})",
-                    f'{{"serial": "{old.serial}", "method": "courier"}}',
+                    _json(
+                        serial=old.serial, method="courier", item=f"{old.model_name} ({old.serial})"
+                    ),
                 )
             )
 
@@ -1222,8 +1319,9 @@ class DemoGenerator:
         events: list[_Draft],
         promo_ends_on: date | None,
         tenure_days: int,
-    ) -> tuple[int, list[str]]:
-        """Churn risk from 0 to 100 and its reasons, from the facts generated above."""
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Churn risk from 0 to 100 and its reasons (phrases, said in the reader's language),
+        from the facts generated above."""
         if cancelled:
             return 0, []
         score = 5
@@ -1232,36 +1330,29 @@ class DemoGenerator:
             penalty = monthly - new_cents
             percent = penalty * 100 // new_cents
             score += min(35, percent * 7 // 10)
-            reasons.append(f"Pays €{_eur(penalty)} a month (+{percent}%) more than new customers")
+            reasons.append(_said("risk.loyalty_penalty", amount=_eur(penalty), percent=percent))
             if tenure_days > 5 * 365:
                 score += 5
-                reasons.append(f"Customer for {tenure_days // 365} years without a loyalty offer")
+                reasons.append(_said("risk.long_tenure", years=tenure_days // 365))
         if outages_12m:
             score += min(30, 9 * outages_12m)
-            reasons.append(
-                f"{outages_12m} outage{'s' if outages_12m > 1 else ''} in the last 12 months"
-            )
+            reasons.append(_said("risk.outages", count=outages_12m))
         if arrears:
             score += 15 + 5 * min(arrears_months, 3)
-            reasons.append(
-                f"€{_eur(arrears)} in arrears "
-                f"({arrears_months} missed payment{'s' if arrears_months > 1 else ''})"
-            )
+            reasons.append(_said("risk.arrears", amount=_eur(arrears), count=arrears_months))
         recent = self.now - 90 * DAY
         tickets = sum(1 for e in events if e[1] == "ticket" and e[0] >= recent)
         if tickets:
             score += min(15, 6 * tickets)
-            reasons.append(
-                f"{tickets} support ticket{'s' if tickets > 1 else ''} in the last 90 days"
-            )
+            reasons.append(_said("risk.tickets", count=tickets))
         if promo_ends_on is not None:
             days = (promo_ends_on - self.today).days
             if 0 <= days <= 60:
                 score += 15
-                reasons.append(f"Discount ends in {days} days")
+                reasons.append(_said("risk.discount_ends", days=days))
         if not plan.is_sold:
             score += 5
-            reasons.append(f"On a plan no longer sold ({plan.name})")
+            reasons.append(_said("risk.old_plan", plan=plan.name))
         return min(score, 100), reasons
 
     # --- heavy corporate accounts -------------------------------------------------------------
@@ -1316,7 +1407,7 @@ class DemoGenerator:
             if n == 0:
                 kind, source, summary, data = (
                     "signup", "billing", f"Contract signed: {plan.name} for {sites} sites",
-                    f'{{"plan": "{plan.code}", "sites": {sites}}}',
+                    _json(plan=plan.code, sites=sites, plan_name=plan.name),
                 )  # fmt: skip
             elif roll < 30:
                 topic, text = _TICKET_TOPICS[randrange(len(_TICKET_TOPICS))]
@@ -1339,7 +1430,7 @@ class DemoGenerator:
                 kind, source = "contact", "desk"
                 summary, data = (
                     f"Account manager call about site {site}",
-                    '{"channel": "phone", "direction": "outbound"}',
+                    f'{{"channel": "phone", "direction": "outbound", "site": {site}}}',
                 )
             elif roll < 90:
                 kind, source = "note", "desk"
@@ -1351,7 +1442,7 @@ class DemoGenerator:
                 kind, source = "equipment_shipped", "logistics"
                 summary, data = (
                     f"Shipped spare MikroTik RB4011iGS+ to site {site}",
-                    f'{{"site": {site}}}',
+                    f'{{"site": {site}, "items": "MikroTik RB4011iGS+"}}',
                 )
             ext = f"{_HEAVY_EXTERNAL_PREFIX[kind]}{eid:08d}" if source != "desk" else None
             rows.append((eid, sid, kind, at, source, ext, summary, data))
@@ -1360,7 +1451,7 @@ class DemoGenerator:
             sid, account, name, self._phone(index), f"it@{domain}", "lv", "Europe/Riga", region,
             "corporate", "active", _date_of(signup_day), plan_ids[plan.code], monthly, None, 0, 0,
             "bank_transfer", False, False, False, 35,
-            json.dumps(["Largest account: contract renewal due this year", "Site outages"]),
+            json.dumps([_said("risk.renewal_due"), _said("risk.site_outages")]),
         )  # fmt: skip
         return Bundle(subscriber, equipment, rows)
 
@@ -1492,6 +1583,9 @@ def _upsert_plans(rows: tuple[PlanRow, ...]) -> dict[str, int]:
                 "list_price": Decimal(row.list_cents) / 100,
                 "new_customer_price": Decimal(row.new_cents) / 100,
                 "is_sold": row.is_sold,
+                "description_en": PLAN_DESCRIPTIONS[row.code][0],
+                "description_lv": PLAN_DESCRIPTIONS[row.code][1],
+                "description_ru": PLAN_DESCRIPTIONS[row.code][2],
             },
         )
         ids[row.code] = plan.pk
@@ -1587,7 +1681,7 @@ _EQUIPMENT_COLUMNS = (
 )  # fmt: skip
 _EVENT_COLUMNS = (
     "id", "subscriber_id", "kind", "occurred_at", "actor_id", "source", "external_id", "summary",
-    "data", "recorded_at",
+    "code", "params", "data", "recorded_at",
 )  # fmt: skip
 
 
@@ -1791,8 +1885,10 @@ def _stream(
         for eid, sid, kind, at, source, ext, summary, data in bundle.events:
             stamp = stamps(at)
             lines.append(
+                # What billing and the network sent: the timeline says it from the data where it
+                # can (subscribers.phrases.event_phrase), so no phrase of the desk's own.
                 f"{eid}\t{sid}\t{kind}\t{stamp}\t\\N\t{source}\t{ext or NULL}\t"
-                f"{summary}\t{data}\t{stamp}\n"
+                f"{summary}\t\t{{}}\t{data}\t{stamp}\n"
             )
         events += len(bundle.events)
         equipment += len(bundle.equipment)

@@ -7,10 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import formats
-from django.utils.translation import gettext
 
 from retention.caching import cached
+from subscribers import phrases
 from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 from subscribers.models import (
     ContactChannel,
@@ -145,6 +144,8 @@ def timeline_page(
             "kind",
             "occurred_at",
             "summary",
+            "code",
+            "params",
             "data",
             "source",
             "actor__username",
@@ -326,23 +327,20 @@ def contact_decision(
 
 def contact_refusal_message(decision: ContactDecision) -> str:
     """Why a contact is refused and when it becomes allowed, for agents and error messages."""
-    when = (
-        formats.date_format(decision.next_allowed_at, "D j M H:i")
-        if decision.next_allowed_at
-        else ""
-    )
     if decision.allowed:
-        return gettext("Allowed now.")
-    if decision.reason == "do_not_contact":
-        return gettext("The subscriber asked not to be contacted this way.")
-    if decision.reason == "no_address":
-        return gettext("There is no address on file for this channel.")
-    if decision.reason == "over_cap":
-        return gettext(
-            "The subscriber was already contacted as often as the policy allows; "
-            "allowed again from %(when)s, their local time."
-        ) % {"when": when}
-    return gettext("Quiet hours; allowed from %(when)s, their local time.") % {"when": when}
+        return phrases.render("refusal.allowed")
+    return phrases.said(
+        contact_refusal_phrase(reason=decision.reason, next_allowed_at=decision.next_allowed_at)
+    )
+
+
+def contact_refusal_phrase(*, reason: str, next_allowed_at: datetime | None) -> dict[str, Any]:
+    """The refusal as a phrase, for the history that keeps it (said in each reader's
+    language). The moment it becomes allowed is the subscriber's wall-clock time."""
+    code = f"refusal.{reason}"
+    if code not in phrases.PHRASES:
+        code = "refusal.quiet_hours"
+    return phrases.phrase(code, when=next_allowed_at or "")
 
 
 def regions() -> list[str]:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from subscribers import phrases
 from subscribers.exceptions import InvalidTransition
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 
@@ -16,17 +17,22 @@ def timeline_event_record(
     *,
     subscriber: Subscriber,
     kind: str,
-    summary: str,
+    phrase: dict[str, Any] | None = None,
+    summary: str = "",
     actor: Any = None,
     data: dict[str, Any] | None = None,
     occurred_at: Any = None,
     source: str = "desk",
 ) -> TimelineEvent:
-    """Append one event to the subscriber's story."""
+    """Append one event to the subscriber's story: what the desk says about it as a
+    ``phrase`` (subscribers.phrases.phrase), said in each reader's language, or a ``summary``
+    somebody wrote (a note), shown as it is."""
     return TimelineEvent.objects.create(
         subscriber=subscriber,
         kind=kind,
         summary=summary[:300],
+        code=phrase["code"] if phrase else "",
+        params=phrase["params"] if phrase else {},
         actor=actor if getattr(actor, "pk", None) else None,
         data=data or {},
         occurred_at=occurred_at or timezone.now(),
@@ -52,7 +58,7 @@ def subscriber_cancel(*, subscriber: Subscriber, effective_date: date, actor: An
     timeline_event_record(
         subscriber=subscriber,
         kind=TimelineEvent.Kind.CANCELLED,
-        summary=f"Cancellation processed: service and billing end on {effective_date:%Y-%m-%d}",
+        phrase=phrases.phrase("subscriber.cancelled", date=effective_date),
         actor=actor,
         data={"effective_date": effective_date.isoformat()},
     )
@@ -78,9 +84,10 @@ def equipment_request_returns(
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.EQUIPMENT_RETURN_REQUESTED,
-            summary=(
-                f"Return requested by {due:%Y-%m-%d} (courier pickup, partner drop-off or "
-                f"prepaid mail label): " + ", ".join(item.serial for item in items)
+            phrase=phrases.phrase(
+                "equipment.return_requested",
+                date=due,
+                serials=", ".join(item.serial for item in items),
             ),
             actor=actor,
             data={"serials": [item.serial for item in items], "due": due.isoformat()},
@@ -103,7 +110,7 @@ def equipment_mark_returned(*, equipment: Equipment, actor: Any, method: str = "
         timeline_event_record(
             subscriber=item.subscriber,
             kind=TimelineEvent.Kind.EQUIPMENT_RETURNED,
-            summary=f"{item.get_kind_display()} {item.serial} returned",
+            phrase=phrases.phrase("equipment.returned", kind=item.kind, serial=item.serial),
             actor=actor,
             data={"serial": item.serial, "method": item.return_method},
         )

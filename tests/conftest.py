@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from retention.roles import Role
+from tests.browser.watch import page_watch
 from tests.clock import shift_from_environment
 from tests.factories import UserFactory, authority_tier
 
@@ -66,25 +67,16 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
+    """A fresh browser page. The test fails on a script error, a CSP violation, or an HTTP
+    error answer it did not declare with tests.browser.watch.expect_status(page, 409)."""
     context = chromium.new_context(locale="en-GB", timezone_id="Europe/Riga")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    errors: list[str] = []
-
-    def on_console(message):
-        # Chromium logs every 4xx answer; the desk answers refusals (409, 400) with a fragment
-        # that explains them, so those are expected. Script errors and CSP violations are not.
-        if message.type == "error" and not message.text.startswith(
-            "Failed to load resource: the server responded with a status of 4"
-        ):
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    watch = page_watch(page)
     yield page
     context.close()
-    # A CSP violation or a script error is a failure, not noise.
-    assert not errors, errors
+    problems = watch.problems()
+    assert not problems, problems
 
 
 def _user_with_role(role: Role, username: str):

@@ -1,13 +1,14 @@
 """How the dashboard writes its numbers: ``{{ value|figure:"percent" }}``."""
 
 import json
-from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
+
+from subscribers import phrases
 
 register = template.Library()
 
@@ -31,7 +32,7 @@ def figure(value: Any, kind: str = "count") -> str:
     if kind == "percent":
         return f"{floatformat(value * 100, 1)} %"
     if kind == "money":
-        return f"€{floatformat(Decimal(value), '2g')}"
+        return phrases.money(value)  # as every page writes money
     if kind == "seconds":
         return duration(float(value))
     if kind == "text":

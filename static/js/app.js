@@ -10,7 +10,8 @@
     }
   });
 
-  // Keyboard shortcuts: an element with data-shortcut="/" gets focus on that key, unless the
+  // Keyboard shortcuts: an element with data-shortcut="/" gets focus on that key (a button or
+  // a link is clicked instead: "/" on the case page opens the subscriber search), unless the
   // user is typing in a field already.
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -33,15 +34,26 @@
     }
   });
 
-  // A self-refreshing list (the approvals inbox) must not wipe what a manager is typing: skip
-  // the refresh while focus is inside it or one of its fields has been filled in.
+  // A self-refreshing list (the approvals inbox) must not wipe what a manager is doing: skip
+  // the refresh while focus is inside it, a fold (the amend form) is open, or any field has
+  // been changed (a number, a choice, a tick: not only text).
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (o) {
+        return o.selected !== o.defaultSelected;
+      });
+    }
+    return field.type !== "hidden" && field.value !== field.defaultValue;
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var el = event.detail.elt;
     if (!el.hasAttribute || !el.hasAttribute("data-poll-pause-when-busy")) return;
     var busy = el.contains(document.activeElement) ||
-      Array.prototype.some.call(el.querySelectorAll("input[type=text], textarea"), function (f) {
-        return f.value !== f.defaultValue;
-      });
+      el.querySelector("details[open]") !== null ||
+      Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), changed);
     if (busy) event.preventDefault();
   });
 

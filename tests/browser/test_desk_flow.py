@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from retention.services import demo_users_ensure
 from tests.browser.login import log_in
+from tests.browser.watch import expect_status
 from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory
 from tests.zones import zone_where_it_is
 
@@ -37,6 +38,7 @@ def test_agent_claims_next_is_told_why_a_call_is_blocked_logs_a_contact_and_canc
     form.get_by_label("Channel").select_option("phone")
     form.get_by_label("Direction").select_option("outbound")
     form.get_by_label("Outcome").select_option("reached")
+    expect_status(page, 409)
     form.get_by_role("button", name="Log contact").click()
     expect(page.locator("#action-error")).to_contain_text("Quiet hours")
     expect(page.locator("#contact-log")).to_contain_text("No contact yet.")

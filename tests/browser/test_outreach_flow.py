@@ -13,7 +13,9 @@ from retention import outreach
 from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.reminders import notify
 from retention.services import demo_users_ensure
+from subscribers.phrases import phrase
 from tests.browser.login import log_in
+from tests.browser.watch import expect_status
 from tests.factories import SubscriberFactory, offer_template
 from tests.zones import zone_where_it_is
 
@@ -55,6 +57,7 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
     form.get_by_label("message (Russian)").fill("Здравствуйте, {name}! {offer}: {new_price}.")
     # A typo in a placeholder is caught before anything is saved.
     form.get_by_label("message (English)").fill("Hello {nmae}! {offer}: {new_price}. {link}")
+    expect_status(page, 400)
     form.get_by_role("button", name="Save the draft").click()
     expect(page.locator("#campaign-form")).to_contain_text("Unknown placeholders: nmae")
     assert not OutreachCampaign.objects.exists()
@@ -67,7 +70,7 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
     # The preview: who matches, and one sample per language, before anything is sent.
     expect(page.locator("#preview-matched")).to_contain_text("3 subscribers match now.")
     expect(page.locator("#sample-lv")).to_contain_text(
-        "Labdien, Anna Ozola! Lojalitātes tarifs: jauna klienta cena: €19.99."
+        "Labdien, Anna Ozola! Lojalitātes tarifs: jauna klienta cena: €19,99."
     )
     expect(page.locator("#sample-en")).to_contain_text("€19.99 instead of €29.99")
     page.get_by_role("button", name="Launch").click()
@@ -116,7 +119,9 @@ def test_the_agents_bell_shows_a_new_notification_without_reloading(live_server,
     expect(bell).to_be_visible()
     expect(page.locator("#bell-count .bell-badge")).to_have_count(0)
 
-    notify(recipient=agent, text="Call back Anna Ozola now (case #1).", url="/my-cases/")
+    notify(
+        recipient=agent, phrase=phrase("notify.callback", name="Anna Ozola", id=1), url="/my-cases/"
+    )
     # The bell asks every 20 seconds.
     expect(page.locator("#bell-count .bell-badge")).to_have_text("1", timeout=30_000)
 

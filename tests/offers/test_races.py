@@ -69,10 +69,7 @@ def test_two_managers_deciding_one_offer_at_once_make_exactly_one_decision(
             if offer.status == Status.APPROVED
             else CancellationCase.Status.IN_PROGRESS
         )
-        assert (
-            Notification.objects.filter(recipient=agent, text__contains=f"#{offer.pk} ").count()
-            == 1
-        )
+        assert Notification.objects.filter(recipient=agent, params__id=offer.pk).count() == 1
 
 
 def test_two_tabs_proposing_on_one_case_at_once_make_one_offer(agent, tiers, catalogue):

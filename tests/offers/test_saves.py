@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.auth.models import Group
 
 from offers.authority import authorities_for_approver
-from offers.exceptions import InvalidTransition, OutsideAuthority
+from offers.exceptions import BeyondEveryAuthority, InvalidTransition, OutsideAuthority
 from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate
 from offers.pricing import Terms
 from offers.selectors import offers_pending_for
@@ -56,7 +56,8 @@ def status_of(case):
 
 
 def notes_for(user):
-    return list(Notification.objects.filter(recipient=user).values_list("text", flat=True))
+    """The user's notifications as they read them (in English, the tests' language)."""
+    return [str(note) for note in Notification.objects.filter(recipient=user).order_by("pk")]
 
 
 def approved_offer(case, agent, catalogue):
@@ -78,7 +79,7 @@ def test_an_offer_within_authority_is_approved_and_the_case_waits_for_it_to_be_p
         CaseStatus.IN_PROGRESS,
         CaseStatus.OFFER_PENDING,
     )
-    assert entry.note.startswith(f"Offer #{offer.pk} approved: €5")
+    assert entry.text.startswith(f"Offer #{offer.pk} approved: €5")
 
 
 def test_an_offer_over_authority_waits_for_approval_with_the_case(case, agent, catalogue):
@@ -95,7 +96,7 @@ def test_an_offer_nobody_may_approve_is_refused_and_the_case_stays_in_progress(
     too_much = OfferTemplate.objects.create(
         code="perk-61", name_en="perk", kind=OfferKind.LOYALTY_PERK, amount=D("61"), months=1
     )
-    with pytest.raises(OutsideAuthority, match="Nobody's authority covers this offer"):
+    with pytest.raises(BeyondEveryAuthority, match="Nobody's authority covers this offer"):
         saves.case_offer_propose(case=case, template=too_much, actor=agent)
     assert status_of(case) == CaseStatus.IN_PROGRESS
     assert not case.offers.exists()
@@ -150,8 +151,9 @@ def test_an_approval_tells_the_agent_to_present_the_offer(case, agent, manager, 
     assert offer.status == Status.APPROVED
     assert status_of(case) == CaseStatus.OFFER_PENDING
     notification = Notification.objects.get(recipient=agent)
-    assert f"approved offer #{offer.pk}" in notification.text
-    assert notification.text.endswith("present it.")
+    assert notification.code == "notify.offer_approved"
+    assert f"approved offer #{offer.pk}" in str(notification)
+    assert str(notification).endswith("present it.")
     assert notification.url == f"/cases/{case.pk}/"
 
 
@@ -253,7 +255,7 @@ def test_processing_the_cancellation_withdraws_the_offer_waiting_for_approval(
     offer.refresh_from_db()
     assert offer.status == Status.WITHDRAWN
     withdrawn = offer.history.get(action=Action.WITHDRAWN)
-    assert (withdrawn.actor, withdrawn.from_status, withdrawn.note) == (
+    assert (withdrawn.actor, withdrawn.from_status, withdrawn.text) == (
         agent,
         Status.PENDING,
         "the cancellation was processed",
@@ -339,7 +341,7 @@ def test_an_offer_that_waited_too_long_escalates_to_the_next_tier(
         Status.PENDING,
         Status.PENDING,
     )
-    assert escalated.note.endswith("Manager → Retention lead")
+    assert escalated.text.endswith("Manager → Retention lead")
     assert escalated.data == {"from_tier": tiers["manager"].pk, "to_tier": tiers["lead"].pk}
     assert notes_for(lead) == [
         f"Offer #{waiting.pk} for {waiting.subscriber.name} has waited too long: "
@@ -386,7 +388,7 @@ def test_an_approved_offer_not_presented_in_time_expires(case, agent, catalogue,
     assert saves.offers_tick().expired == 1
     offer.refresh_from_db()
     assert offer.status == Status.EXPIRED
-    assert offer.history.get(action=Action.EXPIRED).note == "not presented in time"
+    assert offer.history.get(action=Action.EXPIRED).text == "not presented in time"
     assert status_of(case) == CaseStatus.IN_PROGRESS
     assert notes_for(agent) == [f"Offer #{offer.pk} for {offer.subscriber.name} expired."]
     assert saves.offers_tick().expired == 0  # once
@@ -402,7 +404,7 @@ def test_a_presented_offer_not_answered_in_time_expires(case, agent, catalogue, 
     assert saves.offers_tick().expired == 1
     offer.refresh_from_db()
     assert offer.status == Status.EXPIRED
-    assert offer.history.get(action=Action.EXPIRED).note == "not answered in time"
+    assert offer.history.get(action=Action.EXPIRED).text == "not answered in time"
     assert status_of(case) == CaseStatus.IN_PROGRESS
 
 
@@ -411,7 +413,7 @@ def test_an_offer_nobody_decided_in_time_expires(waiting, clock):
     assert saves.offers_tick().expired == 1
     waiting.refresh_from_db()
     assert waiting.status == Status.EXPIRED
-    assert waiting.history.get(action=Action.EXPIRED).note == "nobody decided it in time"
+    assert waiting.history.get(action=Action.EXPIRED).text == "nobody decided it in time"
     assert status_of(waiting.case) == CaseStatus.IN_PROGRESS
 
 

@@ -14,7 +14,12 @@ import time_machine
 
 from offers import services
 from offers.authority import authority_for
-from offers.exceptions import InvalidTerms, InvalidTransition, OutsideAuthority
+from offers.exceptions import (
+    BeyondEveryAuthority,
+    InvalidTerms,
+    InvalidTransition,
+    OutsideAuthority,
+)
 from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate
 from offers.pricing import Terms
 from offers.selectors import offer_choices
@@ -103,7 +108,7 @@ def test_an_offer_over_the_proposers_authority_waits_for_the_lowest_tier_that_co
 
 def test_an_offer_nobody_may_approve_is_refused_and_nothing_is_saved(agent, subscriber, tiers):
     too_much = catalogue_offer("perk-61", OfferKind.LOYALTY_PERK, amount=D("61"), months=1)
-    with pytest.raises(OutsideAuthority, match="Nobody's authority covers this offer"):
+    with pytest.raises(BeyondEveryAuthority, match="Nobody's authority covers this offer"):
         propose(subscriber, too_much, agent)
     assert not CounterOffer.objects.exists()
     assert not OfferHistory.objects.exists()
@@ -283,7 +288,9 @@ def test_a_manager_may_amend_an_offer_down_into_their_authority(manager, generou
 
 def test_amending_beyond_the_approvers_authority_is_refused_and_changes_nothing(manager, generous):
     terms = Terms(OfferKind.LOYALTY_PERK, amount=D("26"), months=12)
-    with pytest.raises(OutsideAuthority, match=re.escape("€26 a month is over the €25.00 limit")):
+    with pytest.raises(
+        OutsideAuthority, match=re.escape("€26.00 a month is over the €25.00 limit")
+    ):
         services.offer_amend(offer=generous, actor=manager, terms=terms, note="A bit less")
     generous.refresh_from_db()
     assert (generous.status, generous.amount, generous.total_cost) == (
@@ -400,7 +407,9 @@ def test_accepting_a_discount_applies_the_new_price_until_it_ends(agent, subscri
         "to": "24.99",
         "until": "2027-12-01",
     }
-    assert "€29.99 → €24.99 a month until 2027-12-01" in price_change.summary
+    # Stored as a phrase, said in the reader's language: here the tests' English.
+    assert price_change.code == "offer.price_changed_until"
+    assert "€29.99 → €24.99 a month until 01.12.2027" in price_change.text
 
 
 def test_accepting_the_loyalty_tariff_lowers_the_price_for_good(
@@ -479,7 +488,7 @@ def test_declining_leaves_the_subscriber_as_they_were(agent, subscriber, catalog
     assert (offer.status, offer.answered_at, offer.applied_at) == (Status.DECLINED, NOW, None)
     assert history(offer)[-1] == (Action.DECLINED, Status.PRESENTED, Status.DECLINED)
     declined = subscriber.events.get(kind=Event.OFFER_DECLINED)
-    assert declined.summary.endswith("— Moving to a competitor")
+    assert declined.text.endswith("— Moving to a competitor")
 
 
 # --- Ending --------------------------------------------------------------------------------------
@@ -507,7 +516,7 @@ def test_an_offer_expires_only_once_its_time_has_run_out(agent, subscriber, cata
     offer.refresh_from_db()
     assert offer.status == Status.EXPIRED
     expired = offer.history.get(action=Action.EXPIRED)
-    assert (expired.actor, expired.from_status, expired.note) == (
+    assert (expired.actor, expired.from_status, expired.text) == (
         None,
         Status.APPROVED,
         "not presented in time",

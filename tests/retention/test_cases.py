@@ -201,7 +201,7 @@ def test_a_manager_reassigns_many_cases_with_a_reason_and_the_agent_is_told():
     )
     assert {c.owner for c in moved} == {janis}
     entry = CaseHistory.objects.filter(case=batch[0], action="reassigned").get()
-    assert "Ilze is on leave" in entry.note and entry.actor == manager
+    assert "Ilze is on leave" in entry.text and entry.actor == manager
     assert Notification.objects.filter(recipient=janis).count() == 3
 
 

@@ -52,7 +52,7 @@ def test_a_late_evening_call_is_refused_with_the_next_allowed_moment(case, agent
     assert not ContactAttempt.objects.exists()
     assert not TimelineEvent.objects.filter(kind="contact").exists()
     refusal = CaseHistory.objects.get(case=case, action="contact_refused")
-    assert "Quiet hours" in refusal.note
+    assert "Quiet hours" in refusal.text
     case.refresh_from_db()
     assert case.first_contacted_at is None
 

@@ -305,7 +305,7 @@ def test_with_redis_down_launch_and_approval_succeed_at_once_and_the_work_follow
     assert to_approve.status == CounterOffer.Status.APPROVED
     # The agent is told in the same transaction, broker or not.
     assert Notification.objects.filter(
-        recipient=agent, text__contains=f"approved offer #{to_approve.pk}"
+        recipient=agent, code="notify.offer_approved", params__id=to_approve.pk
     ).exists()
 
     # Redis is back (empty: the launch's message never reached it); the beat's ticks find the

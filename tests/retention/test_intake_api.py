@@ -457,7 +457,7 @@ def test_port_out_is_merged_into_the_open_case_and_its_switch_date_binds(
     assert open_case.process_by.isoformat() == in_days(5)
     assert open_case.is_port_out
     assert open_case.competitor == "Bite"
-    assert open_case.history.filter(note__contains=in_days(5)).exists()
+    assert open_case.history.filter(code="history.port_out_binds", params__date=in_days(5)).exists()
 
 
 def test_port_out_switching_later_leaves_the_process_by_date(subscriber, api_client, open_case):

@@ -1,16 +1,17 @@
 """The bell, the notifications page, marking read, and the e-mail opt-in in preferences."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from retention.models import Notification
 from retention.reminders import notifications_email, notify
+from subscribers.phrases import phrase
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,10 +140,10 @@ def test_preferences_opt_into_email_and_notifications_then_arrive_by_email(
     agent.refresh_from_db()
     assert agent.email_notifications is True
 
-    notify(recipient=agent, text="Offer #7 approved", url="/cases/7/")
+    notify(recipient=agent, phrase=phrase("notify.offer_expired", id=7, name="Anna"), url="/c/7/")
     assert notifications_email() == 1
     assert [m.to for m in mail.outbox] == [[agent.email]]
-    assert "Offer #7 approved" in mail.outbox[0].body
+    assert "Offer #7 for Anna expired." in mail.outbox[0].body
 
 
 def test_opting_out_again_stops_the_emails(agent_client, agent):
@@ -151,7 +152,7 @@ def test_opting_out_again_stops_the_emails(agent_client, agent):
     agent_client.post(reverse("preferences"), {"time_zone": "Europe/Riga"})
     agent.refresh_from_db()
     assert agent.email_notifications is False
-    notify(recipient=agent, text="Nothing by e-mail")
+    notify(recipient=agent, phrase=phrase("notify.offer_expired", id=7, name="Anna"))
     assert notifications_email() == 0
 
 
@@ -170,3 +171,23 @@ def test_preferences_say_when_there_is_no_address_to_email(client):
     user.groups.add(Group.objects.get_or_create(name="Agent")[0])
     client.force_login(user)
     assert 'id="no-email"' in client.get(reverse("preferences")).content.decode()
+
+
+def test_an_email_is_written_in_the_recipients_language_whoever_triggered_it(agent_client, agent):
+    """The notice is stored as a phrase: the worker writes each e-mail in its recipient's
+    language, and its times in their time zone, not in the language active when it was made."""
+    response = agent_client.post(
+        reverse("preferences"),
+        {"time_zone": "Europe/Riga", "email_notifications": "on", "language": "lv"},
+    )
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.language == "lv"
+    due = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+    with translation.override("ru"):  # whoever's request made it
+        notify(recipient=agent, phrase=phrase("notify.sla_warning", name="Anna", due=due, id=5))
+    assert notifications_email() == 1
+    # Riga is UTC+2 in March.
+    assert mail.outbox[0].body.startswith(
+        "Pirmais kontakts ar abonentu Anna jāveic līdz 14:00 (lieta #5)."
+    )

@@ -247,7 +247,7 @@ def test_approving_in_the_inbox_notifies_the_agent(manager_client, agent, tiers,
     assert 'id="inbox-done"' in response.content.decode()
     offer.refresh_from_db()
     assert offer.status == CounterOffer.Status.APPROVED
-    assert agent.notifications.filter(text__contains="approved").exists()
+    assert agent.notifications.filter(code="notify.offer_approved").exists()
 
 
 def test_rejecting_needs_a_note(manager_client, agent, tiers, big):
@@ -394,8 +394,8 @@ def test_the_subscriber_offers_page_query_count_is_constant(
         offer = saves.offer_propose_proactive(subscriber=subscriber, template=small, actor=agent)
         saves.offer_withdraw(offer=offer, actor=agent, note="wrong one")
     # session, user, roles, subscriber, open case, summary (policy, contacts, equipment),
-    # offers, their history, concessions, authority, catalogue
-    with django_assert_num_queries(13 if offers else 12):
+    # offers, their history, concessions, authority, catalogue, every tier
+    with django_assert_num_queries(14 if offers else 13):
         response = agent_client.get(reverse("subscriber_offers", args=[subscriber.pk]))
     assert response.status_code == 200
 

@@ -140,7 +140,7 @@ def test_a_manager_creates_a_draft_and_sees_who_matches_and_sample_messages(
     html = manager_client.get(response["Location"]).content.decode()
     assert "3 subscribers match now." in html
     # One sample per language, each with the offer named in that language.
-    assert "Labdien, Anna Ozola! Lojalitātes tarifs: jauna klienta cena: €19.99" in html
+    assert "Labdien, Anna Ozola! Lojalitātes tarifs: jauna klienta cena: €19,99" in html
     assert "Здравствуйте, Ivan Petrov! Тариф лояльности" in html
     assert "Hello John Smith! Loyalty tariff: the new-customer price: €19.99 a month" in html
     assert not OutreachMessage.objects.exists()  # a preview sends nothing
@@ -419,7 +419,7 @@ def test_asking_for_a_call_records_it_and_tells_the_manager(client, message_en, 
     assert response.status_code == 200
     message_en.refresh_from_db()
     assert (message_en.state, message_en.response) == (MState.RESPONDED, "call")
-    assert Notification.objects.filter(recipient=manager, text__contains="asked for a call")
+    assert Notification.objects.filter(recipient=manager, code="notify.outreach_call")
     html = response.content.decode()
     assert "We will call you soon" in html
     assert 'id="answered"' in html and 'name="response"' not in html

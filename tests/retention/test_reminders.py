@@ -83,7 +83,8 @@ def tick(clock, at: datetime):
 
 
 def notified(user) -> list[str]:
-    return list(Notification.objects.filter(recipient=user).values_list("text", flat=True))
+    """The user's notifications as they read them (the tests' English)."""
+    return [str(note) for note in Notification.objects.filter(recipient=user).order_by("pk")]
 
 
 def staff(username: str, *roles: str, team: Team | None = None, **fields):
@@ -303,7 +304,7 @@ def test_the_process_by_date_reminds_the_owner_two_days_ahead(clock, agent, mana
     assert notified(agent) == []
     tick(clock, PROCESS_BY_AT)
     assert notified(agent) == [
-        f"Case #{case.pk} ({case.subscriber.name}) must be settled by 2026-12-15."
+        f"Case #{case.pk} ({case.subscriber.name}) must be settled by 15.12.2026."
     ]
     assert notified(manager) == []
 
@@ -386,7 +387,7 @@ def test_a_discount_ending_within_30_days_asks_its_proposer_to_review(
     nine = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)  # 09:00 Riga
     tick(clock, nine)
     assert notified(agent) == [
-        f"{offer.subscriber.name}'s retention discount ends on 2027-01-01: review their terms."
+        f"{offer.subscriber.name}'s retention discount ends on 01.01.2027: review their terms."
     ]
     assert notified(manager) == []
 
@@ -435,7 +436,7 @@ def test_the_return_reminder_is_e_mailed_within_hours_and_recorded_as_a_contact(
     sent = mail.outbox[0]
     assert sent.to == [subscriber.email]
     assert sent.subject == "Returning your equipment"
-    assert router.serial in sent.body and "2026-12-31" in sent.body
+    assert router.serial in sent.body and "31.12.2026" in sent.body
     found = equipment_reminder(subscriber)
     assert (found.state, found.delivered_at) == (State.SENT, EQUIPMENT_AT)
     contact = TimelineEvent.objects.get(subscriber=subscriber, kind=TimelineEvent.Kind.CONTACT)

@@ -16,6 +16,7 @@ from offers.models import OfferTemplate
 from retention import cases, outreach
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage, User
 from subscribers.models import ContactChannel, Subscriber
+from subscribers.selectors import contact_policy_get, next_opening
 
 NAME = "Loyalty tariff for long-standing customers"
 PAST_NAME = "Autumn review: out of promo for two years"
@@ -150,8 +151,14 @@ class Command(BaseCommand):
             owner=agent, status__in=CancellationCase.OPEN_STATUSES
         ).order_by("pk")[:2]
         now = timezone.now()
+        hours = contact_policy_get().hours[ContactChannel.PHONE]
         for minutes, case in enumerate(mine, start=1):
-            cases.case_set_callback(case=case, actor=agent, at=now + timedelta(minutes=minutes))
+            # A few minutes ahead, or as soon as the subscriber may be called (make run in the
+            # evening): a callback outside their calling hours is refused.
+            soon = (now + timedelta(minutes=minutes)).astimezone(case.subscriber.zone)
+            at = next_opening(hours=hours, local=soon)
+            cases.case_set_callback(case=case, actor=agent, at=at)
             self.stdout.write(
-                f"Callback on case #{case.pk} in {minutes} min: {agent.username}'s bell rings then."
+                f"Callback on case #{case.pk} at {at:%Y-%m-%d %H:%M %Z}:"
+                f" {agent.username}'s bell rings then."
             )

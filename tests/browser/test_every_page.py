@@ -1,0 +1,136 @@
+"""Every page of the desk opened in Chromium by each role, in each language, on the demo data
+`make run` loads: every page answers, shows its heading, and logs no script error or CSP
+violation (the `page` fixture fails the test on those and on any unexpected 4xx/5xx).
+
+`SCREENSHOTS=dir` keeps a full-page screenshot of each, named role-language-page.png, for a
+person to look at.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from offers.models import CounterOffer
+from retention.models import CancellationCase, OutreachCampaign, User
+from subscribers.models import Subscriber
+from tests.browser.login import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = ("en", "lv", "ru")
+
+
+@pytest.fixture
+def demo_desk(settings, tmp_path):
+    """The data `make run` loads, smaller."""
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", subscribers=80, events_per_subscriber=6, heavy_events=40)
+    call_command("seed_offers")
+    call_command("demo_users")
+    call_command("seed_cases", cases=20, history_days=20, history_per_day=3)
+    call_command("seed_outreach")
+
+
+def _pages(role: str) -> list[str]:
+    case = CancellationCase.objects.filter(owner__username="agent").order_by("pk").first()
+    assert case is not None, "the demo gives the agent cases of their own"
+    subscriber = Subscriber.objects.order_by("pk").first()
+    assert subscriber is not None
+    worker = [
+        reverse("queue"),
+        reverse("my_cases"),
+        reverse("my_figures"),
+        reverse("case", args=[case.pk]),
+        reverse("case_open", args=[subscriber.pk]),
+        reverse("subscribers:search") + "?q=a",
+        reverse("subscribers:detail", args=[case.subscriber_id]),
+        reverse("subscriber_offers", args=[case.subscriber_id]),
+        reverse("notifications"),
+        reverse("preferences"),
+        reverse("health"),
+    ]
+    if role == "Agent":
+        return worker
+    campaign = OutreachCampaign.objects.order_by("pk").first()
+    assert campaign is not None
+    manager = [
+        reverse("approvals"),
+        reverse("delegation"),
+        reverse("campaigns"),
+        reverse("campaign_create"),
+        reverse("campaign", args=[campaign.pk]),
+        reverse("dashboard"),
+        reverse("dashboard") + "?period=12m&by=agent",
+        reverse("dashboard_cases"),
+        reverse("agent_figures", args=[User.objects.get(username="agent").pk]),
+    ]
+    if role == "Manager":
+        return worker + manager
+    offer = CounterOffer.objects.order_by("pk").first()
+    admin = [
+        reverse("admin:index"),
+        reverse("admin:subscribers_subscriber_changelist"),
+        reverse("admin:subscribers_subscriber_change", args=[subscriber.pk]),
+        reverse("admin:subscribers_plan_changelist"),
+        reverse("admin:offers_offertemplate_changelist"),
+        reverse("admin:offers_authoritytier_changelist"),
+        reverse("admin:subscribers_contactpolicy_changelist"),
+        reverse("admin:retention_cancellationcase_changelist"),
+    ]
+    if offer is not None:
+        admin.append(reverse("admin:offers_counteroffer_change", args=[offer.pk]))
+    return admin
+
+
+def _switch_language(page: Page, language: str) -> None:
+    """As a person does: the language picker in the top bar."""
+    picker = page.locator("#language-select")
+    if picker.count() == 0:  # the admin has no desk top bar
+        return
+    if picker.input_value() != language:
+        with page.expect_navigation():
+            picker.select_option(language)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def _walk(page: Page, live_server, role: str) -> None:
+    shots = os.environ.get("SCREENSHOTS")
+    log_in(page, live_server, role)
+    urls = _pages(role)
+    for language in LANGUAGES:
+        page.goto(f"{live_server.url}{reverse('preferences')}")
+        _switch_language(page, language)
+        for url in urls:
+            response = page.goto(f"{live_server.url}{url}")
+            assert response is not None and response.status == 200, (url, response)
+            expect(page.locator("h1").first).to_be_visible()
+            if shots:
+                name = url.strip("/").replace("/", "_").replace("?", "_") or "home"
+                path = Path(shots) / f"{role.lower()}-{language}-{name}.png"
+                page.screenshot(path=str(path), full_page=True)
+
+
+def test_an_agent_opens_every_page_of_theirs_in_every_language(demo_desk, live_server, page):
+    _walk(page, live_server, "Agent")
+
+
+def test_a_manager_opens_every_page_of_theirs_in_every_language(demo_desk, live_server, page):
+    _walk(page, live_server, "Manager")
+
+
+def test_an_admin_opens_the_administration_in_every_language(demo_desk, live_server, page):
+    _walk(page, live_server, "Admin")
+
+
+def test_an_agent_is_refused_a_managers_page_with_the_desks_layout(demo_desk, live_server, page):
+    from tests.browser.watch import expect_status
+
+    log_in(page, live_server, "Agent")
+    expect_status(page, 403)
+    response = page.goto(f"{live_server.url}{reverse('approvals')}")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
