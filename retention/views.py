@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -241,7 +242,11 @@ def reassign(request: DeskRequest) -> HttpResponse:
     except (NotAllowed, InvalidTransition) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("%(n)s cases reassigned.") % {"n": len(moved)})
+        messages.success(
+            request,
+            ngettext("%(n)s case reassigned.", "%(n)s cases reassigned.", len(moved))
+            % {"n": len(moved)},
+        )
     return redirect(_safe_next(request, "queue"))
 
 

@@ -106,6 +106,31 @@ def test_only_managers_reassign_and_agents_get_no_reassign_controls(agent_client
     assert case.owner == target
 
 
+@pytest.mark.parametrize(
+    ("language", "count", "said"),
+    [
+        ("en", 1, "1 case reassigned."),
+        ("en", 2, "2 cases reassigned."),
+        ("lv", 1, "1 lieta nodota citam."),
+        ("ru", 2, "2 обращения переданы."),
+    ],
+)
+def test_the_reassign_message_counts_in_the_managers_language(
+    manager_client, language, count, said
+):
+    from django.conf import settings
+
+    chosen = CaseFactory.create_batch(count)
+    target = staff("target", Role.AGENT)
+    manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = manager_client.post(
+        reverse("reassign"),
+        {"select": [c.pk for c in chosen], "to_user": target.pk, "reason": "Balancing load"},
+        follow=True,
+    )
+    assert said in response.content.decode()
+
+
 def test_reassign_without_a_reason_changes_nothing(manager_client):
     case = CaseFactory.create()
     target = staff("target", Role.AGENT)
