@@ -111,16 +111,10 @@ def conceded_within_year(
 def tier_covering(
     *, monthly: Decimal, total: Decimal, cumulative: Decimal, above_rank: int = -1
 ) -> AuthorityTier | None:
-    """The lowest-ranked tier above ``above_rank`` whose limits cover these figures."""
-    return (
-        AuthorityTier.objects.filter(
-            rank__gt=above_rank,
-            max_monthly__gte=monthly,
-            max_total__gte=total,
-            max_cumulative__gte=cumulative,
-        )
-        .order_by("rank", "pk")
-        .first()
+    """The lowest-ranked tier above ``above_rank`` whose limits cover these figures (one query:
+    the tiers are a handful of rows, and ``Authority.covers`` stays the one rule)."""
+    return tier_covering_among(
+        tiers_all(), monthly=monthly, total=total, cumulative=cumulative, above_rank=above_rank
     )
 
 
@@ -130,14 +124,20 @@ def tiers_all() -> list[AuthorityTier]:
 
 
 def tier_covering_among(
-    tiers: Sequence[AuthorityTier], *, monthly: Decimal, total: Decimal, cumulative: Decimal
+    tiers: Sequence[AuthorityTier],
+    *,
+    monthly: Decimal,
+    total: Decimal,
+    cumulative: Decimal,
+    above_rank: int = -1,
 ) -> AuthorityTier | None:
     """``tier_covering`` over tiers already read (``tiers_all``), without a query."""
     return next(
         (
             tier
             for tier in sorted(tiers, key=lambda tier: (tier.rank, tier.pk))
-            if Authority(tier).covers(monthly=monthly, total=total, cumulative=cumulative)
+            if tier.rank > above_rank
+            and Authority(tier).covers(monthly=monthly, total=total, cumulative=cumulative)
         ),
         None,
     )

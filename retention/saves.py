@@ -11,7 +11,7 @@ first and the offer second, the one lock order that cannot deadlock against the 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,13 @@ from offers import services as offer_services
 from offers.exceptions import InvalidTransition
 from offers.models import AuthorityTier, CounterOffer, OfferTemplate
 from offers.pricing import Terms, offer_phrase
-from retention.cases import case_locked, case_require_act, case_require_open, case_set_status
+from retention.cases import (
+    case_deadline,
+    case_locked,
+    case_require_act,
+    case_require_open,
+    case_set_status,
+)
 from retention.exceptions import NotAllowed
 from retention.models import CancellationCase, CaseHistory, User
 from retention.reminders import notify, offer_url, reminder_for_pending_offer, tier_members
@@ -41,14 +47,6 @@ CASE_STATUS_FOR_OFFER = {
     OfferStatus.PRESENTED: Status.OFFER_PRESENTED,
     OfferStatus.ACCEPTED: Status.SAVED,
 }
-
-
-def _deadline(case: CancellationCase) -> datetime:
-    # The deadline sweep processes a case on its process-by day: no offer may outlive it.
-    # In the desk's time zone, as the sweep counts days, whatever zone the user works in.
-    return timezone.make_aware(
-        datetime.combine(case.process_by, time.min), timezone.get_default_timezone()
-    )
 
 
 def _case_of(offer: CounterOffer) -> CancellationCase | None:
@@ -105,7 +103,7 @@ def case_offer_propose(
             note=note,
             case_id=case.pk,
             reason_category=case.reason.category if case.reason else "",
-            deadline=_deadline(case),
+            deadline=case_deadline(case),  # the sweep processes the case then: no offer outlives it
         )
         _sync(case, offer, actor)
         if offer.status == OfferStatus.PENDING:
