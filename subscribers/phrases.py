@@ -93,24 +93,23 @@ def day(value: Any) -> str:
     return formats.date_format(found, "SHORT_DATE_FORMAT") if found else str(value or "")
 
 
+def _in_reader_zone(value: Any) -> datetime | None:
+    found = _as_datetime(value)
+    if found is not None and timezone.is_aware(found):
+        found = timezone.localtime(found)
+    return found
+
+
 def moment(value: Any) -> str:
     """A date and time in the reader's time zone, as the active language writes it short."""
-    found = _as_datetime(value)
-    if found is None:
-        return str(value or "")
-    if timezone.is_aware(found):
-        found = timezone.localtime(found)
-    return formats.date_format(found, "SHORT_DATETIME_FORMAT")
+    found = _in_reader_zone(value)
+    return formats.date_format(found, "SHORT_DATETIME_FORMAT") if found else str(value or "")
 
 
 def clock(value: Any) -> str:
     """The time of day of a moment, in the reader's time zone."""
-    found = _as_datetime(value)
-    if found is None:
-        return str(value or "")
-    if timezone.is_aware(found):
-        found = timezone.localtime(found)
-    return formats.time_format(found, "TIME_FORMAT")
+    found = _in_reader_zone(value)
+    return formats.time_format(found, "TIME_FORMAT") if found else str(value or "")
 
 
 def wall(value: Any) -> str:
