@@ -113,9 +113,8 @@ def tier_covering(
 ) -> AuthorityTier | None:
     """The lowest-ranked tier above ``above_rank`` whose limits cover these figures (one query:
     the tiers are a handful of rows, and ``Authority.covers`` stays the one rule)."""
-    return tier_covering_among(
-        tiers_all(), monthly=monthly, total=total, cumulative=cumulative, above_rank=above_rank
-    )
+    above = [tier for tier in tiers_all() if tier.rank > above_rank]
+    return tier_covering_among(above, monthly=monthly, total=total, cumulative=cumulative)
 
 
 def tiers_all() -> list[AuthorityTier]:
@@ -124,20 +123,14 @@ def tiers_all() -> list[AuthorityTier]:
 
 
 def tier_covering_among(
-    tiers: Sequence[AuthorityTier],
-    *,
-    monthly: Decimal,
-    total: Decimal,
-    cumulative: Decimal,
-    above_rank: int = -1,
+    tiers: Sequence[AuthorityTier], *, monthly: Decimal, total: Decimal, cumulative: Decimal
 ) -> AuthorityTier | None:
     """``tier_covering`` over tiers already read (``tiers_all``), without a query."""
     return next(
         (
             tier
             for tier in sorted(tiers, key=lambda tier: (tier.rank, tier.pk))
-            if tier.rank > above_rank
-            and Authority(tier).covers(monthly=monthly, total=total, cumulative=cumulative)
+            if Authority(tier).covers(monthly=monthly, total=total, cumulative=cumulative)
         ),
         None,
     )
