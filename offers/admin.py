@@ -26,7 +26,7 @@ from offers.models import (
     ReasonCategory,
 )
 from offers.pricing import Terms, terms_validate
-from retention.roles import Role, has_role
+from retention.core.roles import Role, has_role
 from subscribers.admin import LargeTableAdmin
 from subscribers.models import Subscriber
 

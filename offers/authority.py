@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offers.models import ApprovalDelegation, AuthorityTier, CounterOffer
-from retention.roles import user_roles
+from retention.core.roles import user_roles
 from subscribers.phrases import money
 
 # Offers that count against the cumulative limit: decided in favour, whatever came after,

@@ -1,13 +1,15 @@
-from subscribers.exceptions import InvalidTransition
+"""The offers' own refusals, each a kind of the desk's one refusal (retention.core.refusals)."""
 
-__all__ = ["BeyondEveryAuthority", "InvalidTerms", "InvalidTransition", "OutsideAuthority"]
+from retention.core.refusals import InvalidInput, NotAllowed
+
+__all__ = ["BeyondEveryAuthority", "InvalidTerms", "OutsideAuthority"]
 
 
-class InvalidTerms(Exception):
+class InvalidTerms(InvalidInput):
     """The terms of an offer do not make sense for its kind or for this subscriber."""
 
 
-class OutsideAuthority(Exception):
+class OutsideAuthority(NotAllowed):
     """The actor may not approve this offer: their own, beyond their tier, or not a manager."""
 
 

@@ -9,7 +9,7 @@ from offers.authority import delegation_period_problem
 from offers.exceptions import InvalidTerms
 from offers.models import CounterOffer, OfferKind, OfferTemplate
 from offers.pricing import PERMANENT_MONTHS, Terms, terms_validate
-from retention.roles import Role
+from retention.core.roles import Role
 from subscribers.models import Plan
 
 

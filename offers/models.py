@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from retention.core.history import HistoryRecord
 from subscribers.phrases import said
 
 
@@ -386,7 +387,7 @@ class CounterOffer(OfferTerms):
         return self.price_before is not None and self.new_monthly_price != self.price_before
 
 
-class OfferHistory(models.Model):
+class OfferHistory(HistoryRecord):
     """Who did what to an offer, when, from what to what, and why. Append-only."""
 
     class Action(models.TextChoices):
@@ -403,15 +404,6 @@ class OfferHistory(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     offer = models.ForeignKey(CounterOffer, on_delete=models.CASCADE, related_name="history")
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     from_status = models.CharField(
         _("from"), max_length=12, blank=True, choices=CounterOffer.Status.choices
@@ -419,19 +411,12 @@ class OfferHistory(models.Model):
     to_status = models.CharField(
         _("to"), max_length=12, blank=True, choices=CounterOffer.Status.choices
     )
-    # What somebody wrote; what the desk says itself is a phrase (subscribers.phrases).
-    note = models.TextField(_("note"), blank=True)
-    code = models.CharField(_("phrase"), max_length=40, blank=True, default="")
-    params = models.JSONField(_("phrase parameters"), default=dict, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("offer history entry")
         verbose_name_plural = _("offer history")
         indexes = [models.Index(fields=["offer", "at"], name="offer_history_offer")]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.from_status}→{self.to_status}"
 
     @property
     def text(self) -> str:

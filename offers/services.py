@@ -27,7 +27,6 @@ from offers.authority import (
 from offers.exceptions import (
     BeyondEveryAuthority,
     InvalidTerms,
-    InvalidTransition,
     OutsideAuthority,
 )
 from offers.models import (
@@ -48,7 +47,8 @@ from offers.pricing import (
     terms_validate,
 )
 from offers.selectors import template_eligible
-from retention.roles import Role, has_role
+from retention.core.refusals import WrongState
+from retention.core.roles import Role, has_role
 from subscribers import phrases
 from subscribers.models import Subscriber, TimelineEvent
 from subscribers.services import timeline_event_record
@@ -153,7 +153,7 @@ def offer_propose(
     _require_worker(proposer)
     now = now or timezone.now()
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
-        raise InvalidTransition(_("The subscriber is leaving; there is nothing to offer now."))
+        raise WrongState(_("The subscriber is leaving; there is nothing to offer now."))
     if not template_eligible(
         template=template,
         subscriber=subscriber,
@@ -198,13 +198,13 @@ def offer_propose(
         offer.status = Status.PENDING
         offer.valid_until = _until(now, settings.OFFER_APPROVAL_DAYS, deadline)
     if offer.valid_until <= now:
-        raise InvalidTransition(_("There is no time left to present an offer."))
+        raise WrongState(_("There is no time left to present an offer."))
     with transaction.atomic():
         try:
             with transaction.atomic():
                 offer.save()
         except IntegrityError:
-            raise InvalidTransition(
+            raise WrongState(
                 _("An offer is already under way; withdraw it before proposing another.")
             ) from None
         # Every offer is proposed as pending; one within authority then moves on to approved
@@ -232,7 +232,7 @@ def _require_pending(offer: CounterOffer) -> None:
     if offer.status == Status.PENDING:
         return
     if offer.decided_by is not None and offer.decided_at is not None:
-        raise InvalidTransition(
+        raise WrongState(
             _("%(who)s already decided this offer at %(at)s: %(status)s.")
             % {
                 "who": _name(offer.decided_by),
@@ -240,7 +240,7 @@ def _require_pending(offer: CounterOffer) -> None:
                 "status": str(offer.get_status_display()).lower(),
             }
         )
-    raise InvalidTransition(
+    raise WrongState(
         _("This offer is no longer waiting for approval (%(status)s).")
         % {"status": str(offer.get_status_display()).lower()}
     )
@@ -273,7 +273,7 @@ def _require_time_to_present(offer: CounterOffer, now: datetime) -> None:
     # Once the case's process-by day has come, an approval could not be presented any more:
     # refuse it rather than tell the agent to present an offer that has already run out.
     if offer.valid_until <= now:
-        raise InvalidTransition(_("There is no time left to present an offer."))
+        raise WrongState(_("There is no time left to present an offer."))
 
 
 def _decide(
@@ -411,12 +411,12 @@ def offer_present(
     with transaction.atomic():
         offer = _locked(offer)
         if offer.status != Status.APPROVED:
-            raise InvalidTransition(
+            raise WrongState(
                 _("Only an approved offer can be presented (this one is %(status)s).")
                 % {"status": str(offer.get_status_display()).lower()}
             )
         if offer.valid_until <= now:
-            raise InvalidTransition(_("This offer has expired."))
+            raise WrongState(_("This offer has expired."))
         offer.status, offer.presented_at = Status.PRESENTED, now
         offer.valid_until = _until(now, settings.OFFER_ANSWER_DAYS, offer.deadline)
         offer.save(update_fields=["status", "presented_at", "valid_until"])
@@ -427,12 +427,12 @@ def offer_present(
 
 def _require_presented(offer: CounterOffer, now: datetime) -> None:
     if offer.status != Status.PRESENTED:
-        raise InvalidTransition(
+        raise WrongState(
             _("Present the offer before recording the answer (it is %(status)s).")
             % {"status": str(offer.get_status_display()).lower()}
         )
     if offer.valid_until <= now:
-        raise InvalidTransition(_("This offer has expired."))
+        raise WrongState(_("This offer has expired."))
 
 
 def offer_accept(
@@ -456,7 +456,7 @@ def _apply(offer: CounterOffer, actor: Any, now: datetime) -> None:
         Subscriber.objects.select_for_update().select_related("plan").get(pk=offer.subscriber_id)
     )
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
-        raise InvalidTransition(_("The subscriber is leaving; the offer can no longer apply."))
+        raise WrongState(_("The subscriber is leaving; the offer can no longer apply."))
     today = timezone.localdate(now)
     kind = offer.kind
     offer.price_before = subscriber.monthly_price
@@ -562,7 +562,7 @@ def offer_withdraw(*, offer: CounterOffer, actor: Any, note: str) -> CounterOffe
     with transaction.atomic():
         offer = _locked(offer)
         if not offer.is_live:
-            raise InvalidTransition(
+            raise WrongState(
                 _("The offer is already %(status)s.")
                 % {"status": str(offer.get_status_display()).lower()}
             )
@@ -653,7 +653,7 @@ def delegation_end(*, delegation: ApprovalDelegation, actor: Any) -> ApprovalDel
     with transaction.atomic():
         delegation = ApprovalDelegation.objects.select_for_update().get(pk=delegation.pk)
         if delegation.ends_at <= now:
-            raise InvalidTransition(_("This delegation has ended already."))
+            raise WrongState(_("This delegation has ended already."))
         if delegation.starts_at >= now:
             delegation.delete()  # never took effect: nothing to keep
             return delegation

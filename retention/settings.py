@@ -85,9 +85,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every view needs a login unless it is marked open; the open ones are listed in urls.py.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "retention.middleware.UserTimezoneMiddleware",
-    # A service's refusal that escapes a view is a 403 (retention.refusals), not a 500.
-    "retention.middleware.RefusalMiddleware",
+    "retention.core.middleware.UserTimezoneMiddleware",
+    # A service's refusal that escapes a view is a 403 (retention.core.error_pages), not a 500.
+    "retention.core.middleware.RefusalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -115,7 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "retention.context_processors.desk",
+                "retention.core.context_processors.desk",
             ],
         },
     },
@@ -335,13 +335,13 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "retention-desk@localh
 # One handler, on the root logger. Django's own "django" logger comes with a console handler
 # of its own (under DEBUG) and propagates to the root as well, which printed every traceback
 # twice: it is given no handlers here. A refusal (a 4xx) is logged as one line, not as the
-# traceback of the PermissionDenied or Http404 that carried it (retention.refusals).
+# traceback of the PermissionDenied or Http404 that carried it (retention.core.error_pages).
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"refusals": {"()": "retention.refusals.RefusalLogFilter"}},
+    "filters": {"refusals": {"()": "retention.core.error_pages.RefusalLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

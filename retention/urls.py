@@ -4,8 +4,38 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-import retention.api  # noqa: F401  registers /api/v1/cancellations
-from retention import dashboard_views, outreach_views, save_views, views
+import retention.cases.api  # noqa: F401  registers /api/v1/cancellations
+from retention.cases.views import (
+    CASE_ACTIONS,
+    case_action,
+    case_claim,
+    case_detail,
+    case_open,
+    case_release,
+    claim_next,
+    my_cases,
+    queue,
+    reassign,
+)
+from retention.dashboard import views as dashboard_views
+from retention.notifications.views import (
+    notification_read,
+    notifications,
+    notifications_count,
+    notifications_read_all,
+)
+from retention.outreach.views import (
+    CAMPAIGN_ACTIONS,
+    campaign_action,
+    campaign_create,
+    campaign_detail,
+    campaign_edit,
+    campaigns,
+    outreach_link,
+)
+from retention.saves import views as save_views
+from retention.saves.services import Decision
+from retention.system.views import health, home, preferences
 from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
@@ -13,48 +43,42 @@ from subscribers.api import api_urls
 # and holds this list to account.
 OPEN_URL_NAMES = frozenset({"login", "health", "set_language", "outreach_link", "api-1.0.0:*"})
 
-# Refusals and failures in the desk's layout (retention.refusals).
-handler400 = "retention.refusals.bad_request"
-handler403 = "retention.refusals.permission_denied"
-handler404 = "retention.refusals.page_not_found"
-handler500 = "retention.refusals.server_error"
+# Refusals and failures in the desk's layout (retention.core.error_pages).
+handler400 = "retention.core.error_pages.bad_request"
+handler403 = "retention.core.error_pages.permission_denied"
+handler404 = "retention.core.error_pages.page_not_found"
+handler500 = "retention.core.error_pages.server_error"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("health/", login_not_required(views.health), name="health"),
+    path("", home, name="home"),
+    path("health/", login_not_required(health), name="health"),
     path(
         "accounts/login/",
         login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/preferences/", views.preferences, name="preferences"),
+    path("accounts/preferences/", preferences, name="preferences"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The API authenticates every call with a billing-system token instead of a session.
     path("api/v1/", api_urls()),
-    path("queue/", views.queue, name="queue"),
-    path("queue/claim-next/", views.claim_next, name="claim_next"),
-    path("queue/reassign/", views.reassign, name="reassign"),
-    path("my-cases/", views.my_cases, name="my_cases"),
-    path("cases/open/<int:subscriber_pk>/", views.case_open, name="case_open"),
-    path("cases/<int:pk>/", views.case_detail, name="case"),
-    path("cases/<int:pk>/claim/", views.case_claim, name="case_claim"),
-    path("cases/<int:pk>/release/", views.case_release, name="case_release"),
-    # Routine actions on a case: one view, the action named here (see views.CASE_ACTIONS).
+    path("queue/", queue, name="queue"),
+    path("queue/claim-next/", claim_next, name="claim_next"),
+    path("queue/reassign/", reassign, name="reassign"),
+    path("my-cases/", my_cases, name="my_cases"),
+    path("cases/open/<int:subscriber_pk>/", case_open, name="case_open"),
+    path("cases/<int:pk>/", case_detail, name="case"),
+    path("cases/<int:pk>/claim/", case_claim, name="case_claim"),
+    path("cases/<int:pk>/release/", case_release, name="case_release"),
+    # Routine actions on a case: one view, the action named here (see CASE_ACTIONS).
     *(
         path(
             f"cases/<int:pk>/{action}/",
-            views.case_action,
+            case_action,
             {"action": action},
             name=f"case_{action}",
         )
-        for action in views.CASE_ACTIONS
-    ),
-    path(
-        "cases/<int:pk>/callback/", views.case_action, {"action": "callback"}, name="case_callback"
-    ),
-    path(
-        "cases/<int:pk>/withdraw/", views.case_action, {"action": "withdraw"}, name="case_withdraw"
+        for action in CASE_ACTIONS
     ),
     # The save workflow: approvals, delegation, proactive offers, the steps of an offer.
     path("approvals/", save_views.approvals, name="approvals"),
@@ -65,7 +89,7 @@ urlpatterns = [
             {"decision": decision},
             name=f"offer_{decision}",
         )
-        for decision in ("approve", "reject", "amend")
+        for decision in Decision
     ),
     path("approvals/<int:pk>/amend/form/", save_views.offer_amend_form, name="offer_amend_form"),
     path("approvals/delegation/", save_views.delegation, name="delegation"),
@@ -87,16 +111,16 @@ urlpatterns = [
         for step in save_views.STEP_FORMS
     ),
     # Background work: notifications and the bell, outreach campaigns.
-    path("notifications/", outreach_views.notifications, name="notifications"),
-    path("notifications/count/", outreach_views.notifications_count, name="notifications_count"),
+    path("notifications/", notifications, name="notifications"),
+    path("notifications/count/", notifications_count, name="notifications_count"),
     path(
         "notifications/<int:pk>/read/",
-        outreach_views.notification_read,
+        notification_read,
         name="notification_read",
     ),
     path(
         "notifications/read-all/",
-        outreach_views.notifications_read_all,
+        notifications_read_all,
         name="notifications_read_all",
     ),
     path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
@@ -108,21 +132,21 @@ urlpatterns = [
     ),
     path("dashboard/me/", dashboard_views.agent_figures, name="my_figures"),
     path("dashboard/agents/<int:pk>/", dashboard_views.agent_figures, name="agent_figures"),
-    path("outreach/", outreach_views.campaigns, name="campaigns"),
-    path("outreach/new/", outreach_views.campaign_create, name="campaign_create"),
-    path("outreach/<int:pk>/", outreach_views.campaign_detail, name="campaign"),
-    path("outreach/<int:pk>/edit/", outreach_views.campaign_edit, name="campaign_edit"),
+    path("outreach/", campaigns, name="campaigns"),
+    path("outreach/new/", campaign_create, name="campaign_create"),
+    path("outreach/<int:pk>/", campaign_detail, name="campaign"),
+    path("outreach/<int:pk>/edit/", campaign_edit, name="campaign_edit"),
     *(
         path(
             f"outreach/<int:pk>/{action}/",
-            outreach_views.campaign_action,
+            campaign_action,
             {"action": action},
             name=f"campaign_{action}",
         )
-        for action in outreach_views.CAMPAIGN_ACTIONS
+        for action in CAMPAIGN_ACTIONS
     ),
     # The subscriber's personal link from an outreach message: the signed token is the key.
-    path("o/<str:token>/", login_not_required(outreach_views.outreach_link), name="outreach_link"),
+    path("o/<str:token>/", login_not_required(outreach_link), name="outreach_link"),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),
 ]

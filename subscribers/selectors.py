@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from retention.caching import cached
+from retention.core.caching import cached
 from subscribers import phrases
 from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 from subscribers.models import (

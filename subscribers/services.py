@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from retention.core.refusals import WrongState
 from subscribers import phrases
-from subscribers.exceptions import InvalidTransition
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 
 
@@ -48,7 +48,7 @@ def subscriber_cancel(*, subscriber: Subscriber, effective_date: date, actor: An
     """
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.status == Subscriber.Status.CANCELLED:
-        raise InvalidTransition("The subscriber is already cancelled.")
+        raise WrongState("The subscriber is already cancelled.")
     today = timezone.localdate()
     subscriber.status = (
         Subscriber.Status.CANCELLED if effective_date <= today else Subscriber.Status.CANCELLING
@@ -99,7 +99,7 @@ def equipment_mark_returned(*, equipment: Equipment, actor: Any, method: str = "
     with transaction.atomic():
         item = Equipment.objects.select_for_update().get(pk=equipment.pk)
         if item.status not in (Equipment.Status.ON_LOAN, Equipment.Status.RETURN_REQUESTED):
-            raise InvalidTransition(
+            raise WrongState(
                 _("This item is already %(status)s.") % {"status": item.get_status_display()}
             )
         item.status = Equipment.Status.RETURNED

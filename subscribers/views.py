@@ -5,10 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from retention.http import DeskRequest
-from retention.roles import STAFF_ROLES, role_required
+from retention.core.http import DeskRequest
+from retention.core.refusals import WrongState
+from retention.core.roles import STAFF_ROLES, role_required
 from subscribers import selectors, services
-from subscribers.exceptions import InvalidTransition
 from subscribers.forms import EquipmentReturnedForm, SearchForm, TimelineFilterForm
 from subscribers.models import Equipment
 
@@ -52,7 +52,7 @@ def equipment_returned(request: DeskRequest, pk: int) -> HttpResponse:
         services.equipment_mark_returned(
             equipment=item, actor=request.user, method=form.cleaned_data["method"]
         )
-    except InvalidTransition as exc:
+    except WrongState as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("%(item)s marked as returned.") % {"item": item})

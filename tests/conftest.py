@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
-from retention.roles import Role
+from retention.core.roles import Role
 from tests.browser.watch import page_watch
 from tests.clock import shift_from_environment
 from tests.factories import UserFactory, authority_tier

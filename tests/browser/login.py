@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page
 
-from retention.services import DEMO_USERS
+from retention.system.services import DEMO_USERS
 
 
 def log_in(page: Page, live_server, role: str) -> None:

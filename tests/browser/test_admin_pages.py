@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from offers.models import AuthorityTier, OfferKind, OfferTemplate
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from subscribers.models import ContactHours, ContactPolicy, Plan, Subscriber
 from tests.browser.login import log_in
 from tests.factories import PlanFactory, SubscriberFactory, authority_tier, offer_template

@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from retention.cases import case_claim
+from retention.cases.services import case_claim
 from retention.models import CancellationCase, CancellationReason, CaseHistory, ContactAttempt, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from subscribers.models import TimelineEvent
 from tests.browser.clock import RIGA, next_tuesday_at
 from tests.browser.login import log_in

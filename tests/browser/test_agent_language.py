@@ -4,8 +4,8 @@ and so does every page after it. test_subscriber_flow covers the subscriber page
 import pytest
 from playwright.sync_api import expect
 
-from retention.cases import case_claim
-from retention.services import demo_users_ensure
+from retention.cases.services import case_claim
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory
 

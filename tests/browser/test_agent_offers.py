@@ -11,9 +11,9 @@ import time_machine
 from playwright.sync_api import expect
 
 from offers.models import CounterOffer, OfferKind
-from retention.cases import case_claim
+from retention.cases.services import case_claim
 from retention.models import CancellationCase
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.clock import next_tuesday_at
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory, offer_template

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from retention.cases import case_claim
+from retention.cases.services import case_claim
 from retention.models import CancellationCase, CaseHistory, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.clock import next_tuesday_at
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory

@@ -7,9 +7,9 @@ test_subscriber_flow covers a search by name; test_desk_flow "n" on the queue; t
 import pytest
 from playwright.sync_api import expect
 
-from retention.cases import case_claim
+from retention.cases.services import case_claim
 from retention.models import CancellationCase
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory
 

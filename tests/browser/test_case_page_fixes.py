@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from retention import cases
+from retention.cases import services as cases
 from retention.models import CancellationCase, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory
 from tests.zones import zone_where_it_is

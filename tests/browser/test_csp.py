@@ -18,9 +18,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from retention.cases import cases_reassign
+from retention.cases.services import cases_reassign
 from retention.models import CaseHistory, ContactAttempt, Notification, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.browser.watch import expect_status, page_watch
 from tests.factories import CaseFactory, SubscriberFactory

@@ -35,10 +35,10 @@ from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from offers.models import OfferKind
-from retention import figures
+from retention.core.roles import Role
+from retention.dashboard import figures
 from retention.models import CancellationCase, CancellationReason, Team, User
-from retention.roles import Role
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import SubscriberFactory, UserFactory
 from tests.retention.conftest import closed_case

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.browser.watch import expect_status
 from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory

@@ -9,10 +9,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from offers.models import ApprovalDelegation, CounterOffer, OfferKind
-from retention import saves
-from retention.cases import case_claim
+from retention.cases.services import case_claim
 from retention.models import CancellationCase, Notification, User
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.saves import services as saves
+from retention.system.services import DEMO_USERS, demo_users_ensure
 from tests.browser.login import log_in
 from tests.browser.watch import expect_status
 from tests.factories import CaseFactory, SubscriberFactory, authority_tier, offer_template

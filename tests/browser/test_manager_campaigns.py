@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from offers.models import OfferKind
-from retention import outreach
 from retention.models import OutreachCampaign, OutreachMessage
-from retention.services import demo_users_ensure
+from retention.outreach import services as outreach
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import SubscriberFactory, offer_template
 from tests.zones import zone_where_it_is
@@ -42,7 +42,7 @@ def test_manager_narrows_launches_pauses_resumes_and_watches_a_campaign_finish(
         )
     # Launching and resuming ask the worker, after commit; the test is the worker.
     asked: list[tuple[int, ...]] = []
-    monkeypatch.setattr("retention.tasks.enqueue", lambda task, *args: asked.append(args))
+    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: asked.append(args))
 
     # 1. A draft for everyone with two years or more: all three match.
     log_in(page, live_server, "Manager")

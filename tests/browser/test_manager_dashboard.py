@@ -26,9 +26,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from offers.models import OfferKind
-from retention import figures
+from retention.dashboard import figures
 from retention.models import CancellationCase, CancellationReason, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import SubscriberFactory
 from tests.retention.conftest import closed_case

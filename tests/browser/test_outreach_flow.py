@@ -9,10 +9,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from offers.models import OfferKind
-from retention import outreach
 from retention.models import OutreachCampaign, OutreachMessage, User
-from retention.reminders import notify
-from retention.services import demo_users_ensure
+from retention.notifications.reminders import notify
+from retention.outreach import services as outreach
+from retention.system.services import demo_users_ensure
 from subscribers.phrases import phrase
 from tests.browser.login import log_in
 from tests.browser.watch import expect_status
@@ -42,7 +42,7 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
         )
     # This test plays the worker: launching asks for it after commit, and nothing else runs.
     asked: list[tuple[int, ...]] = []
-    monkeypatch.setattr("retention.tasks.enqueue", lambda task, *args: asked.append(args))
+    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: asked.append(args))
 
     log_in(page, live_server, "Manager")
     page.get_by_role("link", name="Outreach").click()

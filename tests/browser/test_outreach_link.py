@@ -9,9 +9,9 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from offers.models import CounterOffer, OfferKind
-from retention import outreach
 from retention.models import Notification, OutreachCampaign, OutreachMessage, User
-from retention.services import demo_users_ensure
+from retention.outreach import services as outreach
+from retention.system.services import demo_users_ensure
 from subscribers.models import Subscriber
 from tests.browser.watch import expect_status
 from tests.factories import SubscriberFactory, authority_tier, offer_template
@@ -40,7 +40,7 @@ def sent(monkeypatch) -> dict[str, OutreachMessage]:
             name=name, language=language, time_zone=zone, monthly_price=Decimal("29.99")
         )
     manager = User.objects.get(username="manager")
-    monkeypatch.setattr("retention.tasks.enqueue", lambda task, *args: None)
+    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: None)
     campaign = outreach.campaign_create(
         actor=manager,
         values={

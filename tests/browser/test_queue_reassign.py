@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from retention.models import CancellationCase, CaseHistory, Notification, Team, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory
 

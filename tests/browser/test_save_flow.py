@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from offers.models import OfferKind
-from retention.cases import case_claim
+from retention.cases.services import case_claim
 from retention.models import User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory, authority_tier, offer_template
 

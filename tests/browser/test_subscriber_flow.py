@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.system.services import DEMO_USERS, demo_users_ensure
 from subscribers.models import TimelineEvent
 from tests.factories import EquipmentFactory, SubscriberFactory
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from offers.models import OfferKind
-from retention.roles import Role
+from retention.core.roles import Role
 from tests.factories import UserFactory, authority_tier, offer_template
 
 # Short names for the fixtures below and for the tests that import them.

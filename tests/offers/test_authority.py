@@ -22,8 +22,8 @@ from offers.authority import (
 from offers.exceptions import OutsideAuthority
 from offers.models import AuthorityTier, CounterOffer, OfferKind, OfferTemplate
 from offers.selectors import offers_pending_for
+from retention.core.roles import Role
 from retention.models import Team
-from retention.roles import Role
 from tests.factories import SubscriberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,12 @@ from functools import partial
 
 import pytest
 
-from offers.exceptions import InvalidTransition
 from offers.models import CounterOffer, OfferHistory
-from retention import saves
-from retention.cases import case_cancel, case_claim
+from retention.cases.services import case_cancel, case_claim
+from retention.core.refusals import WrongState
 from retention.models import CancellationCase, CaseHistory, Notification
+from retention.saves import services as saves
+from retention.saves.services import Decision
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, SubscriberFactory
 from tests.threads import run_at_once
@@ -47,16 +48,24 @@ def test_two_managers_deciding_one_offer_at_once_make_exactly_one_decision(
         offer = pending_offer(agent, catalogue)
         errors = run_at_once(
             partial(
-                saves.offer_decide, offer=offer, actor=manager, decision="approve", note="Worth it"
+                saves.offer_decide,
+                offer=offer,
+                actor=manager,
+                decision=Decision.APPROVE,
+                note="Worth it",
             ),
             partial(
-                saves.offer_decide, offer=offer, actor=manager2, decision="reject", note="Too much"
+                saves.offer_decide,
+                offer=offer,
+                actor=manager2,
+                decision=Decision.REJECT,
+                note="Too much",
             ),
         )
         offer.refresh_from_db()
         winner = named[offer.decided_by_id]
         assert len(errors) == 1, errors
-        assert type(errors[0]) is InvalidTransition, errors
+        assert type(errors[0]) is WrongState, errors
         assert f"{winner} already decided this offer" in str(errors[0])
         decisions = offer.history.filter(action__in=[Action.APPROVED, Action.REJECTED])
         assert decisions.count() == 1
@@ -80,7 +89,7 @@ def test_two_tabs_proposing_on_one_case_at_once_make_one_offer(agent, tiers, cat
             partial(saves.case_offer_propose, case=case, template=catalogue["big"], actor=agent),
         )
         assert len(errors) == 1, errors
-        assert type(errors[0]) is InvalidTransition, errors
+        assert type(errors[0]) is WrongState, errors
         assert "already under way" in str(errors[0])
         assert CounterOffer.objects.filter(case=case).count() == 1
         case.refresh_from_db()
@@ -107,7 +116,7 @@ def test_two_tabs_proposing_a_proactive_offer_at_once_make_one_offer(agent, tier
             ),
         )
         assert len(errors) == 1, errors
-        assert type(errors[0]) is InvalidTransition, errors
+        assert type(errors[0]) is WrongState, errors
         offers = CounterOffer.objects.filter(subscriber=subscriber)
         assert offers.count() == 1
         assert (
@@ -123,7 +132,7 @@ def test_an_approval_racing_the_cancellation_ends_consistently(agent, manager, t
         offer = pending_offer(agent, catalogue)
         case = CancellationCase.objects.get(pk=offer.case_id)
         errors = run_at_once(
-            partial(saves.offer_decide, offer=offer, actor=manager, decision="approve"),
+            partial(saves.offer_decide, offer=offer, actor=manager, decision=Decision.APPROVE),
             partial(case_cancel, case=case, actor=agent, effective_date=date.today()),
         )
         case.refresh_from_db()
@@ -135,7 +144,7 @@ def test_an_approval_racing_the_cancellation_ends_consistently(agent, manager, t
         actions = list(offer.history.order_by("at", "pk").values_list("action", flat=True))
         if errors:
             # The cancellation came first: the approval is refused, never half done.
-            assert len(errors) == 1 and type(errors[0]) is InvalidTransition, errors
+            assert len(errors) == 1 and type(errors[0]) is WrongState, errors
             assert "no longer waiting for approval" in str(errors[0])
             assert actions == [Action.PROPOSED, Action.WITHDRAWN]
         else:

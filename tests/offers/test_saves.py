@@ -12,15 +12,17 @@ import time_machine
 from django.contrib.auth.models import Group
 
 from offers.authority import authorities_for_approver
-from offers.exceptions import BeyondEveryAuthority, InvalidTransition, OutsideAuthority
+from offers.exceptions import BeyondEveryAuthority, OutsideAuthority
 from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate
 from offers.pricing import Terms
 from offers.selectors import offers_pending_for
-from retention import saves
-from retention.cases import case_cancel, case_claim, case_withdraw, cases_process_overdue
-from retention.exceptions import NotAllowed
+from retention.cases.services import case_cancel, case_claim, case_withdraw
+from retention.cases.sweeps import cases_process_overdue
+from retention.core.refusals import NotAllowed, WrongState
+from retention.core.roles import Role
 from retention.models import CancellationCase, CaseHistory, Notification
-from retention.roles import Role
+from retention.saves import services as saves
+from retention.saves.services import Decision
 from subscribers.models import Subscriber, TimelineEvent
 from tests.factories import CaseFactory, SubscriberFactory, UserFactory
 
@@ -105,7 +107,7 @@ def test_an_offer_nobody_may_approve_is_refused_and_the_case_stays_in_progress(
 
 def test_a_case_has_one_offer_under_way_at_a_time(case, agent, catalogue):
     approved_offer(case, agent, catalogue)
-    with pytest.raises(InvalidTransition, match="already under way"):
+    with pytest.raises(WrongState, match="already under way"):
         saves.case_offer_propose(case=case, template=catalogue["loyalty"], actor=agent)
     assert case.offers.count() == 1
 
@@ -119,10 +121,10 @@ def test_an_agent_claims_a_case_before_making_an_offer(agent, catalogue):
 def test_an_offer_needs_the_case_in_progress(manager, catalogue):
     # A manager may act on an unowned case, but nobody has taken it up yet.
     new = CaseFactory.create()
-    with pytest.raises(InvalidTransition, match="Claim the case"):
+    with pytest.raises(WrongState, match="Claim the case"):
         saves.case_offer_propose(case=new, template=catalogue["fixed"], actor=manager)
     closed = CaseFactory.create(status=CaseStatus.WITHDRAWN, closed_at=NOW)
-    with pytest.raises(InvalidTransition, match="already closed"):
+    with pytest.raises(WrongState, match="already closed"):
         saves.case_offer_propose(case=closed, template=catalogue["fixed"], actor=manager)
     assert not CounterOffer.objects.exists()
 
@@ -137,7 +139,7 @@ def test_an_agent_cannot_make_an_offer_on_another_agents_case(case, catalogue):
 
 def test_no_offer_on_the_case_process_by_day(agent, catalogue):
     last_day = claimed_case(agent, process_by=TODAY)
-    with pytest.raises(InvalidTransition, match="no time left"):
+    with pytest.raises(WrongState, match="no time left"):
         saves.case_offer_propose(case=last_day, template=catalogue["fixed"], actor=agent)
     assert status_of(last_day) == CaseStatus.IN_PROGRESS
 
@@ -147,7 +149,7 @@ def test_no_offer_on_the_case_process_by_day(agent, catalogue):
 
 def test_an_approval_tells_the_agent_to_present_the_offer(case, agent, manager, catalogue):
     offer = saves.case_offer_propose(case=case, template=catalogue["big"], actor=agent)
-    offer = saves.offer_decide(offer=offer, actor=manager, decision="approve", note="Fine")
+    offer = saves.offer_decide(offer=offer, actor=manager, decision=Decision.APPROVE, note="Fine")
     assert offer.status == Status.APPROVED
     assert status_of(case) == CaseStatus.OFFER_PENDING
     notification = Notification.objects.get(recipient=agent)
@@ -159,7 +161,9 @@ def test_an_approval_tells_the_agent_to_present_the_offer(case, agent, manager, 
 
 def test_a_rejection_returns_the_case_to_the_agent_with_the_reason(case, agent, manager, catalogue):
     offer = saves.case_offer_propose(case=case, template=catalogue["big"], actor=agent)
-    saves.offer_decide(offer=offer, actor=manager, decision="reject", note="Loyalty tariff first")
+    saves.offer_decide(
+        offer=offer, actor=manager, decision=Decision.REJECT, note="Loyalty tariff first"
+    )
     assert status_of(case) == CaseStatus.IN_PROGRESS
     assert notes_for(agent)[0].endswith("Loyalty tariff first")
     # The agent tries something else.
@@ -172,7 +176,7 @@ def test_an_amendment_approves_the_offer_on_the_case(case, agent, manager, catal
     offer = saves.offer_decide(
         offer=offer,
         actor=manager,
-        decision="amend",
+        decision=Decision.AMEND,
         note="20% is enough",
         terms=Terms(OfferKind.PERCENT_DISCOUNT, percent=D("20"), months=12),
     )
@@ -185,9 +189,9 @@ def test_an_approver_may_not_decide_their_own_offer_on_a_case(manager, lead, cat
     case = claimed_case(manager)
     offer = saves.case_offer_propose(case=case, template=catalogue["free"], actor=manager)
     with pytest.raises(OutsideAuthority, match="Nobody approves their own offer"):
-        saves.offer_decide(offer=offer, actor=manager, decision="approve")
+        saves.offer_decide(offer=offer, actor=manager, decision=Decision.APPROVE)
     assert status_of(case) == CaseStatus.OFFER_PENDING
-    saves.offer_decide(offer=offer, actor=lead, decision="approve")
+    saves.offer_decide(offer=offer, actor=lead, decision=Decision.APPROVE)
     assert notes_for(manager)
 
 
@@ -196,7 +200,7 @@ def test_an_approver_may_not_decide_their_own_offer_on_a_case(manager, lead, cat
 
 def test_an_accepted_offer_is_applied_and_the_case_closes_as_saved(case, agent, manager, catalogue):
     offer = saves.case_offer_propose(case=case, template=catalogue["big"], actor=agent)
-    saves.offer_decide(offer=offer, actor=manager, decision="approve", note="Worth it")
+    saves.offer_decide(offer=offer, actor=manager, decision=Decision.APPROVE, note="Worth it")
     assert status_of(case) == CaseStatus.OFFER_PENDING
     saves.offer_present(offer=offer, actor=agent)
     assert status_of(case) == CaseStatus.OFFER_PRESENTED
@@ -294,7 +298,7 @@ def test_a_proactive_offer_needs_no_case(agent, catalogue):
 
 
 def test_a_proactive_offer_is_refused_while_the_subscriber_has_an_open_case(case, agent, catalogue):
-    with pytest.raises(InvalidTransition, match=f"open case \\(#{case.pk}\\)"):
+    with pytest.raises(WrongState, match=f"open case \\(#{case.pk}\\)"):
         saves.offer_propose_proactive(
             subscriber=case.subscriber, template=catalogue["fixed"], actor=agent
         )
@@ -438,13 +442,13 @@ def test_an_offer_cannot_be_approved_once_the_process_by_day_has_come(
     case = claimed_case(agent, process_by=TODAY + timedelta(days=1))
     offer = saves.case_offer_propose(case=case, template=catalogue["big"], actor=agent)
     clock.move_to(datetime(2026, 12, 1, 22, 1, tzinfo=UTC))  # 2 December 00:01 in Riga
-    with pytest.raises(InvalidTransition, match="no time left"):
-        saves.offer_decide(offer=offer, actor=manager, decision="approve")
-    with pytest.raises(InvalidTransition, match="no time left"):
+    with pytest.raises(WrongState, match="no time left"):
+        saves.offer_decide(offer=offer, actor=manager, decision=Decision.APPROVE)
+    with pytest.raises(WrongState, match="no time left"):
         saves.offer_decide(
             offer=offer,
             actor=manager,
-            decision="amend",
+            decision=Decision.AMEND,
             note="Less",
             terms=Terms(OfferKind.PERCENT_DISCOUNT, percent=D("20"), months=12),
         )
@@ -483,7 +487,7 @@ def test_an_offer_is_not_applied_to_a_subscriber_who_is_leaving(agent, catalogue
     )
     saves.offer_present(offer=offer, actor=agent)
     Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.CANCELLING)
-    with pytest.raises(InvalidTransition, match="leaving"):
+    with pytest.raises(WrongState, match="leaving"):
         saves.offer_answer(offer=offer, actor=agent, accepted=True)
     offer.refresh_from_db()
     assert offer.status == Status.PRESENTED

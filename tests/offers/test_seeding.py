@@ -9,9 +9,9 @@ from offers.authority import authority_for
 from offers.exceptions import InvalidTerms
 from offers.models import OfferKind, OfferTemplate
 from offers.pricing import Terms, terms_validate
-from offers.seeding import offer_catalogue_for_plans
+from retention.demo.offers import offer_catalogue_for_plans
 from retention.models import User
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.system.services import DEMO_USERS, demo_users_ensure
 from subscribers.models import Plan, Subscriber
 
 pytestmark = pytest.mark.django_db

@@ -17,12 +17,12 @@ from offers.authority import authority_for
 from offers.exceptions import (
     BeyondEveryAuthority,
     InvalidTerms,
-    InvalidTransition,
     OutsideAuthority,
 )
 from offers.models import CounterOffer, OfferHistory, OfferKind, OfferTemplate
 from offers.pricing import Terms
 from offers.selectors import offer_choices
+from retention.core.refusals import WrongState
 from subscribers.models import Subscriber, TimelineEvent
 from tests.factories import PlanFactory, SubscriberFactory, UserFactory
 
@@ -123,7 +123,7 @@ def test_only_agents_and_managers_make_offers(subscriber, catalogue):
 
 def test_a_subscriber_who_is_leaving_gets_no_offer(agent, catalogue):
     leaving = SubscriberFactory.create(status=Subscriber.Status.CANCELLING)
-    with pytest.raises(InvalidTransition, match="leaving"):
+    with pytest.raises(WrongState, match="leaving"):
         propose(leaving, catalogue["fixed"], agent)
 
 
@@ -135,7 +135,7 @@ def test_an_offer_the_subscriber_is_not_eligible_for_is_refused(agent, catalogue
 
 def test_one_proactive_offer_under_way_per_subscriber(agent, subscriber, catalogue):
     propose(subscriber, catalogue["fixed"], agent)
-    with pytest.raises(InvalidTransition, match="already under way"):
+    with pytest.raises(WrongState, match="already under way"):
         propose(subscriber, catalogue["loyalty"], agent)
     assert subscriber.offers.count() == 1
 
@@ -236,7 +236,7 @@ def test_a_second_decision_is_refused_and_names_who_decided_first(
         ),
     ]
     for decide in second_decisions:
-        with pytest.raises(InvalidTransition, match="Ilze Bērziņa already decided this offer"):
+        with pytest.raises(WrongState, match="Ilze Bērziņa already decided this offer"):
             decide()
     offer.refresh_from_db()
     assert (offer.status, offer.decided_by) == (Status.APPROVED, manager)
@@ -247,7 +247,7 @@ def test_an_offer_approved_by_the_rules_cannot_be_decided_again(
     agent, manager, subscriber, catalogue
 ):
     offer = propose(subscriber, catalogue["fixed"], agent)
-    with pytest.raises(InvalidTransition, match="no longer waiting for approval"):
+    with pytest.raises(WrongState, match="no longer waiting for approval"):
         services.offer_reject(offer=offer, actor=manager, note="No")
 
 
@@ -350,7 +350,7 @@ def test_an_amendment_keeps_the_kind_and_needs_a_note_and_sensible_terms(manager
 
 def test_only_an_approved_offer_can_be_presented(agent, subscriber, catalogue):
     offer = propose(subscriber, catalogue["big"], agent)
-    with pytest.raises(InvalidTransition, match="Only an approved offer can be presented"):
+    with pytest.raises(WrongState, match="Only an approved offer can be presented"):
         presented(offer, agent)
 
 
@@ -368,19 +368,19 @@ def test_presenting_gives_the_subscriber_a_week_to_answer(agent, subscriber, cat
 def test_an_offer_not_presented_in_time_cannot_be_presented(agent, subscriber, catalogue, clock):
     offer = propose(subscriber, catalogue["fixed"], agent)
     clock.shift(timedelta(days=3))
-    with pytest.raises(InvalidTransition, match="expired"):
+    with pytest.raises(WrongState, match="expired"):
         presented(offer, agent)
 
 
 def test_the_answer_needs_the_offer_presented_and_still_valid(agent, subscriber, catalogue, clock):
     offer = propose(subscriber, catalogue["fixed"], agent)
-    with pytest.raises(InvalidTransition, match="Present the offer before recording the answer"):
+    with pytest.raises(WrongState, match="Present the offer before recording the answer"):
         services.offer_accept(offer=offer, actor=agent)
     presented(offer, agent)
     clock.shift(timedelta(days=7))
-    with pytest.raises(InvalidTransition, match="expired"):
+    with pytest.raises(WrongState, match="expired"):
         services.offer_accept(offer=offer, actor=agent)
-    with pytest.raises(InvalidTransition, match="expired"):
+    with pytest.raises(WrongState, match="expired"):
         services.offer_decline(offer=offer, actor=agent)
 
 
@@ -502,7 +502,7 @@ def test_withdrawing_needs_a_reason_and_a_live_offer(agent, subscriber, catalogu
     assert offer.status == Status.WITHDRAWN
     assert history(offer)[-1] == (Action.WITHDRAWN, Status.APPROVED, Status.WITHDRAWN)
     assert timeline(subscriber)[-1] == Event.OFFER_WITHDRAWN
-    with pytest.raises(InvalidTransition, match=r"(?i)already withdrawn"):
+    with pytest.raises(WrongState, match=r"(?i)already withdrawn"):
         services.offer_withdraw(offer=offer, actor=agent, note="Again")
 
 

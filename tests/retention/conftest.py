@@ -26,6 +26,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from offers.models import CounterOffer, OfferKind
+from retention.core.roles import Role
 from retention.models import (
     CancellationCase,
     CancellationReason,
@@ -33,7 +34,6 @@ from retention.models import (
     ContactAttempt,
     Team,
 )
-from retention.roles import Role
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, PlanFactory, SubscriberFactory, UserFactory, offer_template
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from retention import caching
+from retention.core import caching
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ import time_machine
 from django.urls import reverse
 
 from offers.models import CounterOffer, OfferKind
-from retention import cases
-from retention.contacts import contact_log
+from retention.cases import services as cases
+from retention.cases.contacts import contact_log
 from retention.models import CancellationCase
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, SubscriberFactory, UserFactory, offer_template

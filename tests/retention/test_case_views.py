@@ -9,10 +9,10 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
-from retention import cases
+from retention.cases import services as cases
+from retention.cases.selectors import QueueCursor
+from retention.core.roles import Role
 from retention.models import CancellationCase, Team
-from retention.roles import Role
-from retention.selectors import QueueCursor
 from tests.factories import CaseFactory, SubscriberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,12 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 
-from retention import cases
-from retention.cases import CaseAlreadyOpen, Intake, case_open
-from retention.exceptions import InvalidTransition, NotAllowed
+from retention.cases import services as cases
+from retention.cases.opening import CaseAlreadyOpen, Intake, case_open
+from retention.cases.sweeps import cases_process_overdue, cases_reprioritise
+from retention.core.refusals import NotAllowed, WrongState
+from retention.core.roles import Role
 from retention.models import CancellationCase, CancellationReason, CaseHistory, Notification, Team
-from retention.roles import Role
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory, UserFactory
 
@@ -138,7 +139,7 @@ def test_the_same_external_request_twice_opens_one_case():
 
 def test_a_cancelled_subscriber_cannot_be_asked_to_stay():
     subscriber = SubscriberFactory.create(status=Subscriber.Status.CANCELLED)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         case_open(subscriber=subscriber, intake=Intake(channel="web"), actor=None)
 
 
@@ -209,7 +210,7 @@ def test_agents_cannot_reassign_and_a_reason_is_required(agent, manager):
     case = CaseFactory.create()
     with pytest.raises(NotAllowed):
         cases.cases_reassign(case_ids=[case.pk], to_user=agent, actor=agent, reason="mine")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         cases.cases_reassign(case_ids=[case.pk], to_user=agent, actor=manager, reason="  ")
 
 
@@ -266,14 +267,14 @@ def test_reason_note_and_callback_are_recorded(agent):
     assert case.callback_at == thursday_11
     assert history_actions(case) == ["claimed", "reason", "note", "callback"]
     assert TimelineEvent.objects.filter(subscriber=case.subscriber, kind="note").exists()
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         cases.case_set_callback(case=case, actor=agent, at=datetime(2020, 1, 1, tzinfo=UTC))
 
 
 def test_withdrawal_records_what_the_subscriber_said(agent):
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=agent)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         cases.case_withdraw(case=case, actor=agent, note=" ")
     cases.case_withdraw(case=case, actor=agent, note="Moving was called off")
     case.refresh_from_db()
@@ -308,9 +309,9 @@ def test_processing_a_cancellation_stops_billing_and_asks_for_the_equipment_back
 def test_the_effective_date_is_never_in_the_past_nor_after_the_process_by_date(agent):
     case = CaseFactory.create(process_by=date(2026, 11, 30))
     cases.case_claim(case=case, actor=agent)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         cases.case_cancel(case=case, actor=agent, effective_date=date(2026, 11, 23))
-    with pytest.raises(InvalidTransition, match="able to leave by"):
+    with pytest.raises(WrongState, match="able to leave by"):
         cases.case_cancel(case=case, actor=agent, effective_date=date(2026, 12, 1))
 
 
@@ -318,11 +319,11 @@ def test_a_closed_case_cannot_change_again(agent):
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=agent)
     cases.case_withdraw(case=case, actor=agent, note="stays")
-    with pytest.raises(InvalidTransition, match="already closed"):
+    with pytest.raises(WrongState, match="already closed"):
         cases.case_cancel(case=case, actor=agent, effective_date=date.today())
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         cases.case_claim(case=case, actor=agent)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         cases.case_release(case=case, actor=agent)
 
 
@@ -333,7 +334,7 @@ def test_a_returned_item_cannot_be_returned_twice(agent):
     equipment_mark_returned(equipment=item, actor=agent, method="courier")
     item.refresh_from_db()
     assert item.status == "returned" and item.return_method == "courier"
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         equipment_mark_returned(equipment=item, actor=agent)
 
 
@@ -348,8 +349,8 @@ def test_the_sweep_processes_every_case_at_its_deadline_exactly_once(agent):
         overdue = CaseFactory.create(process_by=date(2026, 11, 20))
         later = CaseFactory.create(process_by=date(2026, 11, 25))
     with time_machine.travel(TUESDAY_10, tick=False):
-        assert cases.cases_process_overdue() == 2
-        assert cases.cases_process_overdue() == 0
+        assert cases_process_overdue() == 2
+        assert cases_process_overdue() == 0
     for case in (due, overdue):
         case.refresh_from_db()
         assert case.status == Status.CANCELLED and case.auto_processed
@@ -374,14 +375,14 @@ def test_cancelling_subscribers_become_cancelled_when_billing_ends():
 
 def test_priorities_are_recomputed_as_the_deadline_nears():
     case = CaseFactory.create(process_by=date(2026, 11, 30), priority=0)
-    assert cases.cases_reprioritise(today=date(2026, 11, 29)) == 1
+    assert cases_reprioritise(today=date(2026, 11, 29)) == 1
     case.refresh_from_db()
     assert ["deadline within a day", 80] in case.priority_explained
-    assert cases.cases_reprioritise(today=date(2026, 11, 29)) == 0
+    assert cases_reprioritise(today=date(2026, 11, 29)) == 0
 
 
 def test_the_periodic_task_sweeps_and_is_scheduled(settings):
-    from retention.tasks import process_overdue_cases
+    from retention.cases.tasks import process_overdue_cases
 
     CaseFactory.create(process_by=date(2020, 1, 1))
     assert process_overdue_cases() == 1
@@ -391,7 +392,7 @@ def test_the_periodic_task_sweeps_and_is_scheduled(settings):
 
 
 def test_demo_cases_are_deterministic_and_fill_the_queue(agent):
-    from retention.seeding import cases_seed
+    from retention.demo.cases import cases_seed
 
     SubscriberFactory.create_batch(30)
     assert cases_seed(count=20, seed=3, owner=agent, owned=2) == 20
@@ -405,7 +406,7 @@ def test_demo_cases_are_deterministic_and_fill_the_queue(agent):
 
 def test_a_subscriber_whose_cancellation_is_processed_gets_no_new_case():
     subscriber = SubscriberFactory.create(status=Subscriber.Status.CANCELLING)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(WrongState):
         case_open(subscriber=subscriber, intake=Intake(channel="web"), actor=None)
 
 
@@ -421,6 +422,6 @@ def test_a_merged_port_out_notice_shows_on_the_timeline():
 
 
 def test_the_database_rules_name_exactly_the_open_statuses():
-    from retention.models import _OPEN
+    from retention.models.cases import _OPEN
 
     assert [str(status) for status in CancellationCase.OPEN_STATUSES] == _OPEN

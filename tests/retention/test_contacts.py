@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from retention import cases
-from retention.contacts import contact_log
-from retention.exceptions import ContactRefused, NotAllowed
+from retention.cases import services as cases
+from retention.cases.contacts import contact_log
+from retention.core.refusals import ContactRefused, NotAllowed
 from retention.models import CaseHistory, ContactAttempt
 from subscribers.models import TimelineEvent
 from tests.factories import CaseFactory, SubscriberFactory

@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from retention import figures
+from retention.dashboard import figures
 from retention.models import OutreachCampaign, OutreachMessage
 from tests.factories import SubscriberFactory, UserFactory, offer_template
 from tests.retention.conftest import riga
@@ -168,7 +168,7 @@ def test_numbers_link_to_the_cases_behind_them(manager_client, computed):
 
 
 def test_the_drill_down_pages_newest_first(manager_client, computed, monkeypatch):
-    from retention import dashboard
+    from retention.dashboard import board as dashboard
 
     monkeypatch.setattr(dashboard, "PAGE_SIZE", 3)
     first = manager_client.get(reverse("dashboard_cases"), {**MARCH, "what": "closed"})
@@ -204,7 +204,7 @@ def test_export_streams_the_table_with_the_filters(manager_client, computed):
 
 
 def test_every_table_exports(manager_client, computed):
-    from retention.dashboard import Board
+    from retention.dashboard.board import Board
 
     for name in Board.TABLES:
         response = manager_client.get(reverse("dashboard_export", args=[name]), MARCH)
@@ -337,7 +337,7 @@ def test_the_demo_outreach_gives_the_dashboard_rates(manager, computed):
     send, response and acceptance rates from the start."""
     from django.core.management import call_command
 
-    from retention import dashboard
+    from retention.dashboard import board as dashboard
 
     SubscriberFactory.create_batch(40)
     call_command("seed_outreach", stdout=io.StringIO())

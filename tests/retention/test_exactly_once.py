@@ -24,8 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from offers.models import CounterOffer, OfferKind
-from retention import outreach, saves
-from retention.cases import case_claim
+from retention.cases.services import case_claim
+from retention.core.broker import enqueue
+from retention.core.roles import Role
 from retention.models import (
     CancellationCase,
     Heartbeat,
@@ -35,9 +36,11 @@ from retention.models import (
     Reminder,
     User,
 )
-from retention.reminders import reminder_for_callback, reminder_schedule
-from retention.roles import Role
-from retention.tasks import enqueue, heartbeat, outreach_work
+from retention.notifications.reminders import reminder_for_callback, reminder_schedule
+from retention.outreach import services as outreach
+from retention.outreach.tasks import outreach_work
+from retention.saves import services as saves
+from retention.system.tasks import heartbeat
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
 from tests.factories import (
     CaseFactory,
@@ -488,14 +491,14 @@ def test_work_enqueued_in_a_transaction_that_rolls_back_is_never_sent(broker, fl
         outreach.campaign_launch(campaign=campaign, actor=manager)
         raise Rollback
     with pytest.raises(Rollback), transaction.atomic():
-        transaction.on_commit(lambda: enqueue(outreach_work, running.pk))
+        transaction.on_commit(lambda: enqueue(outreach_work.name, running.pk))
         raise Rollback
     assert broker.queued() == 0, "a task was published for a transaction that rolled back"
 
     # A worker runs for a while: it takes a heartbeat task published after the rollbacks, so
     # anything queued before it would have run first.
     fleet.worker("worker")
-    assert enqueue(heartbeat)
+    assert enqueue(heartbeat.name)
     wait_until(
         lambda: Heartbeat.objects.filter(beats__gte=1).exists(),
         timeout=30,

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 
 from offers.models import CounterOffer
-from retention import dashboard, figures
-from retention.dashboard import Filters
+from retention.dashboard import board as dashboard
+from retention.dashboard import figures
+from retention.dashboard.board import Filters
 from retention.models import (
     CancellationCase,
     CaseOutcome,
@@ -407,7 +408,7 @@ def test_the_command_computes_a_range_and_refuses_a_backward_one(desk):
 
 
 def test_the_beat_task_runs_the_tick(desk):
-    from retention.tasks import figures_tick
+    from retention.dashboard.tasks import figures_tick
 
     with time_machine.travel(riga(3, 16, 20), tick=False):
         figures_tick()

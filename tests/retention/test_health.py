@@ -1,6 +1,6 @@
 import pytest
 
-from retention.services import heartbeat_record
+from retention.system.services import heartbeat_record
 
 
 @pytest.mark.django_db

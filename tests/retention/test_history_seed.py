@@ -12,7 +12,10 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from offers.models import CounterOffer
-from retention.figures import desk_today, figures_refresh_range
+from retention.cases.priority import add_working_hours, process_by_date
+from retention.core.roles import Role
+from retention.dashboard.figures import desk_today, figures_refresh_range
+from retention.demo.cases import HISTORY_SOURCE, cases_seed, history_seed
 from retention.models import (
     CancellationCase,
     CaseHistory,
@@ -22,9 +25,6 @@ from retention.models import (
     Team,
     User,
 )
-from retention.priority import add_working_hours, process_by_date
-from retention.roles import Role
-from retention.seeding import HISTORY_SOURCE, cases_seed, history_seed
 from subscribers.models import TimelineEvent
 from tests.factories import UserFactory
 

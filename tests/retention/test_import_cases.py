@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from retention.intake import CaseImportRejected, CaseItemStatus, cases_import_csv
+from retention.cases.intake import CaseImportRejected, CaseItemStatus, cases_import_csv
 from retention.management.commands.import_cases import Command
 from retention.models import CancellationCase
 from subscribers.models import Subscriber, TimelineEvent

@@ -18,13 +18,14 @@ from offers import services as offer_services
 from offers.exceptions import InvalidTerms
 from offers.forms import DelegationForm
 from offers.models import ApprovalDelegation
-from retention import cases
-from retention.cases import Intake, RequestedEndTooLate, case_open
-from retention.exceptions import InvalidTransition
-from retention.forms import DashboardForm, ReassignForm
-from retention.intake import CaseImportRejected, cases_import_csv
+from retention.cases import services as cases
+from retention.cases.forms import ReassignForm
+from retention.cases.intake import CaseImportRejected, cases_import_csv
+from retention.cases.opening import Intake, RequestedEndTooLate, case_open
+from retention.core.refusals import WrongState
+from retention.core.roles import Role
+from retention.dashboard.forms import DashboardForm
 from retention.models import CancellationCase, CancellationReason, CaseHistory, Reminder
-from retention.roles import Role
 from subscribers.ingestion import api_token_create
 from tests.factories import CaseFactory, SubscriberFactory, UserFactory
 
@@ -124,7 +125,7 @@ def test_the_service_refuses_a_callback_out_of_bounds_whoever_calls_it(case, age
         datetime(2099, 12, 31, 10, tzinfo=UTC),
         datetime(2026, 11, 25, 1, tzinfo=UTC),  # 03:00 in Riga
     ):
-        with pytest.raises(InvalidTransition):
+        with pytest.raises(WrongState):
             cases.case_set_callback(case=case, actor=agent, at=at)
     case.refresh_from_db()
     assert case.callback_at is None

@@ -12,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from retention import intake
-from retention.cases import Intake, case_open
+from retention.cases import intake
+from retention.cases.opening import Intake, case_open
 from retention.models import CancellationCase, CancellationReason, CaseHistory
 from subscribers.ingestion import api_token_create
 from subscribers.models import ApiToken, Subscriber, TimelineEvent

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from retention.intake import CaseImportRejected, cases_import_csv
+from retention.cases.intake import CaseImportRejected, cases_import_csv
 from retention.models import CancellationCase, CancellationReason
 from subscribers.ingestion import api_token_create
 from tests.factories import SubscriberFactory

@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from offers.models import CounterOffer, OfferKind
-from retention import outreach, saves, selectors
-from retention.cases import case_claim
+from retention.cases.services import case_claim
+from retention.core.roles import Role
 from retention.models import CancellationReason, OutreachCampaign, Team
-from retention.roles import Role
+from retention.outreach import services as outreach
+from retention.saves import services as saves
+from retention.saves import views as save_views
+from retention.saves.selectors import approvals_inbox
 from tests.factories import CaseFactory, SubscriberFactory, UserFactory, offer_template
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +53,7 @@ def loyalty(db):
 @pytest.fixture
 def inbox_as_sqlite_computes_it(monkeypatch):
     """The 12 months' total as SQLite hands back conceded + cost: a float made Decimal."""
-    real = selectors.approvals_inbox
+    real = approvals_inbox
 
     def inbox(**kwargs):
         found = real(**kwargs)
@@ -58,7 +61,7 @@ def inbox_as_sqlite_computes_it(monkeypatch):
             item.offer.cumulative = Decimal("24.9900000000000")  # type: ignore[attr-defined]
         return found
 
-    monkeypatch.setattr(selectors, "approvals_inbox", inbox)
+    monkeypatch.setattr(save_views, "approvals_inbox", inbox)
 
 
 @pytest.mark.parametrize(("language", "money"), [("en", "€24.99"), ("lv", "€24,99")])

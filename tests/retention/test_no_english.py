@@ -36,25 +36,26 @@ from django.test import Client
 from django.urls import reverse
 
 from offers.models import CounterOffer, OfferKind, OfferTemplate
-from retention import outreach, saves
-from retention.cases import (
-    Intake,
+from retention.cases.contacts import contact_log
+from retention.cases.opening import Intake, case_open
+from retention.cases.services import (
     case_add_note,
     case_cancel,
     case_claim,
-    case_open,
     case_set_callback,
     case_set_reason,
     case_withdraw,
-    cases_process_overdue,
     cases_reassign,
 )
-from retention.contacts import contact_log
-from retention.exceptions import ContactRefused
+from retention.cases.sweeps import cases_process_overdue
+from retention.core.refusals import ContactRefused
+from retention.core.roles import Role
+from retention.demo import subscribers as seeding
 from retention.models import CancellationReason, OutreachMessage, Team, User
-from retention.reminders import reminders_for_discounts_ending, reminders_tick
-from retention.roles import Role
-from subscribers import seeding
+from retention.notifications.reminders import reminders_for_discounts_ending, reminders_tick
+from retention.outreach import services as outreach
+from retention.saves import services as saves
+from retention.saves.services import Decision
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 from subscribers.services import equipment_mark_returned
 from tests.factories import (
@@ -288,7 +289,9 @@ def week(tiers) -> Desk:
         second = saves.case_offer_propose(
             case=case, template=big, actor=ilze, note=wrote("Ilggadējs klients")
         )
-        saves.offer_decide(offer=second, actor=manager, decision="approve", note=wrote("Labi"))
+        saves.offer_decide(
+            offer=second, actor=manager, decision=Decision.APPROVE, note=wrote("Labi")
+        )
         saves.offer_present(offer=second, actor=ilze)
         saved = saves.offer_answer(offer=second, actor=ilze, accepted=True, note=wrote("Paliek"))
 
@@ -308,7 +311,10 @@ def week(tiers) -> Desk:
             )
         rejected = saves.case_offer_propose(case=port, template=big, actor=olga)
         saves.offer_decide(
-            offer=rejected, actor=manager, decision="reject", note=wrote("Сначала тариф лояльности")
+            offer=rejected,
+            actor=manager,
+            decision=Decision.REJECT,
+            note=wrote("Сначала тариф лояльности"),
         )
         pending = saves.case_offer_propose(
             case=port, template=big, actor=olga, note=wrote("Клиент ждёт ответа")

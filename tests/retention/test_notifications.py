@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from retention.models import Notification
-from retention.reminders import notifications_email, notify
+from retention.notifications.reminders import notifications_email, notify
 from subscribers.phrases import phrase
 from tests.factories import UserFactory
 

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from offers.models import ApprovalDelegation, CounterOffer, OfferKind
-from retention import saves
-from retention.cases import case_claim
+from retention.cases.services import case_claim
+from retention.core.roles import Role
 from retention.models import CancellationCase, Team, User
-from retention.roles import Role
+from retention.saves import services as saves
+from retention.saves.services import Decision
 from tests.factories import (
     CaseFactory,
     SubscriberFactory,
@@ -263,7 +264,7 @@ def test_rejecting_needs_a_note(manager_client, agent, tiers, big):
 def test_a_decided_offer_says_who_decided_without_an_error_page(client, agent, tiers, big):
     offer = pending_offer(agent, big)
     first, second = manager_user("m-first"), manager_user("m-second")
-    saves.offer_decide(offer=offer, actor=first, decision="reject", note="too generous")
+    saves.offer_decide(offer=offer, actor=first, decision=Decision.REJECT, note="too generous")
     client.force_login(second)
     response = client.post(reverse("offer_approve", args=[offer.pk]), {"note": ""}, headers=HTMX)
     assert response.status_code == 409
@@ -493,7 +494,7 @@ def test_two_managers_clicking_at_once_get_one_decision_and_no_error_page(agent,
 def test_the_offers_tick_is_scheduled_and_expires_offers_out_of_time(agent, tiers, small):
     from django.conf import settings
 
-    from retention.tasks import offers_tick
+    from retention.saves.tasks import offers_tick
 
     offer = pending_offer(agent, small)  # approved at once: it has to be presented in time
     CounterOffer.objects.filter(pk=offer.pk).update(valid_until=timezone.now())
@@ -525,7 +526,7 @@ def test_the_amend_form_loads_when_opened(manager_client, agent, tiers, big):
 def test_the_inbox_shows_the_oldest_page_and_says_there_are_more(
     manager_client, agent, tiers, big, settings
 ):
-    from retention.selectors import INBOX_SIZE
+    from retention.saves.selectors import INBOX_SIZE
 
     offers = [pending_offer(agent, big) for _ in range(INBOX_SIZE + 1)]
     html = manager_client.get(reverse("approvals")).content.decode()

@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 
 from offers.models import OfferKind
-from retention.messaging import AlreadySent, FileSmsBackend, Outgoing
+from retention.core.messaging import AlreadySent, FileSmsBackend, Outgoing
 from retention.models import OutreachCampaign, OutreachMessage
-from retention.outreach import outreach_send, outreach_sweep
-from retention.reminders import CLAIM_TIMEOUT
+from retention.notifications.reminders import CLAIM_TIMEOUT
+from retention.outreach.services import outreach_send, outreach_sweep
 from subscribers.models import ContactChannel, TimelineEvent
 from tests.factories import SubscriberFactory, offer_template
 from tests.retention.workers import ROOT, free_port
@@ -26,9 +26,9 @@ ENQUEUE_WITHOUT_BROKER = """
 import time
 import django
 django.setup()
-from retention.tasks import enqueue, heartbeat
+from retention.core.broker import enqueue
 started = time.monotonic()
-published = enqueue(heartbeat)
+published = enqueue("retention.tasks.heartbeat")
 print(published, time.monotonic() - started)
 """
 

@@ -18,9 +18,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 
 from offers.models import CounterOffer, OfferKind
-from retention import outreach
-from retention.cases import case_claim, case_withdraw
-from retention.messaging import Outgoing, send_sms
+from retention.cases.services import case_claim, case_withdraw
+from retention.core.messaging import Outgoing, send_sms
+from retention.core.roles import Role
 from retention.models import (
     Notification,
     OutreachCampaign,
@@ -28,8 +28,8 @@ from retention.models import (
     Reminder,
     Team,
 )
-from retention.outreach import CampaignError
-from retention.roles import Role
+from retention.outreach import services as outreach
+from retention.outreach.services import CampaignError
 from subscribers.models import ContactPolicy, Subscriber, TimelineEvent
 from tests.factories import (
     CaseFactory,

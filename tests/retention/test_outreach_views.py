@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from offers.models import CounterOffer, OfferKind
-from retention import outreach
 from retention.models import Notification, OutreachCampaign, OutreachMessage
+from retention.outreach import services as outreach
 from subscribers.models import Subscriber
 from tests.factories import SubscriberFactory, offer_template
 
@@ -217,7 +217,7 @@ def test_launching_starts_the_campaign_and_asks_the_worker_after_commit(
     manager_client, manager, loyalty, django_capture_on_commit_callbacks, monkeypatch
 ):
     asked = []
-    monkeypatch.setattr("retention.tasks.enqueue", lambda task, *args: asked.append(args))
+    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: asked.append(args))
     campaign = make_campaign(manager, loyalty)
     url = reverse("campaign_launch", args=[campaign.pk])
     assert manager_client.get(url).status_code == 405

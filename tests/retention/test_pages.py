@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from retention.roles import Role, has_role, user_roles
+from retention.core.roles import Role, has_role, user_roles
 from tests.factories import SubscriberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

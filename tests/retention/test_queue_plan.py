@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from retention.selectors import QUEUE_ORDER, cases_open
+from retention.cases.selectors import QUEUE_ORDER, cases_open
 from tests.factories import CaseFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

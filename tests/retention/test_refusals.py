@@ -15,9 +15,9 @@ from django.test import Client, RequestFactory
 from django.urls import path
 from django.utils import translation
 
-from retention import refusals
 from retention import urls as desk_urls
-from retention.exceptions import NotAllowed
+from retention.core import error_pages as refusals
+from retention.core.refusals import NotAllowed
 
 NAV_QUEUE = '<a href="/queue/"'
 HOME_LINK = '<a href="/" class="button primary">'

@@ -19,26 +19,21 @@ from django.db import IntegrityError
 
 from offers import services as offer_services
 from offers.models import CounterOffer, OfferKind
-from retention import saves
-from retention.cases import (
-    Intake,
-    case_cancel,
-    case_claim,
-    case_open,
-    case_set_callback,
-    case_withdraw,
-)
-from retention.contacts import contact_log
-from retention.messaging import Outgoing, send_sms
+from retention.cases.contacts import contact_log
+from retention.cases.opening import Intake, case_open
+from retention.cases.services import case_cancel, case_claim, case_set_callback, case_withdraw
+from retention.core.messaging import Outgoing, send_sms
+from retention.core.roles import Role
 from retention.models import CancellationCase, Notification, Reminder, Team
-from retention.reminders import (
+from retention.notifications.reminders import (
     notifications_email,
     reminder_schedule,
     reminders_for_discounts_ending,
     reminders_sweep,
     reminders_tick,
 )
-from retention.roles import Role
+from retention.saves import services as saves
+from retention.saves.services import Decision
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 from subscribers.selectors import contact_decision
 from subscribers.services import equipment_mark_returned
@@ -356,7 +351,7 @@ def test_an_offer_decided_before_the_reminder_is_not_reminded(
     offer = saves.offer_propose_proactive(
         subscriber=SubscriberFactory.create(), template=catalogue["big"], actor=agent
     )
-    saves.offer_decide(offer=offer, actor=manager, decision="approve")
+    saves.offer_decide(offer=offer, actor=manager, decision=Decision.APPROVE)
     Notification.objects.all().delete()  # the decision's own notice to the agent
     tick(clock, NOW + timedelta(hours=1))
     assert Notification.objects.count() == 0
@@ -553,7 +548,7 @@ def test_staff_who_opted_in_get_their_notifications_by_e_mail_once(clock, settin
 
 
 def test_every_staff_notification_reaches_the_opted_in_by_email_too(agent, manager):
-    from retention.cases import cases_reassign
+    from retention.cases.services import cases_reassign
     from retention.models import Notification
 
     type(agent).objects.filter(pk=agent.pk).update(email_notifications=True)
@@ -567,7 +562,7 @@ def test_every_staff_notification_reaches_the_opted_in_by_email_too(agent, manag
 def test_a_port_out_that_brings_the_date_forward_moves_the_process_by_reminder(agent):
     from datetime import date as day
 
-    from retention.cases import Intake, case_open
+    from retention.cases.opening import Intake, case_open
 
     subscriber = SubscriberFactory.create()
     case = case_open(

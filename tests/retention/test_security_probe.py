@@ -18,11 +18,12 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from offers.models import CounterOffer, OfferHistory, OfferKind
-from retention import figures, saves
-from retention.dashboard_views import csv_cell
-from retention.exceptions import NotAllowed
+from retention.core.refusals import NotAllowed
+from retention.core.roles import Role
+from retention.dashboard import figures
+from retention.dashboard.views import csv_cell
 from retention.models import CancellationCase, Team
-from retention.roles import Role
+from retention.saves import services as saves
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, SubscriberFactory, UserFactory, offer_template
 

@@ -9,7 +9,7 @@ import time_machine
 from django.core.management import call_command
 
 from retention.models import CancellationCase, User
-from retention.services import demo_users_ensure
+from retention.system.services import demo_users_ensure
 from tests.factories import CaseFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db

@@ -242,8 +242,9 @@ class RedisServer:
 
 @contextmanager
 def publishing_to(broker_url: str) -> Iterator[None]:
-    """This process's Celery app (what ``retention.tasks.enqueue`` publishes through) points at
-    ``broker_url`` for the duration; the rest of its broker settings stay as configured."""
+    """This process's Celery app (what ``retention.core.broker.enqueue`` publishes through)
+    points at ``broker_url`` for the duration; the rest of its broker settings stay as
+    configured."""
     previous = app.conf["broker_url"]
     _forget_connections()
     app.conf["broker_url"] = broker_url

@@ -9,14 +9,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F
 
-from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
-from subscribers.seeding import (
+from retention.demo.subscribers import (
     PLANS,
     Bundle,
     DemoGenerator,
     SeedOptions,
     heavy_account_numbers,
 )
+from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 
 TODAY = date(2026, 11, 23)
 PLAN_IDS = {plan.code: n for n, plan in enumerate(PLANS, 1)}

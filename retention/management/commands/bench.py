@@ -24,7 +24,7 @@ from django.db import connection
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from retention import bench
+from retention.bench import run as bench
 
 _CHILD_FLAG = "RETENTION_BENCH_CHILD"
 

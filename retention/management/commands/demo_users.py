@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from retention.services import DEMO_USERS, demo_users_ensure
+from retention.system.services import DEMO_USERS, demo_users_ensure
 
 
 class Command(BaseCommand):

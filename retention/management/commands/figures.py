@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from retention import figures
+from retention.dashboard import figures
 
 
 def _day(text: str) -> date:

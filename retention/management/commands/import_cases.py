@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from retention.intake import (
+from retention.cases.intake import (
     CSV_COLUMNS,
     CSV_REQUIRED_COLUMNS,
     CaseImportRejected,

@@ -3,9 +3,9 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from retention.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
+from retention.dashboard.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
+from retention.demo.cases import HISTORY_SOURCE, cases_seed, demo_staff_ensure, history_seed
 from retention.models import CancellationCase, User
-from retention.seeding import HISTORY_SOURCE, cases_seed, demo_staff_ensure, history_seed
 
 
 class Command(BaseCommand):

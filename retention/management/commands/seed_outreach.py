@@ -13,8 +13,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from offers.models import OfferTemplate
-from retention import cases, outreach
+from retention.cases import services as cases
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage, User
+from retention.outreach import services as outreach
 from subscribers.models import ContactChannel, Subscriber
 from subscribers.selectors import contact_policy_get, next_opening
 

@@ -1,0 +1,25 @@
+"""The desk's models, one module per room; imported from here as ``retention.models``."""
+
+from retention.models.cases import CancellationCase, CancellationReason, CaseHistory, ContactAttempt
+from retention.models.figures import CaseOutcome, DailyFigure, LoyaltySnapshot
+from retention.models.notifications import Notification, Reminder
+from retention.models.outreach import OutreachCampaign, OutreachMessage
+from retention.models.staff import TIME_ZONE_CHOICES, Heartbeat, Team, User
+
+__all__ = [
+    "TIME_ZONE_CHOICES",
+    "CancellationCase",
+    "CancellationReason",
+    "CaseHistory",
+    "CaseOutcome",
+    "ContactAttempt",
+    "DailyFigure",
+    "Heartbeat",
+    "LoyaltySnapshot",
+    "Notification",
+    "OutreachCampaign",
+    "OutreachMessage",
+    "Reminder",
+    "Team",
+    "User",
+]

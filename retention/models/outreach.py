@@ -1,0 +1,131 @@
+"""Outreach campaigns and their messages: the message row is the outbox."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from subscribers.models import ContactChannel
+
+
+class OutreachCampaign(models.Model):
+    """Better terms offered proactively to subscribers who match the criteria."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        FINISHED = "finished", _("Finished")
+
+    name = models.CharField(_("name"), max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="draft")
+    launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    fanned_out_at = models.DateTimeField(_("messages created"), null=True, blank=True)
+    standing = models.BooleanField(
+        _("standing"),
+        default=False,
+        help_text=_("Every night, subscribers who newly match are added while it runs."),
+    )
+    template = models.ForeignKey(
+        "offers.OfferTemplate", on_delete=models.PROTECT, related_name="+", verbose_name=_("offer")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    # Criteria; empty means "any".
+    min_tenure_months = models.PositiveSmallIntegerField(_("minimum tenure, months"), default=0)
+    min_penalty_percent = models.PositiveSmallIntegerField(
+        _("loyalty penalty at least, %"), default=0
+    )
+    promo_ended_days = models.PositiveSmallIntegerField(
+        _("promo ended at least this many days ago"), null=True, blank=True
+    )
+    min_risk = models.PositiveSmallIntegerField(_("churn risk at least"), default=0)
+    segment = models.CharField(_("segment"), max_length=20, blank=True)
+    region = models.CharField(_("region"), max_length=64, blank=True)
+    plan = models.ForeignKey(
+        "subscribers.Plan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plan"),
+    )
+    not_contacted_days = models.PositiveSmallIntegerField(
+        _("not contacted in this many days"), default=30
+    )
+    subject = models.CharField(_("e-mail subject"), max_length=150, blank=True)
+    body_lv = models.TextField(_("message (Latvian)"))
+    body_ru = models.TextField(_("message (Russian)"))
+    body_en = models.TextField(_("message (English)"))
+
+    class Meta:
+        verbose_name = _("outreach campaign")
+        verbose_name_plural = _("outreach campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutreachMessage(models.Model):
+    """One message of a campaign to one subscriber: the outbox row, created before any send."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DEFERRED = "deferred", _("Deferred")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
+        RESPONDED = "responded", _("Responded")
+
+    class Response(models.TextChoices):
+        NONE = "", _("None")
+        ACCEPTED = "accepted", _("Accepted the offer")
+        CALL = "call", _("Asked for a call")
+
+    campaign = models.ForeignKey(
+        OutreachCampaign, on_delete=models.CASCADE, related_name="messages"
+    )
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="pending")
+    due_at = models.DateTimeField(_("due"))
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    skip_reason = models.CharField(_("why skipped"), max_length=30, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    response = models.CharField(
+        _("response"), max_length=10, choices=Response.choices, blank=True, default=""
+    )
+    responded_at = models.DateTimeField(_("responded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outreach message")
+        verbose_name_plural = _("outreach messages")
+        constraints = [
+            # DESIGN: one message per campaign and subscriber.
+            models.UniqueConstraint(
+                fields=["campaign", "subscriber"], name="outreach_one_per_subscriber"
+            )
+        ]
+        indexes = [
+            # The sender: a campaign's messages that are due, in id order.
+            models.Index(
+                fields=["campaign", "due_at", "id"],
+                name="outreach_due",
+                condition=models.Q(state__in=["pending", "deferred"]),
+            ),
+            # The sweep: messages a dead worker left claimed.
+            models.Index(
+                fields=["claimed_at"], name="outreach_sending", condition=models.Q(state="sending")
+            ),
+            models.Index(fields=["campaign", "state"], name="outreach_progress"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.subscriber_id} {self.state}"

@@ -1,0 +1,81 @@
+"""A campaign's draft."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from offers.models import OfferTemplate
+from retention.models import (
+    OutreachCampaign,
+)
+from retention.outreach.services import DRAFT_FIELDS, PLACEHOLDERS, CampaignError, body_check
+from subscribers.models import ContactChannel, Plan, Subscriber
+from subscribers.selectors import regions
+
+
+class OfferChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: OfferTemplate) -> str:
+        return obj.label
+
+
+class CampaignForm(forms.ModelForm):
+    """A draft campaign: who it is for, the offer, and the message in each language."""
+
+    template = OfferChoiceField(
+        label=_("Offer"), queryset=OfferTemplate.objects.filter(is_active=True)
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(c.value, c.label) for c in (ContactChannel.EMAIL, ContactChannel.SMS)],
+    )
+    segment = forms.ChoiceField(
+        label=_("Segment"), choices=[("", _("Any")), *Subscriber.Segment.choices], required=False
+    )
+    region = forms.ChoiceField(label=_("Region"), choices=(), required=False)
+    plan = forms.ModelChoiceField(
+        label=_("Plan"),
+        queryset=Plan.objects.order_by("name"),
+        required=False,
+        empty_label=_("Any"),
+    )
+    min_risk = forms.IntegerField(
+        label=_("Churn risk at least"), min_value=0, max_value=100, initial=0
+    )
+
+    class Meta:
+        model = OutreachCampaign
+        fields = list(DRAFT_FIELDS)
+        widgets = {
+            "body_lv": forms.Textarea(attrs={"rows": 5}),
+            "body_ru": forms.Textarea(attrs={"rows": 5}),
+            "body_en": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    BODIES = ("body_lv", "body_ru", "body_en")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        region = self.fields["region"]
+        assert isinstance(region, forms.ChoiceField)
+        region.choices = [("", _("Any")), *((r, r) for r in regions())]
+        placeholders = " ".join("{" + name + "}" for name in PLACEHOLDERS)
+        for name in self.BODIES:
+            self.fields[name].help_text = _(
+                "Placeholders: %(placeholders)s (name, offer, current price, price with the "
+                "offer, the subscriber's personal link)."
+            ) % {"placeholders": placeholders}
+        self.fields["subject"].help_text = _("E-mail only; empty: the offer's name.")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        for name in self.BODIES:
+            body = cleaned.get(name)
+            if body:
+                try:
+                    body_check(body)
+                except CampaignError as exc:
+                    self.add_error(name, str(exc))
+        return cleaned
+
+    def values(self) -> dict:
+        """What the draft services take: the cleaned fields."""
+        return {name: self.cleaned_data[name] for name in DRAFT_FIELDS}

@@ -1,0 +1,220 @@
+"""Pages of background work: staff notifications and the bell, outreach campaigns for managers,
+and the subscriber's personal link from an outreach message."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from offers.models import CounterOffer
+from offers.pricing import Terms, offer_cost, terms_describe
+from retention.core.http import DeskRequest
+from retention.core.roles import Role, role_required
+from retention.models import OutreachCampaign, OutreachMessage
+from retention.outreach import services as outreach
+from retention.outreach.forms import CampaignForm
+
+Campaign = OutreachCampaign
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def campaigns(request: DeskRequest) -> HttpResponse:
+    return render(request, "retention/campaigns.html", {"rows": outreach.campaigns_overview()})
+
+
+def _campaign_get(pk: int) -> Campaign:
+    return get_object_or_404(
+        Campaign.objects.select_related("template", "created_by", "plan"), pk=pk
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.MANAGER)
+def campaign_create(request: DeskRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = outreach.campaign_create(actor=request.user, values=form.values())
+        except outreach.CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The draft is saved. Check the preview, then launch."))
+            return redirect("campaign", pk=campaign.pk)
+    status = 400 if form.errors else 200
+    return render(request, "retention/campaign_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.MANAGER)
+def campaign_edit(request: DeskRequest, pk: int) -> HttpResponse:
+    campaign = _campaign_get(pk)
+    if campaign.state != Campaign.State.DRAFT:
+        messages.error(request, _("Only a draft campaign can be changed."))
+        return redirect("campaign", pk=pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outreach.campaign_update(campaign=campaign, actor=request.user, values=form.values())
+        except outreach.CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect("campaign", pk=pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "campaign": campaign}
+    return render(request, "retention/campaign_form.html", context, status=status)
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def campaign_detail(request: DeskRequest, pk: int) -> HttpResponse:
+    """A draft shows who matches and sample messages; a launched campaign its progress, which
+    refreshes itself (htmx asks for the progress fragment) while it runs. The answer that finds
+    it no longer running also brings the new state and buttons, out of band."""
+    campaign = _campaign_get(pk)
+    if request.htmx:
+        return render(request, "retention/campaign.html#poll", {**_progress(campaign), "oob": True})
+    return render(request, "retention/campaign.html", _campaign_context(campaign))
+
+
+def _progress(campaign: Campaign) -> dict[str, object]:
+    progress = outreach.campaign_progress(campaign)
+    skipped = progress.count(OutreachMessage.State.SKIPPED)
+    reasons = outreach.campaign_skip_reasons(campaign) if skipped else {}
+    done = sum(
+        progress.count(state)
+        for state in (
+            OutreachMessage.State.SENT,
+            OutreachMessage.State.RESPONDED,
+            OutreachMessage.State.SKIPPED,
+            OutreachMessage.State.FAILED,
+        )
+    )
+    return {
+        "campaign": campaign,
+        "progress": progress,
+        "done": done,
+        "waiting": progress.count(OutreachMessage.State.PENDING)
+        + progress.count(OutreachMessage.State.SENDING),
+        "skip_reasons": [(SKIP_REASONS.get(r, r), n) for r, n in reasons.items()],
+        # Still messages to create or send: keep refreshing.
+        "live": campaign.state == Campaign.State.RUNNING,
+    }
+
+
+SKIP_REASONS = {
+    "do_not_contact": gettext_lazy("asked not to be contacted"),
+    "no_address": gettext_lazy("no address on file"),
+    "over_cap": gettext_lazy("contacted as often as the policy allows"),
+    "quiet_hours": gettext_lazy("quiet hours"),
+}
+
+
+def _campaign_context(campaign: Campaign, **extra: object) -> dict[str, object]:
+    context: dict[str, object] = {"campaign": campaign, **extra}
+    if campaign.state == Campaign.State.DRAFT:
+        context["preview"] = outreach.campaign_preview(campaign)
+    else:
+        context.update(_progress(campaign))
+    return context
+
+
+CAMPAIGN_ACTIONS = {
+    "launch": outreach.campaign_launch,
+    "pause": outreach.campaign_pause,
+    "resume": outreach.campaign_resume,
+}
+
+
+ACTION_DONE = {
+    "launch": gettext_lazy(
+        "Launched: the messages go out in the background, as the contact policy allows."
+    ),
+    "pause": gettext_lazy("Paused: nothing more is sent until you resume."),
+    "resume": gettext_lazy("Resumed: sending goes on."),
+}
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def campaign_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
+    """Launch, pause or resume. A refusal (launched already, not running…) is shown on the
+    page with 409; nothing changes."""
+    campaign = _campaign_get(pk)
+    try:
+        CAMPAIGN_ACTIONS[action](campaign=campaign, actor=request.user)
+    except outreach.CampaignError as exc:
+        campaign = _campaign_get(pk)
+        context = _campaign_context(campaign, action_error=str(exc))
+        return render(request, "retention/campaign.html", context, status=409)
+    messages.success(request, str(ACTION_DONE[action]))
+    return redirect("campaign", pk=pk)
+
+
+def _message_from_token(token: str) -> OutreachMessage | None:
+    try:
+        return outreach.message_from_token(token)
+    except (signing.BadSignature, OutreachMessage.DoesNotExist):
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def outreach_link(request: DeskRequest, token: str) -> HttpResponse:
+    """The page a subscriber reaches from an outreach message, in their language: accept the
+    offer, or ask for a call. Open (see urls.OPEN_URL_NAMES): the signed token is the key. A
+    forged or expired link is a 404 that says so."""
+    message = _message_from_token(token)
+    if message is None:
+        return render(request, "retention/outreach_link.html", {"invalid": True}, status=404)
+    # The page speaks the subscriber's language whatever their browser says; LocaleMiddleware
+    # activates a language per request, so this lasts for this response only.
+    translation.activate(message.subscriber.language)
+    request.LANGUAGE_CODE = translation.get_language()
+    if request.method == "POST":
+        return _respond(request, message, token)
+    return render(request, "retention/outreach_link.html", _link_context(message))
+
+
+def _respond(request: DeskRequest, message: OutreachMessage, token: str) -> HttpResponse:
+    response = request.POST.get("response", "")
+    if message.response:
+        messages.info(request, _("You have already answered this offer; nothing was changed."))
+        return redirect("outreach_link", token=token)
+    try:
+        # What the service writes for staff (the manager's notification, offer notes) is in
+        # the desk's language, as the worker writes it, not in the subscriber's.
+        with translation.override(settings.LANGUAGE_CODE):
+            offer = outreach.outreach_respond(message=message, response=response)
+    except outreach.CampaignError as exc:
+        context = _link_context(message, error=str(exc))
+        return render(request, "retention/outreach_link.html", context, status=400)
+    if response == OutreachMessage.Response.CALL:
+        messages.success(request, _("Thank you. We will call you soon."))
+    elif offer is not None and offer.status == CounterOffer.Status.ACCEPTED:
+        messages.success(request, _("Thank you. Your new terms apply from your next bill."))
+    else:
+        messages.success(request, _("Thank you. A colleague will confirm your new terms shortly."))
+    return redirect("outreach_link", token=token)
+
+
+def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object]:
+    campaign, subscriber = message.campaign, message.subscriber
+    terms = Terms.of(campaign.template)
+    cost = offer_cost(terms=terms, subscriber=subscriber)
+    return {
+        "message": message,
+        "campaign": campaign,
+        "subscriber": subscriber,
+        "offer_label": campaign.template.label,
+        "offer_terms": terms_describe(terms, cost),
+        "cost": cost,
+        **extra,
+    }

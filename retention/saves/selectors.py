@@ -1,0 +1,146 @@
+"""What the approvals inbox and the offer panel read."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from offers.authority import (
+    Authority,
+    authorities_for_approver,
+    authority_for,
+    conceded_within_year,
+)
+from offers.models import CounterOffer
+from offers.pricing import offer_describe
+from offers.selectors import (
+    OfferCard,
+    OfferChoice,
+    offer_cards,
+    offer_choices,
+    offers_of_case,
+    offers_of_subscriber,
+    offers_pending_for,
+)
+from retention.models import (
+    CancellationCase,
+    User,
+)
+from subscribers.models import Subscriber
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    offer: CounterOffer
+    description: str
+    on_behalf_of: User | None
+
+
+# A manager works the oldest (and escalated) offers first; a page of them is plenty, and each
+# card costs rendering time on every 15-second refresh.
+INBOX_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Inbox:
+    items: list[InboxItem]
+    more: bool
+    team_waiting: list[InboxItem]
+
+
+def approvals_inbox(*, user: User, now: datetime | None = None) -> Inbox:
+    """Pending offers this user may decide, by their own authority or a delegated one, with
+    what an approver weighs: the subscriber, the cost, earlier concessions and cases. Also
+    their team's pending offers that others decide (beyond their authority, or their own)."""
+    now = now or timezone.now()
+    authorities = authorities_for_approver(user, now)
+    decidable = offers_pending_for(user=user, authorities=authorities, now=now)
+    earlier_cases = Subquery(
+        CancellationCase.objects.filter(subscriber_id=OuterRef("subscriber_id"))
+        .exclude(pk=OuterRef("case_id"))
+        .values("subscriber_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    offers = (
+        list(
+            decidable.select_related(
+                "subscriber",
+                "subscriber__plan",
+                "proposer",
+                "template",
+                "new_plan",
+                "routed_tier",
+                "case",
+                "case__reason",
+            ).annotate(earlier_cases=Coalesce(earlier_cases, 0))[: INBOX_SIZE + 1]
+        )
+        if authorities
+        else []
+    )
+    items = []
+    for offer in offers[:INBOX_SIZE]:
+        cumulative = offer.cumulative  # type: ignore[attr-defined]
+        covering = next(
+            (
+                a
+                for a in authorities
+                if a.covers(
+                    monthly=offer.monthly_concession, total=offer.total_cost, cumulative=cumulative
+                )
+                and offer.proposer_id != getattr(a.on_behalf_of, "pk", None)
+            ),
+            None,
+        )
+        on_behalf_of = covering.on_behalf_of if covering else None
+        items.append(InboxItem(offer, offer_describe(offer), on_behalf_of))
+    return Inbox(items, len(offers) > INBOX_SIZE, _team_waiting(user, decidable))
+
+
+def _team_waiting(user: User, decidable: QuerySet[CounterOffer]) -> list[InboxItem]:
+    if user.team_id is None:
+        return []
+    offers = (
+        CounterOffer.objects.filter(
+            status=CounterOffer.Status.PENDING, proposer__team_id=user.team_id
+        )
+        .exclude(pk__in=decidable.values("pk"))
+        .select_related("subscriber", "proposer", "routed_tier", "new_plan")
+        .order_by("proposed_at", "pk")[:INBOX_SIZE]
+    )
+    return [InboxItem(offer, offer_describe(offer), None) for offer in offers]
+
+
+@dataclass(frozen=True)
+class OfferPanel:
+    """The offers part of the case workspace and of the subscriber's offers page."""
+
+    cards: list[OfferCard]
+    live: OfferCard | None
+    choices: list[OfferChoice]
+    authority: Authority | None
+    conceded: Decimal
+
+
+def offer_panel(
+    *, user: User, subscriber: Subscriber, case: CancellationCase | None, can_propose: bool
+) -> OfferPanel:
+    """Offers so far (with their history) and, when a new one may be made, the builder."""
+    if case is not None:
+        offers = offers_of_case(case_id=case.pk)
+    else:
+        offers = offers_of_subscriber(subscriber_id=subscriber.pk, proactive=True)
+    cards = offer_cards(offers=offers)
+    live = next((card for card in cards if card.offer.is_live), None)
+    conceded = conceded_within_year(subscriber_id=subscriber.pk)
+    if not can_propose or live is not None:
+        return OfferPanel(cards, live, [], None, conceded)
+    authority = authority_for(user)
+    reason = case.reason.category if case is not None and case.reason else ""
+    choices = offer_choices(
+        subscriber=subscriber, reason_category=reason, authority=authority, conceded=conceded
+    )
+    return OfferPanel(cards, live, choices, authority, conceded)
