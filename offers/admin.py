@@ -1,7 +1,8 @@
 """Django admin for the offer catalogue and who may approve what, for the system administrator.
 
 The catalogue and the authority tiers are edited here; every form checks what the database
-constraints would refuse and says so in words, so a mistake is a form error, never a 500.
+constraints would refuse and says so in words, so a mistake is a form error, never a 500. A tier
+is saved and deleted by offers.tiers, which records who changed which limit from what to what.
 Counter-offers are read-only: they change only through offers.services, which keeps their
 history.
 """
@@ -10,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -20,14 +22,16 @@ from offers.exceptions import InvalidTerms
 from offers.models import (
     ApprovalDelegation,
     AuthorityTier,
+    AuthorityTierChange,
     CounterOffer,
     OfferHistory,
     OfferTemplate,
     ReasonCategory,
 )
 from offers.pricing import Terms, terms_validate
+from offers.tiers import TIER_FIELDS, authority_tier_delete, authority_tier_save
 from retention.core.roles import Role, has_role
-from subscribers.admin import LargeTableAdmin
+from subscribers.admin import HistoryAdmin, LargeTableAdmin, admin_actor, history_link
 from subscribers.models import Subscriber
 
 # --- Catalogue ----------------------------------------------------------------------------------
@@ -189,7 +193,65 @@ class AuthorityTierAdmin(admin.ModelAdmin):
     list_display = ("name", "rank", "group", "user", "max_monthly", "max_total", "max_cumulative")
     list_select_related = ("group", "user")
     autocomplete_fields = ("user",)
-    fields = ("name", "rank", "group", "user", "max_monthly", "max_total", "max_cumulative")
+    fields = (*TIER_FIELDS, "history")
+    readonly_fields = ("history",)
+
+    @admin.display(description=_("history"))
+    def history(self, tier: AuthorityTier) -> str:
+        if tier.pk is None:
+            return "—"
+        return history_link(
+            "admin:offers_authoritytierchange_changelist",
+            _("Who changed this tier's limits, and when"),
+            tier__id__exact=tier.pk,
+        )
+
+    # Only those the service lets change tiers are offered the forms; others may read them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and has_role(request.user, Role.ADMIN)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and has_role(request.user, Role.ADMIN)
+
+    def save_model(self, request: HttpRequest, obj: AuthorityTier, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in TIER_FIELDS}
+        saved = authority_tier_save(
+            tier=obj if change else None, values=values, actor=admin_actor(request)
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: AuthorityTier) -> None:
+        authority_tier_delete(tier=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AuthorityTier]) -> None:
+        # One service call per tier, so that every deletion is recorded; all or none.
+        actor = admin_actor(request)
+        with transaction.atomic():
+            for tier in queryset:
+                authority_tier_delete(tier=tier, actor=actor)
+
+
+@admin.register(AuthorityTierChange)
+class AuthorityTierChangeAdmin(HistoryAdmin):
+    """Who created, changed or deleted which tier, from what to what. Read-only."""
+
+    list_display = ("at", "actor", "tier_name", "action", "what")
+    list_filter = ("action", "tier")
+    list_select_related = ("actor",)
+    search_fields = ("tier_name",)
+    ordering = ("-at", "-id")
+    fields = ("at", "actor", "action", "tier", "tier_name", "what", "note")
+    readonly_fields = fields
+
+    @admin.display(description=_("what changed"))
+    def what(self, change: AuthorityTierChange) -> str:
+        return change.text
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuthorityTierChange]:
+        return super().get_queryset(request).select_related("actor", "tier")
 
 
 class ApprovalDelegationForm(forms.ModelForm):

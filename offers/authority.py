@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,8 @@ CUMULATIVE_WINDOW = timedelta(days=365)
 @dataclass(frozen=True)
 class Authority:
     tier: AuthorityTier | None
-    on_behalf_of: Any = None  # the delegator, when the authority is delegated
+    # The delegator, when the authority is delegated: the desk's User (the callers' type).
+    on_behalf_of: Any = None
 
     def exceeded(self, *, monthly: Decimal, total: Decimal, cumulative: Decimal) -> list[str]:
         """The limits these figures break, as sentences; empty when all are within."""
@@ -67,7 +69,7 @@ class Authority:
         return Q(monthly_concession__lte=self.tier.max_monthly, total_cost__lte=self.tier.max_total)
 
 
-def authority_for(user: Any) -> Authority:
+def authority_for(user: AbstractUser) -> Authority:
     """The user's own tier, else the highest-ranked tier of their roles; one query."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return Authority(None)
@@ -80,12 +82,12 @@ def authority_for(user: Any) -> Authority:
     return Authority(own[0] if own else (tiers[0] if tiers else None))
 
 
-def authorities_for_approver(user: Any, now: datetime | None = None) -> list[Authority]:
+def authorities_for_approver(user: AbstractUser, now: datetime | None = None) -> list[Authority]:
     """The approver's own authority, then that of everyone who delegated their inbox to them."""
     now = now or timezone.now()
     authorities = [authority_for(user)]
     delegations = ApprovalDelegation.objects.filter(
-        delegate=user, starts_at__lte=now, ends_at__gt=now, delegator__is_active=True
+        delegate_id=user.pk, starts_at__lte=now, ends_at__gt=now, delegator__is_active=True
     ).select_related("delegator")
     for delegation in delegations:
         delegated = authority_for(delegation.delegator)

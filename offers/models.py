@@ -4,11 +4,11 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from retention.core.history import HistoryRecord
-from subscribers.phrases import said
+from subscribers.phrases import changes_said, money, said
 
 
 class ReasonCategory(models.TextChoices):
@@ -174,6 +174,54 @@ class AuthorityTier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuthorityTierChange(HistoryRecord):
+    """Who created, changed or deleted an authority tier, and each field from what to what
+    (offers.tiers writes it in the same transaction as the change). Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", pgettext_lazy("authority tier", "Created")
+        CHANGED = "changed", pgettext_lazy("authority tier", "Changed")
+        DELETED = "deleted", pgettext_lazy("authority tier", "Deleted")
+
+    tier = models.ForeignKey(
+        AuthorityTier,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("authority tier"),
+    )
+    # The name as it was, so that a deleted tier's history still says whose limits they were.
+    tier_name = models.CharField(_("tier"), max_length=80)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    # {field: [old, new]} for every field that changed; amounts as "20.00", the group and the
+    # user by name; null for "none" (before a creation, after a deletion).
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("authority tier change")
+        verbose_name_plural = _("authority tier changes")
+        indexes = [models.Index(fields=["tier", "at"], name="tier_change_tier_at")]
+
+    @property
+    def text(self) -> str:
+        """What changed, in the reader's language: "most per month €20.00 → €30.00"."""
+        return changes_said(self.changes, TIER_CHANGE_FIELDS)
+
+
+# How the tier's history names each field and shows its values, in this order. The form's
+# labels end in ", €", which the amounts say already.
+TIER_CHANGE_FIELDS = {
+    "name": (_("name"), None),
+    "rank": (_("rank"), None),
+    "group": (_("group"), None),
+    "user": (_("user"), None),
+    "max_monthly": (_("most per month"), money),
+    "max_total": (_("most for one offer"), money),
+    "max_cumulative": (_("most per subscriber in 12 months"), money),
+}
 
 
 class ApprovalDelegation(models.Model):

@@ -3,7 +3,7 @@
 The cost of an offer is the concession: monthly value times months, plus one-time amounts. A
 permanent plan change or speed upgrade is counted over ``PERMANENT_MONTHS``. A payment
 deferral or split payment forgives nothing, only moves when the subscriber pays, so it costs
-nothing and any agent may offer it (DESIGN principle 6).
+nothing and any agent may offer it.
 """
 
 import calendar

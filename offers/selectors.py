@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +37,7 @@ from offers.pricing import (
 )
 from subscribers.models import Subscriber
 
-# What the builder puts first for a reason (DESIGN principles 5 and 6).
+# What the builder puts first for a reason.
 FIRST_FOR_REASON = {
     ReasonCategory.QUALITY: (OfferKind.SERVICE_FIX, OfferKind.SPEED_UPGRADE),
     ReasonCategory.HARDSHIP: (
@@ -140,16 +139,6 @@ def offer_choices(
     return [item[3] for item in ranked]
 
 
-def offer_get(*, pk: int) -> CounterOffer:
-    """Any staff member may read an offer; acting on it is checked by the services."""
-    return get_object_or_404(
-        CounterOffer.objects.select_related(
-            "subscriber", "subscriber__plan", "proposer", "decided_by", "new_plan", "template"
-        ),
-        pk=pk,
-    )
-
-
 def offers_of_case(*, case_id: int) -> list[CounterOffer]:
     return list(
         CounterOffer.objects.filter(case_id=case_id)
@@ -200,7 +189,7 @@ def _conceded_subquery(now: datetime) -> Subquery:
 
 
 def offers_pending_for(
-    *, user: Any, authorities: list[Authority], now: datetime | None = None
+    *, user: AbstractUser, authorities: list[Authority], now: datetime | None = None
 ) -> QuerySet[CounterOffer]:
     """Pending offers that one of these authorities covers, never the user's own, oldest
     first with the escalated ones on top. ``conceded`` is each subscriber's 12 months so far."""
@@ -222,7 +211,7 @@ def offers_pending_for(
     zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=11, decimal_places=2))
     return (
         CounterOffer.objects.filter(status=CounterOffer.Status.PENDING)
-        .exclude(proposer=user)
+        .exclude(proposer_id=user.pk)
         .annotate(conceded=Coalesce(_conceded_subquery(now), zero))
         .annotate(cumulative=F("conceded") + F("total_cost"))
         .filter(covered)
@@ -245,12 +234,12 @@ def offer_cards(*, offers: list[CounterOffer]) -> list[OfferCard]:
 
 
 def delegations_active(
-    *, delegate: Any = None, delegator: Any = None
+    *, delegate: AbstractUser | None = None, delegator: AbstractUser | None = None
 ) -> QuerySet[ApprovalDelegation]:
     """Hand-overs not yet ended, to or from a manager, with the other side loaded."""
     found = ApprovalDelegation.objects.filter(ends_at__gt=timezone.now())
     if delegate is not None:
-        found = found.filter(delegate=delegate).select_related("delegator")
+        found = found.filter(delegate_id=delegate.pk).select_related("delegator")
     if delegator is not None:
-        found = found.filter(delegator=delegator).select_related("delegate")
+        found = found.filter(delegator_id=delegator.pk).select_related("delegate")
     return found.order_by("starts_at", "pk")

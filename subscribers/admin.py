@@ -9,24 +9,33 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.functional import cached_property
+from django.urls import reverse
+from django.utils.functional import Promise, cached_property
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from retention.core.roles import Role, has_role
 from subscribers import ingestion
 from subscribers.admin_import import subscriber_import_urls
 from subscribers.models import (
+    CONTACT_HOURS_FIELDS,
     ApiToken,
     ContactHours,
     ContactPolicy,
+    ContactPolicyChange,
     Equipment,
     Plan,
     Subscriber,
     TimelineEvent,
 )
+from subscribers.services import POLICY_FIELDS, contact_policy_save
 
 # Above this many rows an unfiltered changelist shows the planner's estimate instead of an
 # exact count: COUNT(*) over 20,000,000 timeline rows takes seconds.
@@ -70,6 +79,35 @@ class LargeTableAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+
+
+def admin_actor(request: HttpRequest) -> AbstractUser:
+    """The administrator a save in the admin is recorded as (the admin lets in only users)."""
+    user = request.user
+    if not isinstance(user, AbstractUser):
+        raise PermissionDenied
+    return user
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """A history written only by services: read, never added, changed or deleted here."""
+
+    show_full_result_count = False  # one COUNT(*) per page is enough for a growing table
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def history_link(url_name: str, text: str | Promise, **filters: int | str) -> str:
+    """A link from an object's page to its history, filtered to it; no query."""
+    url = f"{reverse(url_name)}?{urlencode(filters)}" if filters else reverse(url_name)
+    return format_html('<a href="{}">{}</a>', url, text)
 
 
 @admin.register(Plan)
@@ -267,15 +305,74 @@ class ContactHoursInline(admin.TabularInline):
 
 @admin.register(ContactPolicy)
 class ContactPolicyAdmin(BoundedFieldsMixin, admin.ModelAdmin):
-    """Quiet hours per channel and the frequency cap (DESIGN principle 3): one policy."""
+    """Quiet hours per channel and the frequency cap: one policy. Saved, with its hours, by
+    subscribers.services.contact_policy_save, which records who changed what."""
 
     field_bounds = {"period_days": {"min_value": 1}}
 
     inlines = (ContactHoursInline,)
     list_display = ("__str__",)
+    fields = (*POLICY_FIELDS, "history")
+    readonly_fields = ("history",)
+
+    @admin.display(description=_("history"))
+    def history(self, obj: ContactPolicy) -> str:
+        return history_link(
+            "admin:subscribers_contactpolicychange_changelist",
+            _("Who changed the contact policy, and when"),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not ContactPolicy.objects.exists()
+        if not (super().has_add_permission(request) and has_role(request.user, Role.ADMIN)):
+            return False
+        # Asked several times for one page (the sidebar, the buttons): one query a request.
+        exists: bool | None = getattr(request, "_contact_policy_exists", None)
+        if exists is None:
+            exists = ContactPolicy.objects.exists()
+            request._contact_policy_exists = exists  # type: ignore[attr-defined]
+        return not exists
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only those the service lets change it are offered the form; others may read it.
+        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: ContactPolicy, form: Any, change: bool) -> None:
+        """Nothing yet: the policy is saved with its hours in ``save_related``, as one change."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        values: dict[str, Any] = {name: form.cleaned_data[name] for name in POLICY_FIELDS}
+        hours: dict[str, dict[str, Any]] = {}
+        for formset in formsets:
+            # What the admin's change message and log entry say was added or changed.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            for hours_form in formset.forms:
+                data = hours_form.cleaned_data
+                if not data or not data.get("channel") or not hours_form.has_changed():
+                    continue  # an empty row, or one nobody touched
+                hours[data["channel"]] = {name: data[name] for name in CONTACT_HOURS_FIELDS}
+                if hours_form.instance.pk is None:
+                    formset.new_objects.append(hours_form.instance)
+                else:
+                    formset.changed_objects.append((hours_form.instance, hours_form.changed_data))
+        values["hours"] = hours
+        policy = contact_policy_save(values=values, actor=admin_actor(request))
+        form.instance.pk = policy.pk
+
+
+@admin.register(ContactPolicyChange)
+class ContactPolicyChangeAdmin(HistoryAdmin):
+    """Who changed the contact policy, from what to what. Read-only."""
+
+    list_display = ("at", "actor", "action", "what")
+    list_filter = ("action",)
+    list_select_related = ("actor",)
+    ordering = ("-at", "-id")
+    fields = ("at", "actor", "action", "what", "note")
+    readonly_fields = fields
+
+    @admin.display(description=_("what changed"))
+    def what(self, change: ContactPolicyChange) -> str:
+        return change.text

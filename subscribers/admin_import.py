@@ -24,12 +24,8 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from subscribers.importing import (
-    COLUMNS,
-    ImportFileError,
-    ImportReport,
-    import_subscribers_csv,
-)
+from subscribers.importing import ImportFileError, ImportReport, import_subscribers_csv
+from subscribers.importing_columns import COLUMNS
 
 # Bad rows listed on the page; the report's count covers the rest.
 SHOWN_ERRORS = 500

@@ -9,6 +9,7 @@ response has a ``detail``; a 400 also lists what was wrong (``errors`` for the r
 whole, ``items`` for each rejected event) and means nothing was stored.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -19,11 +20,10 @@ from django.urls import URLPattern, URLResolver
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
-from pydantic import WithJsonSchema, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import WithJsonSchema
 
+from subscribers.batches import BatchRejected, BatchResult, within_batch_limit
 from subscribers.ingestion import (
-    EventBatchRejected,
     EventIn,
     IngestResult,
     ItemStatus,
@@ -73,22 +73,10 @@ class EventBatchIn(Schema):
     # The events are validated one by one against EventIn in events_ingest, not here: so that
     # each bad event is reported by its index (and can be skipped with ?skip_invalid=true)
     # instead of failing the whole request. The OpenAPI schema still documents EventIn.
-    events: list[Annotated[Any, WithJsonSchema(EventIn.model_json_schema())]] = Field(
-        min_length=1, description="1 to API_BATCH_LIMIT (default 1,000) events."
-    )
-
-    @field_validator("events")
-    @classmethod
-    def _within_batch_limit(cls, events: list[Any]) -> list[Any]:
-        # Read at request time rather than as max_length, so that the setting can change.
-        limit = settings.API_BATCH_LIMIT
-        if len(events) > limit:
-            raise PydanticCustomError(
-                "batch_too_large",
-                "A batch holds at most {limit} events, this one has {count}: split it",
-                {"limit": limit, "count": len(events)},
-            )
-        return events
+    events: Annotated[
+        list[Annotated[Any, WithJsonSchema(EventIn.model_json_schema())]],
+        within_batch_limit("events"),
+    ] = Field(min_length=1, description="1 to API_BATCH_LIMIT (default 1,000) events.")
 
 
 class FieldErrorOut(Schema):
@@ -162,6 +150,16 @@ def _field_path(loc: list[str | int] | tuple[str | int, ...]) -> str | None:
     return ".".join(parts) or None
 
 
+def batch_answer[R: BatchResult[Any]](ingest: Callable[[], R]) -> Status[R | dict[str, Any]]:
+    """The answer to a batch (subscribers/batches.py): 200 with what happened to every item, or
+    400 listing the rejected items when they rejected the batch, so that nothing was changed."""
+    try:
+        result = ingest()
+    except BatchRejected as exc:
+        return Status(400, {"detail": str(exc), "errors": [], "items": exc.items})
+    return Status(200, result)
+
+
 # --- Operations -------------------------------------------------------------------------------
 
 
@@ -182,8 +180,6 @@ def events_post(
     repeated in the batch, are reported as `duplicate` and left unchanged.
     """
     token: ApiToken = request.auth  # type: ignore[attr-defined]
-    try:
-        result = events_ingest(source=token.source, items=payload.events, skip_invalid=skip_invalid)
-    except EventBatchRejected as exc:
-        return Status(400, {"detail": str(exc), "errors": [], "items": exc.items})
-    return Status(200, result)
+    return batch_answer(
+        lambda: events_ingest(source=token.source, items=payload.events, skip_invalid=skip_invalid)
+    )

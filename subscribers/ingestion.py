@@ -1,12 +1,11 @@
 """Services behind the ingestion API: API tokens, and timeline events pushed by billing and network.
 
-Semantics of a batch (``events_ingest``):
+Semantics of a batch (``events_ingest``), beyond the rules every batch follows
+(subscribers/batches.py: each event validated on its own against ``EventIn``, NUL checks, all
+or nothing unless ``skip_invalid``):
 
-- Every event is validated on its own against ``EventIn`` and its account number is looked up,
-  so that every problem in a batch is reported at once, by the event's index. A NUL character
-  anywhere in it (which PostgreSQL cannot store) is such a problem (subscribers/text.py).
-- By default a batch with any rejected event stores nothing (``EventBatchRejected``): bad input
-  changes nothing. With ``skip_invalid`` the good events are stored and the others reported.
+- Every event's account number is looked up too: an unknown one rejects the event, so that it
+  is reported with the invalid ones (``EventBatchRejected``).
 - Storing is idempotent by ``(source, external_id)``: an event already stored, or repeated
   earlier in the same batch, is reported as a duplicate and left as it is (its content is not
   compared). The database's unique constraint decides, so concurrent batches cannot store an
@@ -18,7 +17,6 @@ Semantics of a batch (``events_ingest``):
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -35,11 +33,17 @@ from pydantic import (
     Field,
     StringConstraints,
 )
-from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from subscribers.batches import (
+    BatchRejected,
+    BatchResult,
+    ItemResult,
+    all_or_nothing,
+    items_validate,
+)
 from subscribers.models import ApiToken, Subscriber, TimelineEvent
-from subscribers.text import FieldError, has_nul, nul_errors
+from subscribers.text import FieldError
 
 # Clocks of other systems drift and time zones get mixed up, but an event a day ahead is a bug
 # in the sender: storing it would pin it to the top of the timeline.
@@ -170,50 +174,20 @@ class ItemStatus(StrEnum):
     UNKNOWN_SUBSCRIBER = "unknown_subscriber"
 
 
-@dataclass(frozen=True)
-class ItemResult:
-    index: int
-    external_id: str | None
-    status: ItemStatus
-    errors: tuple[FieldError, ...] = ()
-
-    @property
-    def rejected(self) -> bool:
-        return self.status in (ItemStatus.INVALID, ItemStatus.UNKNOWN_SUBSCRIBER)
+class EventResult(ItemResult[ItemStatus]):
+    REJECTED = frozenset({ItemStatus.INVALID, ItemStatus.UNKNOWN_SUBSCRIBER})
 
 
-@dataclass(frozen=True)
-class IngestResult:
+class IngestResult(BatchResult[EventResult]):
     """What happened to every event of a batch, in the order they were sent."""
 
-    items: list[ItemResult]
 
-    def _count(self, *statuses: ItemStatus) -> int:
-        return sum(1 for item in self.items if item.status in statuses)
-
-    @property
-    def created(self) -> int:
-        return self._count(ItemStatus.CREATED)
-
-    @property
-    def duplicates(self) -> int:
-        return self._count(ItemStatus.DUPLICATE)
-
-    @property
-    def rejected(self) -> int:
-        return self._count(ItemStatus.INVALID, ItemStatus.UNKNOWN_SUBSCRIBER)
-
-
-class EventBatchRejected(Exception):
+class EventBatchRejected(BatchRejected[EventResult]):
     """Some events are invalid or for unknown subscribers, so nothing was stored."""
 
-    def __init__(self, *, items: list[ItemResult], total: int) -> None:
-        self.items = items
-        self.total = total
-        super().__init__(
-            f"{len(items)} of {total} events were rejected, so nothing was stored. Correct them "
-            "and send the batch again, or send it with ?skip_invalid=true to store the others."
-        )
+    noun = "events"
+    undone = "nothing was stored"
+    verb = "store"
 
 
 # --- Events: the service -----------------------------------------------------------------------
@@ -225,21 +199,11 @@ def events_ingest(*, source: str, items: Sequence[Any], skip_invalid: bool) -> I
     ``items`` are the events as decoded from JSON, not yet validated. Raises
     ``EventBatchRejected`` when an event is rejected and ``skip_invalid`` is false.
     """
-    results: dict[int, ItemResult] = {}
-    valid: list[tuple[int, EventIn]] = []
-    for index, raw in enumerate(items):
-        # Before the schema: a NUL must not reach a query (the account number lookup) either.
-        errors = nul_errors(raw)
-        try:
-            event = EventIn.model_validate(raw)
-        except PydanticValidationError as exc:
-            errors += _field_errors(exc)
-        if errors:
-            results[index] = ItemResult(
-                index, _raw_external_id(raw), ItemStatus.INVALID, tuple(errors)
-            )
-        else:
-            valid.append((index, event))
+    valid, invalid = items_validate(items, EventIn)
+    results = {
+        bad.index: EventResult(bad.index, bad.external_id, ItemStatus.INVALID, bad.errors)
+        for bad in invalid
+    }
 
     subscriber_ids = _subscriber_ids(account_numbers={event.account_number for _, event in valid})
     storable: dict[str, tuple[int, TimelineEvent]] = {}
@@ -248,12 +212,12 @@ def events_ingest(*, source: str, items: Sequence[Any], skip_invalid: bool) -> I
         subscriber_id = subscriber_ids.get(event.account_number)
         if subscriber_id is None:
             error = FieldError("account_number", "No subscriber has this account number")
-            results[index] = ItemResult(
+            results[index] = EventResult(
                 index, event.external_id, ItemStatus.UNKNOWN_SUBSCRIBER, (error,)
             )
         elif event.external_id in storable:
             # The first occurrence in the batch is the one stored, like a resend would be.
-            results[index] = ItemResult(index, event.external_id, ItemStatus.DUPLICATE)
+            results[index] = EventResult(index, event.external_id, ItemStatus.DUPLICATE)
         else:
             storable[event.external_id] = (
                 index,
@@ -269,29 +233,18 @@ def events_ingest(*, source: str, items: Sequence[Any], skip_invalid: bool) -> I
                 ),
             )
 
-    rejected = sorted((r for r in results.values() if r.rejected), key=lambda r: r.index)
-    if rejected and not skip_invalid:
-        raise EventBatchRejected(items=rejected, total=len(items))
+    all_or_nothing(
+        results.values(),
+        total=len(items),
+        skip_invalid=skip_invalid,
+        refusal=EventBatchRejected,
+    )
 
     inserted = _insert_new(events=[event for _, event in storable.values()])
     for external_id, (index, _) in storable.items():
         status = ItemStatus.CREATED if external_id in inserted else ItemStatus.DUPLICATE
-        results[index] = ItemResult(index, external_id, status)
+        results[index] = EventResult(index, external_id, status)
     return IngestResult(items=[results[index] for index in range(len(items))])
-
-
-def _raw_external_id(raw: Any) -> str | None:
-    """The external id of an invalid event, to help the sender find it, when it is usable."""
-    value = raw.get("external_id") if isinstance(raw, dict) else None
-    usable = isinstance(value, str) and len(value) <= 100 and not has_nul(value)
-    return value if usable else None
-
-
-def _field_errors(exc: PydanticValidationError) -> list[FieldError]:
-    return list(
-        FieldError(".".join(str(part) for part in error["loc"]) or None, error["msg"])
-        for error in exc.errors(include_url=False)
-    )
 
 
 def _subscriber_ids(*, account_numbers: set[str]) -> dict[str, int]:

@@ -1,12 +1,16 @@
 import zoneinfo
 from datetime import date, time
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from retention.core.history import HistoryRecord
+from subscribers.phrases import changes_said, said
 
 
 class Plan(models.Model):
@@ -338,8 +342,6 @@ class TimelineEvent(models.Model):
     @property
     def text(self) -> str:
         """The line agents read, in the active language."""
-        from subscribers.phrases import said  # the phrases know the models, not the reverse
-
         return said(self)
 
 
@@ -373,7 +375,8 @@ class ContactChannel(models.TextChoices):
 
 
 class ContactPolicy(models.Model):
-    """The one contact policy (DESIGN principle 3); managed in the admin."""
+    """The one contact policy: quiet hours and a cap on outbound contacts; managed in the admin
+    (subscribers.services.contact_policy_save)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     max_outbound = models.PositiveSmallIntegerField(
@@ -426,3 +429,45 @@ class ContactHours(models.Model):
 
     def __str__(self) -> str:
         return self.get_channel_display()
+
+
+# The fields of a channel's hours, as the contact policy's history keeps them ("phone.weekday_end").
+CONTACT_HOURS_FIELDS = ("weekday_start", "weekday_end", "weekend_start", "weekend_end")
+
+
+class ContactPolicyChange(HistoryRecord):
+    """Who changed the contact policy (the cap, the period, a channel's hours) from what to what
+    (subscribers.services.contact_policy_save writes it with the change). Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", pgettext_lazy("contact policy", "Created")
+        CHANGED = "changed", pgettext_lazy("contact policy", "Changed")
+
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    # {field: [old, new]} for every field that changed; a channel's hours as "phone.weekday_end"
+    # with times as "19:00"; null for "none" (before a creation).
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("contact policy change")
+        verbose_name_plural = _("contact policy changes")
+        indexes = [models.Index(fields=["at"], name="policy_change_at")]
+
+    @property
+    def text(self) -> str:
+        """What changed, in the reader's language: "Phone call, weekdays until 20:00 → 19:00"."""
+        return changes_said(self.changes, contact_policy_fields())
+
+
+def contact_policy_fields() -> dict[str, tuple[Any, None]]:
+    """How the policy's history names each field, in this order, in the active language."""
+    fields: dict[str, tuple[Any, None]] = {
+        field.name: (field.verbose_name, None)
+        for field in ContactPolicy._meta.fields
+        if field.name in ("max_outbound", "period_days")
+    }
+    hours = {field.name: field.verbose_name for field in ContactHours._meta.fields}
+    for channel, label in ContactChannel.choices:
+        for name in CONTACT_HOURS_FIELDS:
+            fields[f"{channel}.{name}"] = (f"{label}, {hours[name]}", None)
+    return fields

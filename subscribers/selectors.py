@@ -190,7 +190,7 @@ DEFAULT_HOURS = Hours(weekday=(time(9), time(20)), weekend=(time(10), time(18)))
 
 
 def contact_policy_get() -> Policy:
-    """The policy from the admin, in one query; DESIGN's defaults if the admin deleted it."""
+    """The policy from the admin, in one query; the defaults if the admin deleted it."""
     rows = list(ContactHours.objects.select_related("policy"))
     if not rows:
         return Policy(2, timedelta(days=7), {c: DEFAULT_HOURS for c in ContactChannel.values})

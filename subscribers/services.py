@@ -1,16 +1,28 @@
-"""Every write to subscribers, their equipment and their timeline (besides bulk ingestion)."""
+"""Every write to subscribers, their equipment and their timeline (besides bulk ingestion), and
+to the contact policy."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from retention.core.refusals import WrongState
+from retention.core.refusals import NotAllowed, WrongState
+from retention.core.roles import Role, has_role
 from subscribers import phrases
-from subscribers.models import Equipment, Subscriber, TimelineEvent
+from subscribers.models import (
+    CONTACT_HOURS_FIELDS,
+    ContactChannel,
+    ContactHours,
+    ContactPolicy,
+    ContactPolicyChange,
+    Equipment,
+    Subscriber,
+    TimelineEvent,
+)
 
 
 def timeline_event_record(
@@ -19,7 +31,7 @@ def timeline_event_record(
     kind: str,
     phrase: dict[str, Any] | None = None,
     summary: str = "",
-    actor: Any = None,
+    actor: AbstractUser | None = None,
     data: dict[str, Any] | None = None,
     occurred_at: Any = None,
     source: str = "desk",
@@ -33,17 +45,19 @@ def timeline_event_record(
         summary=summary[:300],
         code=phrase["code"] if phrase else "",
         params=phrase["params"] if phrase else {},
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor_id=actor.pk if actor is not None else None,
         data=data or {},
         occurred_at=occurred_at or timezone.now(),
         source=source,
     )
 
 
-def subscriber_cancel(*, subscriber: Subscriber, effective_date: date, actor: Any) -> Subscriber:
+def subscriber_cancel(
+    *, subscriber: Subscriber, effective_date: date, actor: AbstractUser | None
+) -> Subscriber:
     """Stop the service and billing on ``effective_date`` and ask for the equipment back.
 
-    Billing ends on the effective date whatever happens to the equipment (DESIGN principle 2):
+    Billing ends on the effective date whatever happens to the equipment:
     nothing here waits for a return. Call inside the caller's transaction.
     """
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -67,7 +81,7 @@ def subscriber_cancel(*, subscriber: Subscriber, effective_date: date, actor: An
 
 
 def equipment_request_returns(
-    *, subscriber: Subscriber, effective_date: date, actor: Any
+    *, subscriber: Subscriber, effective_date: date, actor: AbstractUser | None
 ) -> list[Equipment]:
     """Every item on loan gets a generous return window and all three easy return options."""
     due = effective_date + timedelta(days=settings.EQUIPMENT_RETURN_DAYS)
@@ -95,7 +109,9 @@ def equipment_request_returns(
     return items
 
 
-def equipment_mark_returned(*, equipment: Equipment, actor: Any, method: str = "") -> Equipment:
+def equipment_mark_returned(
+    *, equipment: Equipment, actor: AbstractUser, method: str = ""
+) -> Equipment:
     with transaction.atomic():
         item = Equipment.objects.select_for_update().get(pk=equipment.pk)
         if item.status not in (Equipment.Status.ON_LOAN, Equipment.Status.RETURN_REQUESTED):
@@ -123,3 +139,82 @@ def subscribers_complete_cancellations(*, today: date | None = None) -> int:
     return Subscriber.objects.filter(
         status=Subscriber.Status.CANCELLING, billing_ends_on__lte=today
     ).update(status=Subscriber.Status.CANCELLED, updated_at=timezone.now())
+
+
+# --- The contact policy -------------------------------------------------------------------------
+
+POLICY_FIELDS = ("max_outbound", "period_days")
+
+
+def _policy_kept(policy: ContactPolicy | None, hours: dict[str, ContactHours]) -> dict[str, Any]:
+    """The policy as its history keeps it: the cap, the period, and each channel's hours as
+    "phone.weekday_end": "19:00"."""
+    kept: dict[str, Any] = dict.fromkeys(POLICY_FIELDS)
+    if policy is not None:
+        kept.update({name: getattr(policy, name) for name in POLICY_FIELDS})
+    for channel, row in hours.items():
+        for name in CONTACT_HOURS_FIELDS:
+            value: time = getattr(row, name)
+            kept[f"{channel}.{name}"] = value.strftime("%H:%M")
+    return kept
+
+
+def contact_policy_save(*, values: dict[str, Any], actor: AbstractUser) -> ContactPolicy:
+    """Create or change the one contact policy. ``values`` may hold ``max_outbound``,
+    ``period_days`` and ``hours`` ({channel: {"weekday_start": time, …}}); a channel it leaves
+    out keeps its hours. Writes a ContactPolicyChange with every field that changed, from what
+    to what; a save that changes nothing writes nothing.
+
+    The policy is read afresh on every contact decision (subscribers.selectors
+    .contact_policy_get), so a change applies from the next one."""
+    if not has_role(actor, Role.ADMIN):
+        raise NotAllowed(_("Only an administrator changes the contact policy."))
+    unknown = set(values) - {*POLICY_FIELDS, "hours"}
+    hours_given: dict[str, dict[str, Any]] = values.get("hours") or {}
+    unknown |= set(hours_given) - set(ContactChannel.values)
+    if unknown:
+        raise ValueError(f"not part of the contact policy: {sorted(unknown)}")
+    with transaction.atomic():
+        # Locked, and read again with its hours: two administrators saving at once each record
+        # the change from what the other left.
+        policy = ContactPolicy.objects.select_for_update().filter(pk=1).first()
+        created = policy is None
+        hours: dict[str, ContactHours] = {}
+        if policy is not None:
+            rows = ContactHours.objects.select_for_update().filter(policy=policy)
+            hours = {row.channel: row for row in rows}
+        before = _policy_kept(policy, hours)
+        policy = policy or ContactPolicy(pk=1)
+        for name in POLICY_FIELDS:
+            if name in values:
+                setattr(policy, name, values[name])
+        for channel, given in hours_given.items():
+            row = hours.get(channel) or ContactHours(channel=channel)
+            for name in CONTACT_HOURS_FIELDS:
+                if name in given:
+                    setattr(row, name, given[name])
+            hours[channel] = row
+        after = _policy_kept(policy, hours)
+        changes = {
+            name: [before.get(name), value]
+            for name, value in after.items()
+            if before.get(name) != value
+        }
+        if not created and not changes:
+            return policy
+        if created or any(name in changes for name in POLICY_FIELDS):
+            policy.save()
+        for channel, row in hours.items():
+            if row.pk is None or any(
+                f"{channel}.{name}" in changes for name in CONTACT_HOURS_FIELDS
+            ):
+                row.policy = policy
+                row.save()
+        ContactPolicyChange.objects.create(
+            action=ContactPolicyChange.Action.CREATED
+            if created
+            else ContactPolicyChange.Action.CHANGED,
+            actor_id=actor.pk,
+            changes=changes,
+        )
+    return policy

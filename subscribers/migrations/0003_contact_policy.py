@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 
 def default_policy(apps, schema_editor):
-    """DESIGN principle 3: 09-20 on weekdays, 10-18 at weekends, 2 outbound contacts in 7 days."""
+    """The default contact rules: 09-20 on weekdays, 10-18 at weekends, 2 outbound contacts in 7 days."""
     policy, _ = apps.get_model("subscribers", "ContactPolicy").objects.get_or_create(
         id=1, defaults={"max_outbound": 2, "period_days": 7}
     )

@@ -1,11 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 
 from offers.models import OfferKind
 from retention.core.roles import Role
-from tests.factories import UserFactory, authority_tier, offer_template
+from tests.factories import authority_tier, offer_template, user_with_role
 
 # Short names for the fixtures below and for the tests that import them.
 tier, template = authority_tier, offer_template
@@ -15,17 +14,12 @@ D = Decimal
 
 @pytest.fixture
 def lead(db, tiers):
-    user = UserFactory.create(username="lead")
-    user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])
-    user.groups.add(tiers["lead"].group)
-    return user
+    return user_with_role(Role.MANAGER, tiers["lead"].group, username="lead")
 
 
 @pytest.fixture
 def manager2(db):
-    user = UserFactory.create(username="manager2")
-    user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])
-    return user
+    return user_with_role(Role.MANAGER, username="manager2")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from offers import delegation as delegations
 from offers import services
 from offers.authority import (
     authorities_for_approver,
@@ -24,7 +25,7 @@ from offers.models import AuthorityTier, CounterOffer, OfferKind, OfferTemplate
 from offers.selectors import offers_pending_for
 from retention.core.roles import Role
 from retention.models import Team
-from tests.factories import SubscriberFactory, UserFactory
+from tests.factories import SubscriberFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +245,7 @@ def test_an_offer_waits_for_the_lowest_tier_that_covers_all_three_figures(tiers)
 @pytest.fixture
 def holiday(lead, manager2):
     """The lead hands their inbox to manager2 for two days from tomorrow."""
-    return services.delegation_create(
+    return delegations.delegation_create(
         delegator=lead,
         delegate=manager2,
         starts_at=NOW + timedelta(days=1),
@@ -283,7 +284,7 @@ def test_a_delegate_cannot_approve_the_delegators_own_offer(manager, manager2, l
     # While it waits, the manager is promoted and goes on holiday, handing over to manager2.
     manager.groups.add(Group.objects.get(name="Retention lead"))
     now = timezone.now()
-    services.delegation_create(
+    delegations.delegation_create(
         delegator=manager, delegate=manager2, starts_at=now, ends_at=now + timedelta(days=1)
     )
     assert (
@@ -355,8 +356,7 @@ def test_the_inbox_shows_other_teams_offers_when_the_authority_covers_them(
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
     manager.team = north
     manager.save()
-    southern_agent = UserFactory.create(username="south-agent", team=south)
-    southern_agent.groups.add(Group.objects.get(name=Role.AGENT))
+    southern_agent = user_with_role(Role.AGENT, username="south-agent", team=south)
     covered = propose(SubscriberFactory.create(), catalogue["big"], southern_agent)
     propose(SubscriberFactory.create(), catalogue["free"], southern_agent)  # beyond a manager
     assert inbox(manager) == [covered]

@@ -1,4 +1,5 @@
-"""The offer races DESIGN names, with real threads on PostgreSQL.
+"""The offer races with real threads on PostgreSQL: two managers deciding, two tabs proposing, an
+approval racing the cancellation.
 
 Each race runs a few rounds on fresh cases, so that both orders of arrival get their turn.
 """

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 
 from offers.authority import authorities_for_approver
 from offers.exceptions import BeyondEveryAuthority, OutsideAuthority
@@ -24,7 +23,7 @@ from retention.models import CancellationCase, CaseHistory, Notification
 from retention.saves import services as saves
 from retention.saves.services import Decision
 from subscribers.models import Subscriber, TimelineEvent
-from tests.factories import CaseFactory, SubscriberFactory, UserFactory
+from tests.factories import CaseFactory, SubscriberFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -130,8 +129,7 @@ def test_an_offer_needs_the_case_in_progress(manager, catalogue):
 
 
 def test_an_agent_cannot_make_an_offer_on_another_agents_case(case, catalogue):
-    colleague = UserFactory.create(username="colleague")
-    colleague.groups.add(Group.objects.get(name=Role.AGENT))
+    colleague = user_with_role(Role.AGENT, username="colleague")
     with pytest.raises(NotAllowed, match="belongs to"):
         saves.case_offer_propose(case=case, template=catalogue["fixed"], actor=colleague)
     assert status_of(case) == CaseStatus.IN_PROGRESS
@@ -233,8 +231,7 @@ def test_a_declined_offer_leaves_the_subscriber_free_to_leave(case, agent, catal
 
 def test_only_someone_who_may_act_on_the_case_presents_its_offer(case, agent, catalogue):
     offer = approved_offer(case, agent, catalogue)
-    colleague = UserFactory.create(username="colleague")
-    colleague.groups.add(Group.objects.get(name=Role.AGENT))
+    colleague = user_with_role(Role.AGENT, username="colleague")
     with pytest.raises(NotAllowed):
         saves.offer_present(offer=offer, actor=colleague)
     offer.refresh_from_db()

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from offers import services
+from offers import lifecycle, services
 from offers.authority import authority_for
 from offers.exceptions import (
     BeyondEveryAuthority,
@@ -24,7 +24,7 @@ from offers.pricing import Terms
 from offers.selectors import offer_choices
 from retention.core.refusals import WrongState
 from subscribers.models import Subscriber, TimelineEvent
-from tests.factories import PlanFactory, SubscriberFactory, UserFactory
+from tests.factories import PlanFactory, SubscriberFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def propose(subscriber, template, proposer, note=""):
 
 
 def presented(offer, agent):
-    return services.offer_present(offer=offer, actor=agent)
+    return lifecycle.offer_present(offer=offer, actor=agent)
 
 
 # --- Proposing ------------------------------------------------------------------------------------
@@ -144,8 +144,7 @@ def test_one_proactive_offer_under_way_per_subscriber(agent, subscriber, catalog
 
 
 def test_agent_cannot_approve_an_offer(agent, subscriber, catalogue):
-    colleague = UserFactory.create(username="colleague")
-    colleague.groups.add(*agent.groups.all())
+    colleague = user_with_role(*agent.groups.all(), username="colleague")
     offer = propose(subscriber, catalogue["big"], agent)
     for anyone in (agent, colleague):
         with pytest.raises(OutsideAuthority, match="Only managers decide offers"):
@@ -375,18 +374,18 @@ def test_an_offer_not_presented_in_time_cannot_be_presented(agent, subscriber, c
 def test_the_answer_needs_the_offer_presented_and_still_valid(agent, subscriber, catalogue, clock):
     offer = propose(subscriber, catalogue["fixed"], agent)
     with pytest.raises(WrongState, match="Present the offer before recording the answer"):
-        services.offer_accept(offer=offer, actor=agent)
+        lifecycle.offer_accept(offer=offer, actor=agent)
     presented(offer, agent)
     clock.shift(timedelta(days=7))
     with pytest.raises(WrongState, match="expired"):
-        services.offer_accept(offer=offer, actor=agent)
+        lifecycle.offer_accept(offer=offer, actor=agent)
     with pytest.raises(WrongState, match="expired"):
-        services.offer_decline(offer=offer, actor=agent)
+        lifecycle.offer_decline(offer=offer, actor=agent)
 
 
 def test_accepting_a_discount_applies_the_new_price_until_it_ends(agent, subscriber, catalogue):
     offer = presented(propose(subscriber, catalogue["fixed"], agent), agent)
-    offer = services.offer_accept(offer=offer, actor=agent, note="Happy to stay")
+    offer = lifecycle.offer_accept(offer=offer, actor=agent, note="Happy to stay")
     subscriber.refresh_from_db()
     assert subscriber.monthly_price == D("24.99")
     assert subscriber.promo_ends_on == date(2027, 12, 1)
@@ -420,7 +419,7 @@ def test_accepting_the_loyalty_tariff_lowers_the_price_for_good(
     plan = subscriber.plan
     offer = propose(subscriber, catalogue["loyalty"], agent)  # €10 x 12: a manager's
     offer = services.offer_approve(offer=offer, actor=manager)
-    offer = services.offer_accept(offer=presented(offer, agent), actor=agent)
+    offer = lifecycle.offer_accept(offer=presented(offer, agent), actor=agent)
     subscriber.refresh_from_db()
     assert subscriber.monthly_price == D("19.99")
     assert subscriber.plan == plan  # the same plan, at the new-customer price
@@ -436,7 +435,7 @@ def test_accepting_a_move_to_another_plan_changes_plan_and_price(agent, subscrib
     template = catalogue_offer("move-200", OfferKind.PLAN_CHANGE, new_plan=cheaper)
     offer = propose(subscriber, template, agent)  # €5 x 12 = €60: within the agent's
     old_plan = subscriber.plan
-    services.offer_accept(offer=presented(offer, agent), actor=agent)
+    lifecycle.offer_accept(offer=presented(offer, agent), actor=agent)
     subscriber.refresh_from_db()
     assert (subscriber.plan, subscriber.monthly_price) == (cheaper, D("24.99"))
     plan_change = subscriber.events.get(kind=Event.PLAN_CHANGE)
@@ -452,7 +451,7 @@ def test_accepting_a_speed_upgrade_moves_to_the_faster_plan_at_the_same_price(
     template = catalogue_offer("upgrade-1000", OfferKind.SPEED_UPGRADE, new_plan=faster)
     offer = propose(subscriber, template, agent)  # €10 x 12 = €120: a manager's
     offer = services.offer_approve(offer=offer, actor=manager)
-    services.offer_accept(offer=presented(offer, agent), actor=agent)
+    lifecycle.offer_accept(offer=presented(offer, agent), actor=agent)
     subscriber.refresh_from_db()
     assert (subscriber.plan, subscriber.monthly_price) == (faster, D("29.99"))
     assert timeline(subscriber)[-2:] == [Event.PLAN_CHANGE, Event.OFFER_ACCEPTED]
@@ -463,7 +462,7 @@ def test_accepting_a_credit_lowers_the_balance(agent):
     subscriber = SubscriberFactory.create(balance=D("40.00"))
     template = catalogue_offer("credit-15", OfferKind.ONE_TIME_CREDIT, amount=D("15"))
     offer = propose(subscriber, template, agent)
-    services.offer_accept(offer=presented(offer, agent), actor=agent)
+    lifecycle.offer_accept(offer=presented(offer, agent), actor=agent)
     subscriber.refresh_from_db()
     assert (subscriber.balance, subscriber.monthly_price) == (D("25.00"), D("29.99"))
     assert timeline(subscriber)[-1] == Event.OFFER_ACCEPTED
@@ -474,7 +473,7 @@ def test_accepting_a_deferral_records_when_the_payment_is_due(agent, catalogue):
     subscriber = SubscriberFactory.create(balance=D("59.98"), arrears=D("29.99"))
     offer = propose(subscriber, catalogue["deferral"], agent)
     assert offer.total_cost == D("0.00") and offer.auto_approved
-    offer = services.offer_accept(offer=presented(offer, agent), actor=agent)
+    offer = lifecycle.offer_accept(offer=presented(offer, agent), actor=agent)
     subscriber.refresh_from_db()
     assert offer.runs_until == TODAY + timedelta(days=30)
     assert (subscriber.balance, subscriber.monthly_price) == (D("59.98"), D("29.99"))
@@ -483,7 +482,7 @@ def test_accepting_a_deferral_records_when_the_payment_is_due(agent, catalogue):
 def test_declining_leaves_the_subscriber_as_they_were(agent, subscriber, catalogue):
     before = Subscriber.objects.values().get(pk=subscriber.pk)
     offer = presented(propose(subscriber, catalogue["fixed"], agent), agent)
-    offer = services.offer_decline(offer=offer, actor=agent, note="Moving to a competitor")
+    offer = lifecycle.offer_decline(offer=offer, actor=agent, note="Moving to a competitor")
     assert Subscriber.objects.values().get(pk=subscriber.pk) == before
     assert (offer.status, offer.answered_at, offer.applied_at) == (Status.DECLINED, NOW, None)
     assert history(offer)[-1] == (Action.DECLINED, Status.PRESENTED, Status.DECLINED)
@@ -497,22 +496,22 @@ def test_declining_leaves_the_subscriber_as_they_were(agent, subscriber, catalog
 def test_withdrawing_needs_a_reason_and_a_live_offer(agent, subscriber, catalogue):
     offer = propose(subscriber, catalogue["fixed"], agent)
     with pytest.raises(InvalidTerms, match="Say why the offer is withdrawn"):
-        services.offer_withdraw(offer=offer, actor=agent, note="")
-    offer = services.offer_withdraw(offer=offer, actor=agent, note="A better fit exists")
+        lifecycle.offer_withdraw(offer=offer, actor=agent, note="")
+    offer = lifecycle.offer_withdraw(offer=offer, actor=agent, note="A better fit exists")
     assert offer.status == Status.WITHDRAWN
     assert history(offer)[-1] == (Action.WITHDRAWN, Status.APPROVED, Status.WITHDRAWN)
     assert timeline(subscriber)[-1] == Event.OFFER_WITHDRAWN
     with pytest.raises(WrongState, match=r"(?i)already withdrawn"):
-        services.offer_withdraw(offer=offer, actor=agent, note="Again")
+        lifecycle.offer_withdraw(offer=offer, actor=agent, note="Again")
 
 
 def test_an_offer_expires_only_once_its_time_has_run_out(agent, subscriber, catalogue, clock):
     offer = propose(subscriber, catalogue["fixed"], agent)
     clock.shift(timedelta(days=3) - timedelta(seconds=1))
-    assert services.offer_expire(offer=offer) is False
+    assert lifecycle.offer_expire(offer=offer) is False
     clock.shift(timedelta(seconds=1))
-    assert services.offer_expire(offer=offer) is True
-    assert services.offer_expire(offer=offer) is False  # the second sweep finds it settled
+    assert lifecycle.offer_expire(offer=offer) is True
+    assert lifecycle.offer_expire(offer=offer) is False  # the second sweep finds it settled
     offer.refresh_from_db()
     assert offer.status == Status.EXPIRED
     expired = offer.history.get(action=Action.EXPIRED)
@@ -529,7 +528,7 @@ def test_every_step_of_an_offer_is_in_its_history_and_on_the_timeline(
 ):
     offer = propose(subscriber, catalogue["big"], agent)
     offer = services.offer_approve(offer=offer, actor=manager)
-    offer = services.offer_accept(offer=presented(offer, agent), actor=agent)
+    offer = lifecycle.offer_accept(offer=presented(offer, agent), actor=agent)
     assert history(offer) == [
         (Action.PROPOSED, "", Status.PENDING),
         (Action.APPROVED, Status.PENDING, Status.APPROVED),

@@ -1,6 +1,5 @@
 """POST /api/v1/events: billing and network systems push timeline events with a token."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,45 +9,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subscribers.ingestion import api_token_create
-from subscribers.models import ApiToken, Subscriber, TimelineEvent
+from subscribers.models import ApiToken, TimelineEvent
 from tests.factories import SubscriberFactory, TimelineEventFactory
-
-URL = "/api/v1/events"
-
-
-@pytest.fixture
-def billing_token(db) -> tuple[ApiToken, str]:
-    return api_token_create(name="Billing", source="billing")
-
-
-@pytest.fixture
-def api_client(billing_token) -> Client:
-    _, raw = billing_token
-    return Client(headers={"authorization": f"Bearer {raw}"})
-
-
-@pytest.fixture
-def subscriber(db) -> Subscriber:
-    return SubscriberFactory.create(account_number="LV-100200")
-
-
-def event(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    """A valid event for the subscriber with account number LV-100200."""
-    return {
-        "external_id": f"inv-{n}",
-        "account_number": "LV-100200",
-        "kind": "payment",
-        "occurred_at": "2026-03-01T09:30:00+02:00",
-        "summary": f"Payment received €{n}.00",
-        "data": {"amount": f"{n}.00", "currency": "EUR"},
-        **overrides,
-    }
-
-
-def post(client: Client, events: Any, query: str = "") -> Any:
-    return client.post(URL + query, json.dumps({"events": events}), content_type="application/json")
-
+from tests.ingestion import EVENTS_URL as URL
+from tests.ingestion import event
+from tests.ingestion import post_events as post
 
 # --- Authentication -----------------------------------------------------------------------
 

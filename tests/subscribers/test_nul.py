@@ -7,50 +7,20 @@ others. The subscriber import reports the line and the column.
 """
 
 import io
-import json
-from typing import Any
 
 import pytest
-from django.test import Client
 
 from subscribers.importing import import_subscribers_csv
-from subscribers.ingestion import api_token_create
 from subscribers.models import Subscriber, TimelineEvent
 from subscribers.text import nul_errors
-from tests.factories import PlanFactory, SubscriberFactory
+from tests.factories import PlanFactory
+from tests.ingestion import event
+from tests.ingestion import post_events as post
 
 # The 500 happened only on PostgreSQL: SQLite stores a NUL without complaint.
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
-URL = "/api/v1/events"
 NUL = "\x00"
-
-
-@pytest.fixture
-def api_client(db) -> Client:
-    _, raw = api_token_create(name="Billing", source="billing")
-    return Client(headers={"authorization": f"Bearer {raw}"})
-
-
-@pytest.fixture
-def subscriber(db) -> Subscriber:
-    return SubscriberFactory.create(account_number="LV-100200")
-
-
-def event(n: int = 1, **overrides: Any) -> dict[str, Any]:
-    return {
-        "external_id": f"inv-{n}",
-        "account_number": "LV-100200",
-        "kind": "payment",
-        "occurred_at": "2026-03-01T09:30:00+02:00",
-        "summary": f"Payment received €{n}.00",
-        "data": {"amount": f"{n}.00", "currency": "EUR"},
-        **overrides,
-    }
-
-
-def post(client: Client, events: Any, query: str = "") -> Any:
-    return client.post(URL + query, json.dumps({"events": events}), content_type="application/json")
 
 
 # --- The helper ---------------------------------------------------------------------------------

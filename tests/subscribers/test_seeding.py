@@ -9,13 +9,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F
 
-from retention.demo.subscribers import (
-    PLANS,
-    Bundle,
-    DemoGenerator,
-    SeedOptions,
-    heavy_account_numbers,
-)
+from retention.demo.generator import DemoGenerator
+from retention.demo.plans import PLANS
+from retention.demo.rows import Bundle, SeedOptions
+from retention.demo.world import heavy_account_numbers
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
 
 TODAY = date(2026, 11, 23)

@@ -5,7 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from subscribers.importing import REQUIRED_COLUMNS, ImportFileError, import_subscribers_csv
+from subscribers.importing import ImportFileError, import_subscribers_csv
+from subscribers.importing_columns import REQUIRED_COLUMNS
 
 
 def _estimate_rows(path: Path) -> int:

@@ -1,178 +1,30 @@
-"""What the desk says, stored as a code with parameters and said in the reader's language.
+"""The phrases the desk says, each a message with how to show each of its parameters.
 
-A stored sentence is frozen in one language (DESIGN: "store a code and its parameters"). So a
-timeline event, a history row, a notification or a churn-risk reason the desk writes keeps a
-``code`` naming one of the phrases below and its ``params`` as JSON; ``render`` says it in the
-active language (a page: the reader's), or in the one asked for (an e-mail: the recipient's).
-
-Parameters are stored raw (amounts as "29.99", dates and times as ISO text, choices as their
-value) and each phrase says how to show each one: money, dates and numbers the same way on
-every page of a language (``money``, ``day``, ``moment``; lv and ru write a decimal comma), a
-choice as its label. A parameter may itself be a phrase (``{"code": …, "params": …}``, e.g. an
-offer's terms inside "Offer presented: …") or a name given in each language (``{"en": …,
-"lv": …, "ru": …}``, e.g. a cancellation reason). Anything else (a name, a note somebody
-wrote) is shown as it is.
-
-This module sits in the lowest app so that every app may use it; the few labels that belong
-to upper apps are named by a lazy "app.Model.field" path, as models refer upward.
+A stored phrase names one of these by its code (see subscribers.phrases); a new thing the desk
+says is a new entry here, with its translations.
 """
 
-from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
-from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from subscribers.models import ContactChannel, Equipment, Subscriber
+from subscribers.phrases.formatting import (
+    Label,
+    clock,
+    day,
+    duration,
+    moment,
+    money,
+    month,
+    number,
+    wall,
+)
 
-Params = dict[str, Any]
-
-# --- How money, dates and numbers are written: one way per language ---------------------------
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def money(value: Any) -> str:
-    """An amount in euros in the active language: €1,234.50 in English, €1 234,50 in Latvian
-    and Russian. Text that is not a number is shown as it is."""
-    amount = _decimal(value)
-    if amount is None:
-        return "" if value is None else str(value)
-    text = formats.number_format(abs(amount), 2, use_l10n=True, force_grouping=True)
-    return f"-€{text}" if amount < 0 else f"€{text}"
-
-
-def number(value: Any, decimals: int | None = None) -> str:
-    """A number in the active language (12.5 or 12,5), without trailing zeros unless
-    ``decimals`` is given."""
-    amount = _decimal(value)
-    if amount is None:
-        return "" if value is None else str(value)
-    if decimals is None:
-        amount = amount.normalize() if amount != amount.to_integral() else amount.quantize(1)
-    return formats.number_format(amount, decimals, use_l10n=True)
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def day(value: Any) -> str:
-    """A date as the active language writes it short (d.m.Y)."""
-    found = _as_date(value)
-    return formats.date_format(found, "SHORT_DATE_FORMAT") if found else str(value or "")
-
-
-def _in_reader_zone(value: Any) -> datetime | None:
-    found = _as_datetime(value)
-    if found is not None and timezone.is_aware(found):
-        found = timezone.localtime(found)
-    return found
-
-
-def moment(value: Any) -> str:
-    """A date and time in the reader's time zone, as the active language writes it short."""
-    found = _in_reader_zone(value)
-    return formats.date_format(found, "SHORT_DATETIME_FORMAT") if found else str(value or "")
-
-
-def clock(value: Any) -> str:
-    """The time of day of a moment, in the reader's time zone."""
-    found = _in_reader_zone(value)
-    return formats.time_format(found, "TIME_FORMAT") if found else str(value or "")
-
-
-def wall(value: Any) -> str:
-    """A moment as the clock on the wall where it was taken shows it (a subscriber's local
-    time), without moving it into the reader's zone: "Mon 2 Mar 09:00"."""
-    found = _as_datetime(value)
-    return formats.date_format(found, "D j M H:i") if found else str(value or "")
-
-
-def month(value: Any) -> str:
-    """A billing period "2026-03" as the active language names the month: "March 2026"."""
-    try:
-        year, number_ = (int(part) for part in str(value).split("-")[:2])
-        return formats.date_format(date(year, number_, 1), "YEAR_MONTH_FORMAT")
-    except ValueError:
-        return str(value)
-
-
-def duration(value: Any) -> str:
-    """Minutes as hours and minutes."""
-    try:
-        minutes = int(value)
-    except (TypeError, ValueError):
-        return str(value)
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return str(_("%(minutes)s min") % {"minutes": rest})
-    if not rest:
-        return str(_("%(hours)s h") % {"hours": hours})
-    return str(_("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": rest})
-
-
-def names(value: Mapping[str, Any]) -> str:
-    """A name given in each language, in the active one (English when it has none)."""
-    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-    return str(value.get(language) or value.get("en") or next(iter(value.values()), ""))
-
-
-@dataclass(frozen=True)
-class Label:
-    """A choice shown as its label. ``choices`` is a TextChoices class, or an
-    "app.Model.field" path for the choices of an app this one may not import."""
-
-    choices: Any
-    lower: bool = False
-
-    def __call__(self, value: Any) -> str:
-        label = _labels(self.choices).get(value)
-        if label is None:
-            return str(value)
-        text = str(label)
-        return text.lower() if self.lower else text
-
-
-@cache
-def _labels(choices: Any) -> dict[Any, Any]:
-    if isinstance(choices, str):
-        app, model, name = choices.split(".")
-        return dict(apps.get_model(app, model)._meta.get_field(name).flatchoices)
-    return dict(choices.choices)
-
-
-# --- The phrases --------------------------------------------------------------------------------
+Params = dict[str, Any]  # a phrase's parameters, as JSON holds them
 
 
 @dataclass(frozen=True)
@@ -188,9 +40,9 @@ def _p(message: Promise, **shown: Callable[[Any], str]) -> Phrase:
 CASE_CHANNEL = Label("retention.CancellationCase.channel", lower=True)
 DIRECTION = Label("retention.ContactAttempt.direction", lower=True)
 OUTCOME = Label("retention.ContactAttempt.outcome", lower=True)
-CHANNEL = Label(ContactChannel, lower=True)
+CHANNEL = Label("subscribers.ContactHours.channel", lower=True)
 OFFER_STATUS = Label("offers.CounterOffer.status", lower=True)
-PAYMENT_METHOD = Label(Subscriber.PaymentMethod, lower=True)
+PAYMENT_METHOD = Label("subscribers.Subscriber.payment_method", lower=True)
 
 OUTAGE_CAUSES = {
     "fibre_cut": _("fibre cut"),
@@ -226,7 +78,9 @@ PHRASES: dict[str, Phrase] = {
         ),
         date=day,
     ),
-    "equipment.returned": _p(_("%(kind)s %(serial)s returned"), kind=Label(Equipment.Kind)),
+    "equipment.returned": _p(
+        _("%(kind)s %(serial)s returned"), kind=Label("subscribers.Equipment.kind")
+    ),
     "contact.desk": _p(
         _("Retention desk contact, %(direction)s, %(channel)s: %(outcome)s"),
         direction=DIRECTION,
@@ -520,161 +374,3 @@ PHRASES: dict[str, Phrase] = {
         cause=outage_cause,
     ),
 }
-
-
-def phrase(code: str, **params: Any) -> dict[str, Any]:
-    """A phrase as JSON: to nest in another's parameters, or for a list of them (risk
-    reasons). Amounts, dates and times become text; the phrase's parameters say how to show
-    them."""
-    if code not in PHRASES:
-        raise KeyError(f"unknown phrase {code!r}")
-    return {"code": code, "params": as_params(params)}
-
-
-def as_params(params: Mapping[str, Any]) -> Params:
-    """Values JSON can hold: Decimal as "29.99", dates and times as ISO text."""
-    return {name: _json(value) for name, value in params.items()}
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Promise):
-        return str(value)
-    return value
-
-
-class _Values(dict[str, Any]):
-    """A missing parameter is shown empty rather than breaking the whole line."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def render(
-    code: str, params: Mapping[str, Any] | None = None, *, language: str | None = None
-) -> str:
-    """The phrase in the active language, or in ``language`` (e-mail to a recipient); empty
-    for a code this version does not know."""
-    with ExitStack() as stack:
-        if language:
-            stack.enter_context(translation.override(language))
-        return _render(code, params or {})
-
-
-def _render(code: str, params: Mapping[str, Any]) -> str:
-    found = PHRASES.get(code)
-    if found is None:
-        return ""
-    values = _Values()
-    for name, value in params.items():
-        values[name] = _shown(value, found.shown.get(name))
-    try:
-        return str(found.message % values)
-    except (KeyError, TypeError, ValueError):
-        return ""  # parameters this version cannot read: nothing rather than a broken line
-
-
-def _shown(value: Any, how: Callable[[Any], str] | None) -> Any:
-    if value is None:
-        return ""
-    if how is not None:
-        return how(value)
-    if isinstance(value, dict):
-        if "code" in value:
-            return _render(str(value["code"]), value.get("params") or {})
-        return names(value)
-    # Numbers stay numbers: a plural phrase picks its form by one of them.
-    return value
-
-
-def said(value: Any) -> str:
-    """What to show for a stored thing: a phrase ({code, params}), an object with ``code`` and
-    ``params`` (timeline event, history row, notification), or plain text. An object without a
-    code says its own text: a note somebody wrote, or what a billing system sent."""
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return _render(str(value.get("code", "")), value.get("params") or {})
-    if isinstance(value, str):
-        return value
-    code = getattr(value, "code", "")
-    if code:
-        text = _render(code, getattr(value, "params", None) or {})
-        if text:
-            return text
-    kind = getattr(value, "kind", None)
-    if kind is not None and hasattr(value, "summary"):
-        found = event_phrase(kind, getattr(value, "data", None) or {})
-        if found is not None:
-            return _render(*found)
-        return str(value.summary)
-    for name in ("note", "text"):
-        if hasattr(value, name):
-            return str(getattr(value, name))
-    return str(value)
-
-
-# --- Events other systems send: a better line from their kind and data -------------------------
-
-
-def event_phrase(kind: str, data: Mapping[str, Any]) -> tuple[str, Params] | None:
-    """The phrase for an event billing or the network sent, when its data says enough to tell
-    it in the reader's language; None keeps the sender's own summary."""
-    if not isinstance(data, Mapping):
-        return None
-    if kind == "payment" and _decimal(data.get("amount")) is not None:
-        if data.get("method") in _labels(Subscriber.PaymentMethod):
-            code = "event.payment_site" if "site" in data else "event.payment_method"
-            return code, dict(data)
-        return "event.payment", dict(data)
-    if kind == "missed_payment" and _decimal(data.get("amount")) and data.get("period"):
-        debit = data.get("method") == Subscriber.PaymentMethod.DIRECT_DEBIT
-        return ("event.debit_failed" if debit else "event.invoice_unpaid"), dict(data)
-    if kind == "price_change" and _decimal(data.get("from")) and _decimal(data.get("to")):
-        if "offer" in data:
-            return None  # the desk's own, stored with its phrase
-        reason = data.get("reason")
-        if reason == "indexation" and data.get("percent") is not None:
-            return "event.price_indexation", dict(data)
-        if reason == "promo_ended":
-            return "event.price_after_promo", dict(data)
-        if reason == "retention":
-            until = "_until" if data.get("until") else ""
-            return f"event.price_retention{until}", dict(data)
-        return "event.price_change", dict(data)
-    if kind == "promo_ended" and _decimal(data.get("promo_price")):
-        return "event.promo_ended", {"price": data["promo_price"]}
-    if kind == "signup" and data.get("plan_name"):
-        if "sites" in data:
-            return "event.contract_signed", dict(data)
-        if _decimal(data.get("price")) is not None:
-            promo = data.get("promo")
-            if promo is True:
-                return "event.signup_promo", dict(data)
-            if promo is False:
-                return "event.signup_contract", dict(data)
-            return "event.signup", dict(data)
-    names = data.get("from_name") and data.get("to_name")
-    if kind == "plan_change" and names and _decimal(data.get("price")) is not None:
-        return "event.plan_change", dict(data)
-    if kind == "equipment_shipped" and data.get("items"):
-        if "site" in data:
-            return "event.shipped_spare", dict(data)
-        return ("event.shipped_replacement" if "replaces" in data else "event.shipped"), dict(data)
-    if kind == "equipment_returned" and data.get("item"):
-        return "event.returned", dict(data)
-    if kind == "cancellation_request" and data.get("effective"):
-        return "event.asked_to_end", dict(data)
-    if kind == "contact" and "site" in data and data.get("direction") == "outbound":
-        return "event.account_manager_call", dict(data)
-    if kind == "outage" and data.get("cause") in OUTAGE_CAUSES and "minutes" in data:
-        params = {**data, "duration": data["minutes"]}
-        if "site" in data:
-            return "event.outage_site", params
-        if data.get("incident"):
-            return "event.outage_incident", params
-        return "event.outage", params
-    return None

@@ -1,0 +1,174 @@
+"""Writing a subscriber import (subscribers/importing.py): its valid rows upserted by account
+number, inside the import's transaction.
+
+PostgreSQL streams the rows through COPY into a temporary staging table while the file is still
+being read, then upserts from it in one statement. SQLite (development) upserts in chunks with
+``bulk_create``.
+"""
+
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from django.db import connection
+from django.db.models import Field
+from django.utils import timezone
+
+from subscribers.models import Subscriber
+
+# Rows per bulk_create on SQLite.
+SQLITE_CHUNK_SIZE = 1_000
+# Serialises imports on PostgreSQL (pg_advisory_xact_lock): two imports upserting overlapping
+# account numbers in different orders could otherwise deadlock each other.
+_IMPORT_LOCK_KEY = 7_310_001
+_STAGING_TABLE = "subscriber_import_staging"
+
+
+def subscriber_field(name: str) -> Field:
+    """The Subscriber field a column fills."""
+    found = Subscriber._meta.get_field(name)
+    assert isinstance(found, Field)
+    return found
+
+
+class Writer(Protocol):
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
+    def write(self, values: tuple[Any, ...]) -> None: ...
+    def finish(self) -> tuple[int, int]: ...
+
+
+def _quoted(model_field: Field) -> str:
+    assert model_field.column is not None
+    return connection.ops.quote_name(model_field.column)
+
+
+class _CopyWriter:
+    """PostgreSQL: COPY rows into a temporary table while reading, then one upsert from it."""
+
+    def __init__(self, fields: list[Field]) -> None:
+        self.fields = fields
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Self:
+        cursor = self._stack.enter_context(connection.cursor())
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
+        # No constraints or indexes: rows arrive validated, and the upsert reads it once.
+        definitions = ", ".join(f"{_quoted(f)} {f.db_type(connection)}" for f in self.fields)
+        # Created inside the import's transaction, so a rollback removes it as well.
+        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING_TABLE} ({definitions}) ON COMMIT DROP")
+        columns = ", ".join(_quoted(f) for f in self.fields)
+        self._copy = self._stack.enter_context(
+            cursor.copy(f"COPY {_STAGING_TABLE} ({columns}) FROM STDIN")
+        )
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        # Ends the COPY; on an exception psycopg aborts it and the error propagates.
+        return self._stack.__exit__(kind, exc, tb)
+
+    def write(self, values: tuple[Any, ...]) -> None:
+        self._copy.write_row(values)
+
+    def finish(self) -> tuple[int, int]:
+        insert_columns: list[str] = []
+        select: list[str] = []
+        params: list[Any] = []
+        updates = [_quoted(f) for f in self.fields if not f.unique]
+        now = timezone.now()
+        for model_field in Subscriber._meta.concrete_fields:
+            if model_field.primary_key:
+                continue
+            column = _quoted(model_field)
+            insert_columns.append(column)
+            if model_field in self.fields:
+                select.append(column)
+            elif getattr(model_field, "auto_now", False):
+                select.append("%s")
+                params.append(now)
+                updates.append(column)
+            else:
+                # Columns the file leaves out get the model default on insert (Django defaults
+                # live in Python, not in the table) and keep their value on update.
+                select.append("%s")
+                params.append(model_field.get_db_prep_save(model_field.get_default(), connection))
+        table = connection.ops.quote_name(Subscriber._meta.db_table)
+        conflict = _quoted(subscriber_field("account_number"))
+        assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updates)
+        # xmax is 0 on a freshly inserted row version and non-zero on one written by the DO
+        # UPDATE branch: the usual way to tell inserts from updates in one upsert statement.
+        sql = f"""
+            WITH upserted AS (
+                INSERT INTO {table} ({", ".join(insert_columns)})
+                SELECT {", ".join(select)} FROM {_STAGING_TABLE}
+                ON CONFLICT ({conflict}) DO UPDATE SET {assignments}
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+            FROM upserted
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            created, updated = cursor.fetchone()
+            # ON COMMIT DROP alone would leave it to a surrounding transaction (a test, a caller
+            # importing twice) and the next import could not create it again.
+            cursor.execute(f"DROP TABLE {_STAGING_TABLE}")
+        return created, updated
+
+
+class _BulkCreateWriter:
+    """SQLite (development): upsert in chunks with bulk_create."""
+
+    def __init__(self, fields: list[Field]) -> None:
+        self.names = [f.name for f in fields]
+        self.update_fields = [f.name for f in fields if not f.unique] + ["updated_at"]
+        self.created = self.updated = 0
+        self._chunk: list[tuple[Any, ...]] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return None
+
+    def write(self, values: tuple[Any, ...]) -> None:
+        self._chunk.append(values)
+        if len(self._chunk) >= SQLITE_CHUNK_SIZE:
+            self._flush()
+
+    def finish(self) -> tuple[int, int]:
+        self._flush()
+        return self.created, self.updated
+
+    def _flush(self) -> None:
+        if not self._chunk:
+            return
+        names = [name if name != "plan" else "plan_id" for name in self.names]
+        # Fields the file leaves out get the model default here, and are not in update_fields.
+        objects = [Subscriber(**dict(zip(names, values, strict=True))) for values in self._chunk]
+        self._chunk = []
+        # bulk_create does not say which rows it inserted; one query per chunk counts them.
+        existing = Subscriber.objects.filter(
+            account_number__in=[obj.account_number for obj in objects]
+        ).count()
+        Subscriber.objects.bulk_create(
+            objects,
+            update_conflicts=True,
+            unique_fields=["account_number"],
+            update_fields=self.update_fields,
+        )
+        self.created += len(objects) - existing
+        self.updated += existing
+
+
+def writer_for(fields: list[Field]) -> Writer:
+    """The writer of this database for the ``fields`` a file fills, in the file's order."""
+    if connection.vendor == "postgresql":
+        return _CopyWriter(fields)
+    return _BulkCreateWriter(fields)
