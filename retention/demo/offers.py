@@ -1,7 +1,7 @@
 """Demo offers bound to a plan, added to the catalogue once the demo plans exist.
 
 The catalogue migration cannot hold these: it runs before any plan is loaded. Which plans are
-residential is known only to the demo data (``subscribers.seeding.PLANS``; a plan row has no
+residential is known only to the demo data (``retention.demo.plans.PLANS``; a plan row has no
 segment), so this belongs to the demo seed, not to the product.
 """
 
@@ -12,7 +12,7 @@ from django.apps import apps as django_apps
 from django.db import transaction
 
 from offers.models import OfferKind, OfferTemplate, ReasonCategory
-from retention.demo.subscribers import PLANS
+from retention.demo.plans import PLANS
 from subscribers.models import Plan, Subscriber
 
 _RESIDENTIAL_CODES = tuple(row.code for row in PLANS if "r" in row.segments)
@@ -37,49 +37,60 @@ def offer_catalogue_for_plans() -> list[SeededTemplate]:
     plans = _sold_residential()
     if not plans:
         return []
-    seeded = []
     with transaction.atomic():
-        fastest = max(plans, key=lambda plan: (plan.download_mbps, -plan.new_customer_price))
-        template, created = OfferTemplate.objects.get_or_create(
-            code="speed-upgrade",
-            defaults={
-                "kind": OfferKind.SPEED_UPGRADE,
-                "new_plan": fastest,
-                "min_tenure_months": 12,
-                # A residential plan: a business account is not moved onto one.
-                "segments": [Subscriber.Segment.RESIDENTIAL.value],
-                "reason_categories": [
-                    ReasonCategory.QUALITY.value,
-                    ReasonCategory.COMPETITOR.value,
-                    ReasonCategory.PRICE.value,
-                ],
-                "name_en": f"Speed upgrade to {fastest.name} at the same price",
-                "name_lv": f"Ātruma palielinājums uz {fastest.name} par to pašu cenu",
-                "name_ru": f"Повышение скорости до {fastest.name} по той же цене",
-                "position": 35,
-            },
-        )
-        seeded.append(SeededTemplate(template, created))
-        # The cheapest plan overall is metered by the hour: moving a broadband subscriber onto
-        # 30 hours a month is no offer. The cheapest flat-rate plan keeps them unlimited, and is
-        # worth offering only when some sold flat-rate plan costs more.
-        flat = [plan for plan in plans if plan.kind == Plan.Kind.FLAT]
-        if len({plan.new_customer_price for plan in flat}) > 1:
-            cheapest = min(flat, key=lambda plan: (plan.new_customer_price, plan.download_mbps))
-            template, created = OfferTemplate.objects.get_or_create(
-                code="cheaper-plan",
-                defaults={
-                    "kind": OfferKind.PLAN_CHANGE,
-                    "new_plan": cheapest,
-                    "segments": [Subscriber.Segment.RESIDENTIAL.value],
-                    "name_en": f"Move to the cheaper {cheapest.name}",
-                    "name_lv": f"Pāreja uz lētāko {cheapest.name}",
-                    "name_ru": f"Переход на более дешёвый {cheapest.name}",
-                    "position": 15,
-                },
-            )
-            seeded.append(SeededTemplate(template, created))
+        seeded = [_speed_upgrade(plans)]
+        cheaper = _cheaper_plan(plans)
+        if cheaper is not None:
+            seeded.append(cheaper)
     return seeded
+
+
+def _speed_upgrade(plans: list[Plan]) -> SeededTemplate:
+    """To the fastest residential plan, at the price the subscriber pays now."""
+    fastest = max(plans, key=lambda plan: (plan.download_mbps, -plan.new_customer_price))
+    template, created = OfferTemplate.objects.get_or_create(
+        code="speed-upgrade",
+        defaults={
+            "kind": OfferKind.SPEED_UPGRADE,
+            "new_plan": fastest,
+            "min_tenure_months": 12,
+            # A residential plan: a business account is not moved onto one.
+            "segments": [Subscriber.Segment.RESIDENTIAL.value],
+            "reason_categories": [
+                ReasonCategory.QUALITY.value,
+                ReasonCategory.COMPETITOR.value,
+                ReasonCategory.PRICE.value,
+            ],
+            "name_en": f"Speed upgrade to {fastest.name} at the same price",
+            "name_lv": f"Ātruma palielinājums uz {fastest.name} par to pašu cenu",
+            "name_ru": f"Повышение скорости до {fastest.name} по той же цене",
+            "position": 35,
+        },
+    )
+    return SeededTemplate(template, created)
+
+
+def _cheaper_plan(plans: list[Plan]) -> SeededTemplate | None:
+    """The cheapest plan overall is metered by the hour: moving a broadband subscriber onto
+    30 hours a month is no offer. The cheapest flat-rate plan keeps them unlimited, and is
+    worth offering only when some sold flat-rate plan costs more."""
+    flat = [plan for plan in plans if plan.kind == Plan.Kind.FLAT]
+    if len({plan.new_customer_price for plan in flat}) <= 1:
+        return None
+    cheapest = min(flat, key=lambda plan: (plan.new_customer_price, plan.download_mbps))
+    template, created = OfferTemplate.objects.get_or_create(
+        code="cheaper-plan",
+        defaults={
+            "kind": OfferKind.PLAN_CHANGE,
+            "new_plan": cheapest,
+            "segments": [Subscriber.Segment.RESIDENTIAL.value],
+            "name_en": f"Move to the cheaper {cheapest.name}",
+            "name_lv": f"Pāreja uz lētāko {cheapest.name}",
+            "name_ru": f"Переход на более дешёвый {cheapest.name}",
+            "position": 15,
+        },
+    )
+    return SeededTemplate(template, created)
 
 
 def offer_catalogue_defaults() -> int:

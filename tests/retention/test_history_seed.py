@@ -6,7 +6,6 @@ from io import StringIO
 from itertools import pairwise
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -15,7 +14,8 @@ from offers.models import CounterOffer
 from retention.cases.priority import add_working_hours, process_by_date
 from retention.core.roles import Role
 from retention.dashboard.figures import desk_today, figures_refresh_range
-from retention.demo.cases import HISTORY_SOURCE, cases_seed, history_seed
+from retention.demo.cases import cases_seed
+from retention.demo.history import HISTORY_SOURCE, history_seed
 from retention.models import (
     CancellationCase,
     CaseHistory,
@@ -26,7 +26,7 @@ from retention.models import (
     User,
 )
 from subscribers.models import TimelineEvent
-from tests.factories import UserFactory
+from tests.factories import user_with_role
 
 Status = CancellationCase.Status
 Action = CaseHistory.Action
@@ -50,17 +50,13 @@ def subscribers():
 @pytest.fixture
 def staff(tiers):
     """Four agents in two teams, a manager and a retention lead to approve what agents may not."""
-    agent_group = Group.objects.get(name=Role.AGENT)
     teams = [Team.objects.create(name=name) for name in ("North", "South")]
-    agents = []
-    for n in range(4):
-        agent = UserFactory.create(username=f"history-agent-{n}", team=teams[n % 2])
-        agent.groups.add(agent_group)
-        agents.append(agent)
-    manager = UserFactory.create(username="history-manager")
-    manager.groups.add(tiers["manager"].group)
-    lead = UserFactory.create(username="history-lead")
-    lead.groups.add(tiers["manager"].group, tiers["lead"].group)
+    agents = [
+        user_with_role(Role.AGENT, username=f"history-agent-{n}", team=teams[n % 2])
+        for n in range(4)
+    ]
+    user_with_role(tiers["manager"].group, username="history-manager")
+    user_with_role(tiers["manager"].group, tiers["lead"].group, username="history-lead")
     return agents
 
 

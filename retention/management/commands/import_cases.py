@@ -3,14 +3,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from retention.cases.intake import (
+from retention.cases.case_import import (
     CSV_COLUMNS,
     CSV_REQUIRED_COLUMNS,
     CaseImportRejected,
-    CaseItemResult,
-    CaseItemStatus,
     cases_import_csv,
 )
+from retention.cases.intake import CaseItemResult, CaseItemStatus
 
 
 class Command(BaseCommand):

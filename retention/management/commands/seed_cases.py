@@ -4,7 +4,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandParser
 
 from retention.dashboard.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
-from retention.demo.cases import HISTORY_SOURCE, cases_seed, demo_staff_ensure, history_seed
+from retention.demo.cases import cases_seed
+from retention.demo.history import HISTORY_SOURCE, history_seed
+from retention.demo.staff import demo_staff_ensure
 from retention.models import CancellationCase, User
 
 

@@ -4,7 +4,7 @@
     manage.py seed_demo --if-empty               # what ``make run`` does on every start
     manage.py seed_demo --subscribers 1000000 --reset --heavy 2 --heavy-events 60000
 
-On PostgreSQL the rows go in with COPY (see subscribers/seeding.py); elsewhere with
+On PostgreSQL the rows go in with COPY (see retention/demo/loading.py); elsewhere with
 bulk_create. The same options give the same data on the same reference date (``--today``).
 """
 
@@ -15,13 +15,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.models import ProtectedError
 
-from retention.demo.subscribers import (
-    SeedOptions,
-    database_is_empty,
-    heavy_account_numbers,
-    load_demo,
-    reset_demo_data,
-)
+from retention.demo.loading import database_is_empty, load_demo, reset_demo_data
+from retention.demo.rows import SeedOptions
+from retention.demo.world import heavy_account_numbers
 from subscribers.models import Subscriber
 
 
