@@ -1,10 +1,11 @@
-"""Outreach campaigns and their messages: the message row is the outbox."""
+"""Outreach campaigns, their history and their messages: the message row is the outbox."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from retention.core.history import HistoryRecord
 from subscribers.models import ContactChannel
 
 
@@ -69,6 +70,40 @@ class OutreachCampaign(models.Model):
         return self.name
 
 
+class CampaignHistory(HistoryRecord):
+    """Who created, changed, launched, paused or resumed a campaign, and when; a row without an
+    actor is the desk's own doing (it finishes a campaign with nothing left to send).
+    Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        EDITED = "edited", _("Edited")
+        LAUNCHED = "launched", _("Launched")
+        PAUSED = "paused", _("Paused")
+        RESUMED = "resumed", _("Resumed")
+        FINISHED = "finished", _("Finished")
+
+    campaign = models.ForeignKey(
+        OutreachCampaign,
+        on_delete=models.CASCADE,
+        related_name="history",
+        verbose_name=_("campaign"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(
+        _("from"), max_length=10, blank=True, choices=OutreachCampaign.State.choices
+    )
+    to_status = models.CharField(
+        _("to"), max_length=10, blank=True, choices=OutreachCampaign.State.choices
+    )
+
+    class Meta:
+        verbose_name = _("campaign history entry")
+        verbose_name_plural = _("campaign history")
+        # The campaign page lists a campaign's history, newest first.
+        indexes = [models.Index(fields=["campaign", "-at", "-id"], name="campaign_history_recent")]
+
+
 class OutreachMessage(models.Model):
     """One message of a campaign to one subscriber: the outbox row, created before any send."""
 
@@ -108,7 +143,7 @@ class OutreachMessage(models.Model):
         verbose_name = _("outreach message")
         verbose_name_plural = _("outreach messages")
         constraints = [
-            # DESIGN: one message per campaign and subscriber.
+            # One message per campaign and subscriber: a repeated fan-out adds nobody twice.
             models.UniqueConstraint(
                 fields=["campaign", "subscriber"], name="outreach_one_per_subscriber"
             )

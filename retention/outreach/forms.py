@@ -4,10 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from offers.models import OfferTemplate
-from retention.models import (
-    OutreachCampaign,
-)
-from retention.outreach.services import DRAFT_FIELDS, PLACEHOLDERS, CampaignError, body_check
+from retention.core.refusals import InvalidInput
+from retention.models import OutreachCampaign
+from retention.outreach.rendering import PLACEHOLDERS, body_check
+from retention.outreach.services import DRAFT_FIELDS
 from subscribers.models import ContactChannel, Plan, Subscriber
 from subscribers.selectors import regions
 
@@ -72,7 +72,7 @@ class CampaignForm(forms.ModelForm):
             if body:
                 try:
                     body_check(body)
-                except CampaignError as exc:
+                except InvalidInput as exc:
                     self.add_error(name, str(exc))
         return cleaned
 

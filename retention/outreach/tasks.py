@@ -5,36 +5,39 @@ import time
 from celery import shared_task
 
 from retention.core import broker
-from retention.outreach import services as outreach
+from retention.models import OutreachCampaign
+from retention.outreach.audience import campaign_fan_out
+from retention.outreach.sending import campaigns_with_work, outreach_send, outreach_sweep
+from retention.outreach.services import OUTREACH_WORK, campaigns_finish
 
 # One outreach task works this long, then hands over to a fresh message (other campaigns and
 # ticks get their turn, and a worker restart loses at most this much in-flight claiming).
 OUTREACH_SLICE_SECONDS = 30
 
 
-@shared_task(name=outreach.OUTREACH_WORK, ignore_result=True)
+@shared_task(name=OUTREACH_WORK, ignore_result=True)
 def outreach_work(campaign_id: int) -> None:
     """Create a campaign's messages if not done yet, then send due ones for a while."""
-    campaign = outreach.Campaign.objects.filter(
-        pk=campaign_id, state=outreach.Campaign.State.RUNNING
+    campaign = OutreachCampaign.objects.filter(
+        pk=campaign_id, state=OutreachCampaign.State.RUNNING
     ).first()
     if campaign is None:
         return
     if campaign.fanned_out_at is None:
-        outreach.campaign_fan_out(campaign=campaign)
+        campaign_fan_out(campaign=campaign)
     started = time.monotonic()
     while time.monotonic() - started < OUTREACH_SLICE_SECONDS:
-        if not outreach.outreach_send(campaign_id=campaign_id).claimed:
-            outreach.campaigns_finish()
+        if not outreach_send(campaign_id=campaign_id).claimed:
+            campaigns_finish()
             return
-    broker.enqueue(outreach.OUTREACH_WORK, campaign_id)
+    broker.enqueue(OUTREACH_WORK, campaign_id)
 
 
 @shared_task(name="retention.tasks.outreach_tick", ignore_result=True)
 def outreach_tick() -> None:
     """Every minute: put back what a dead worker left half-sent, and ask for the work of
     every running campaign that has some (deferred messages fall due here too)."""
-    outreach.outreach_sweep()
-    for campaign_id in outreach.campaigns_with_work():
-        broker.enqueue(outreach.OUTREACH_WORK, campaign_id)
-    outreach.campaigns_finish()
+    outreach_sweep()
+    for campaign_id in campaigns_with_work():
+        broker.enqueue(OUTREACH_WORK, campaign_id)
+    campaigns_finish()

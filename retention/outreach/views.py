@@ -1,11 +1,11 @@
-"""Pages of background work: staff notifications and the bell, outreach campaigns for managers,
-and the subscriber's personal link from an outreach message."""
+"""The outreach pages: campaigns for managers (a draft with its preview, launching, pausing,
+resuming, the progress and the history), and the subscriber's personal link from a message."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,79 +15,85 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from offers.models import CounterOffer
 from offers.pricing import Terms, offer_cost, terms_describe
 from retention.core.http import DeskRequest
+from retention.core.refusals import Refusal
 from retention.core.roles import Role, role_required
-from retention.models import OutreachCampaign, OutreachMessage
-from retention.outreach import services as outreach
+from retention.models import OutreachCampaign, OutreachMessage, User
+from retention.outreach import selectors, services
 from retention.outreach.forms import CampaignForm
+from retention.outreach.links import message_from_token
+from retention.outreach.rendering import campaign_preview
+from retention.outreach.replies import outreach_respond
+from retention.outreach.tables import CampaignsTable
 
 Campaign = OutreachCampaign
 
 
 @require_GET
 @role_required(Role.MANAGER)
-def campaigns(request: DeskRequest) -> HttpResponse:
-    return render(request, "retention/campaigns.html", {"rows": outreach.campaigns_overview()})
-
-
-def _campaign_get(pk: int) -> Campaign:
-    return get_object_or_404(
-        Campaign.objects.select_related("template", "created_by", "plan"), pk=pk
-    )
+def campaigns(request: DeskRequest[User]) -> HttpResponse:
+    table = CampaignsTable(selectors.campaigns_overview())
+    return render(request, "retention/campaigns.html", {"table": table})
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.MANAGER)
-def campaign_create(request: DeskRequest) -> HttpResponse:
+def campaign_create(request: DeskRequest[User]) -> HttpResponse:
     form = CampaignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            campaign = outreach.campaign_create(actor=request.user, values=form.values())
-        except outreach.CampaignError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("The draft is saved. Check the preview, then launch."))
-            return redirect("campaign", pk=campaign.pk)
-    status = 400 if form.errors else 200
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                campaign = services.campaign_create(actor=request.user, values=form.values())
+            except Refusal as exc:
+                form.add_error(None, str(exc))
+                status = exc.status
+            else:
+                messages.success(request, _("The draft is saved. Check the preview, then launch."))
+                return redirect("campaign", pk=campaign.pk)
     return render(request, "retention/campaign_form.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.MANAGER)
-def campaign_edit(request: DeskRequest, pk: int) -> HttpResponse:
-    campaign = _campaign_get(pk)
+def campaign_edit(request: DeskRequest[User], pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get(pk=pk)
     if campaign.state != Campaign.State.DRAFT:
         messages.error(request, _("Only a draft campaign can be changed."))
         return redirect("campaign", pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
-    if request.method == "POST" and form.is_valid():
-        try:
-            outreach.campaign_update(campaign=campaign, actor=request.user, values=form.values())
-        except outreach.CampaignError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("The draft is saved."))
-            return redirect("campaign", pk=pk)
-    status = 400 if form.errors else 200
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.campaign_update(
+                    campaign=campaign, actor=request.user, values=form.values()
+                )
+            except Refusal as exc:
+                form.add_error(None, str(exc))
+                status = exc.status
+            else:
+                messages.success(request, _("The draft is saved."))
+                return redirect("campaign", pk=pk)
     context = {"form": form, "campaign": campaign}
     return render(request, "retention/campaign_form.html", context, status=status)
 
 
 @require_GET
 @role_required(Role.MANAGER)
-def campaign_detail(request: DeskRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: DeskRequest[User], pk: int) -> HttpResponse:
     """A draft shows who matches and sample messages; a launched campaign its progress, which
     refreshes itself (htmx asks for the progress fragment) while it runs. The answer that finds
     it no longer running also brings the new state and buttons, out of band."""
-    campaign = _campaign_get(pk)
+    campaign = selectors.campaign_get(pk=pk)
     if request.htmx:
         return render(request, "retention/campaign.html#poll", {**_progress(campaign), "oob": True})
     return render(request, "retention/campaign.html", _campaign_context(campaign))
 
 
 def _progress(campaign: Campaign) -> dict[str, object]:
-    progress = outreach.campaign_progress(campaign)
-    skipped = progress.count(OutreachMessage.State.SKIPPED)
-    reasons = outreach.campaign_skip_reasons(campaign) if skipped else {}
+    progress = selectors.campaign_progress(campaign)
     done = sum(
         progress.count(state)
         for state in (
@@ -103,7 +109,7 @@ def _progress(campaign: Campaign) -> dict[str, object]:
         "done": done,
         "waiting": progress.count(OutreachMessage.State.PENDING)
         + progress.count(OutreachMessage.State.SENDING),
-        "skip_reasons": [(SKIP_REASONS.get(r, r), n) for r, n in reasons.items()],
+        "skip_reasons": [(SKIP_REASONS.get(r, r), n) for r, n in progress.skip_reasons.items()],
         # Still messages to create or send: keep refreshing.
         "live": campaign.state == Campaign.State.RUNNING,
     }
@@ -120,16 +126,17 @@ SKIP_REASONS = {
 def _campaign_context(campaign: Campaign, **extra: object) -> dict[str, object]:
     context: dict[str, object] = {"campaign": campaign, **extra}
     if campaign.state == Campaign.State.DRAFT:
-        context["preview"] = outreach.campaign_preview(campaign)
+        context["preview"] = campaign_preview(campaign)
     else:
         context.update(_progress(campaign))
+    context["history"] = selectors.campaign_history(campaign=campaign)
     return context
 
 
 CAMPAIGN_ACTIONS = {
-    "launch": outreach.campaign_launch,
-    "pause": outreach.campaign_pause,
-    "resume": outreach.campaign_resume,
+    "launch": services.campaign_launch,
+    "pause": services.campaign_pause,
+    "resume": services.campaign_resume,
 }
 
 
@@ -144,30 +151,30 @@ ACTION_DONE = {
 
 @require_POST
 @role_required(Role.MANAGER)
-def campaign_action(request: DeskRequest, pk: int, action: str) -> HttpResponse:
-    """Launch, pause or resume. A refusal (launched already, not running…) is shown on the
-    page with 409; nothing changes."""
-    campaign = _campaign_get(pk)
+def campaign_action(request: DeskRequest[User], pk: int, action: str) -> HttpResponse:
+    """Launch, pause or resume. A refusal (launched already, not running, an offer that does
+    not hold…) is shown on the page with its status (409); nothing changes."""
+    campaign = selectors.campaign_get(pk=pk)
     try:
         CAMPAIGN_ACTIONS[action](campaign=campaign, actor=request.user)
-    except outreach.CampaignError as exc:
-        campaign = _campaign_get(pk)
+    except Refusal as exc:
+        campaign = selectors.campaign_get(pk=pk)
         context = _campaign_context(campaign, action_error=str(exc))
-        return render(request, "retention/campaign.html", context, status=409)
+        return render(request, "retention/campaign.html", context, status=exc.status)
     messages.success(request, str(ACTION_DONE[action]))
     return redirect("campaign", pk=pk)
 
 
 def _message_from_token(token: str) -> OutreachMessage | None:
     try:
-        return outreach.message_from_token(token)
+        return message_from_token(token)
     except (signing.BadSignature, OutreachMessage.DoesNotExist):
         return None
 
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def outreach_link(request: DeskRequest, token: str) -> HttpResponse:
+def outreach_link(request: HttpRequest, token: str) -> HttpResponse:
     """The page a subscriber reaches from an outreach message, in their language: accept the
     offer, or ask for a call. Open (see urls.OPEN_URL_NAMES): the signed token is the key. A
     forged or expired link is a 404 that says so."""
@@ -183,7 +190,7 @@ def outreach_link(request: DeskRequest, token: str) -> HttpResponse:
     return render(request, "retention/outreach_link.html", _link_context(message))
 
 
-def _respond(request: DeskRequest, message: OutreachMessage, token: str) -> HttpResponse:
+def _respond(request: HttpRequest, message: OutreachMessage, token: str) -> HttpResponse:
     response = request.POST.get("response", "")
     if message.response:
         messages.info(request, _("You have already answered this offer; nothing was changed."))
@@ -192,10 +199,10 @@ def _respond(request: DeskRequest, message: OutreachMessage, token: str) -> Http
         # What the service writes for staff (the manager's notification, offer notes) is in
         # the desk's language, as the worker writes it, not in the subscriber's.
         with translation.override(settings.LANGUAGE_CODE):
-            offer = outreach.outreach_respond(message=message, response=response)
-    except outreach.CampaignError as exc:
+            offer = outreach_respond(message=message, response=response)
+    except Refusal as exc:
         context = _link_context(message, error=str(exc))
-        return render(request, "retention/outreach_link.html", context, status=400)
+        return render(request, "retention/outreach_link.html", context, status=exc.status)
     if response == OutreachMessage.Response.CALL:
         messages.success(request, _("Thank you. We will call you soon."))
     elif offer is not None and offer.status == CounterOffer.Status.ACCEPTED:
@@ -206,15 +213,26 @@ def _respond(request: DeskRequest, message: OutreachMessage, token: str) -> Http
 
 
 def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object]:
+    """Until the subscriber accepts: the offer, what they pay now and what they would pay with
+    it. Once they have accepted, the new price is said once: as what they pay now when the offer
+    is applied, beside the old one while an approver has still to confirm it. (Worked out again
+    from a price the offer has already changed, it would show up twice, or discounted twice.)"""
     campaign, subscriber = message.campaign, message.subscriber
-    terms = Terms.of(campaign.template)
-    cost = offer_cost(terms=terms, subscriber=subscriber)
-    return {
+    context: dict[str, object] = {
         "message": message,
         "campaign": campaign,
         "subscriber": subscriber,
         "offer_label": campaign.template.label,
-        "offer_terms": terms_describe(terms, cost),
-        "cost": cost,
+        "price_now": subscriber.monthly_price,
         **extra,
     }
+    if message.response == OutreachMessage.Response.ACCEPTED:
+        offer = selectors.message_offer(message)
+        waiting = offer is not None and offer.status != CounterOffer.Status.ACCEPTED
+        context["price_with_offer"] = offer.new_monthly_price if offer and waiting else None
+        return context
+    terms = Terms.of(campaign.template)
+    cost = offer_cost(terms=terms, subscriber=subscriber)
+    context["offer_terms"] = terms_describe(terms, cost)
+    context["price_with_offer"] = cost.new_monthly_price
+    return context

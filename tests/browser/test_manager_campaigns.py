@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from offers.models import OfferKind
 from retention.models import OutreachCampaign, OutreachMessage
 from retention.outreach import services as outreach
+from retention.outreach.audience import campaign_fan_out
+from retention.outreach.sending import outreach_send
 from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
 from tests.factories import SubscriberFactory, offer_template
@@ -75,7 +77,7 @@ def test_manager_narrows_launches_pauses_resumes_and_watches_a_campaign_finish(
     expect(page.locator("#campaign-state")).to_have_text("Running")
     expect(page.get_by_role("link", name="Edit the draft")).to_have_count(0)
     assert asked == [(campaign.pk,)]
-    assert outreach.campaign_fan_out(campaign=campaign) == 2
+    assert campaign_fan_out(campaign=campaign) == 2
     expect(page.locator("#progress-matched")).to_have_text("2")
     expect(page.locator("#progress-pending")).to_have_text("2")
 
@@ -84,7 +86,7 @@ def test_manager_narrows_launches_pauses_resumes_and_watches_a_campaign_finish(
     expect(page.locator("#campaign-state")).to_have_text("Paused")
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     assert Campaign.objects.get().state == Campaign.State.PAUSED
-    assert outreach.outreach_send(campaign_id=campaign.pk).claimed == 0
+    assert outreach_send(campaign_id=campaign.pk).claimed == 0
     assert not OutreachMessage.objects.filter(state=OutreachMessage.State.SENT).exists()
 
     # 5. Resume: running again, the worker asked again, and the messages go out.
@@ -92,7 +94,7 @@ def test_manager_narrows_launches_pauses_resumes_and_watches_a_campaign_finish(
     expect(page.locator("#campaign-state")).to_have_text("Running")
     assert asked == [(campaign.pk,), (campaign.pk,)]
     page.evaluate("window.notReloaded = true")
-    assert outreach.outreach_send(campaign_id=campaign.pk).sent == 2
+    assert outreach_send(campaign_id=campaign.pk).sent == 2
     expect(page.locator("#progress-sent")).to_have_text("2")
     expect(page.locator("#progress-pending")).to_have_text("0")
     # Still running until the beat's sweep sees nothing left.

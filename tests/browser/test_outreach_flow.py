@@ -10,8 +10,10 @@ from playwright.sync_api import expect
 
 from offers.models import OfferKind
 from retention.models import OutreachCampaign, OutreachMessage, User
-from retention.notifications.reminders import notify
-from retention.outreach import services as outreach
+from retention.notifications.services import notify
+from retention.outreach.audience import campaign_fan_out
+from retention.outreach.links import message_token
+from retention.outreach.sending import outreach_send
 from retention.system.services import demo_users_ensure
 from subscribers.phrases import phrase
 from tests.browser.login import log_in
@@ -80,10 +82,10 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
     assert asked == [(campaign.pk,)]
 
     # The worker's job, done here: create the messages, then send what is due.
-    assert outreach.campaign_fan_out(campaign=campaign) == 3
+    assert campaign_fan_out(campaign=campaign) == 3
     expect(page.locator("#progress-matched")).to_have_text("3")
     expect(page.locator("#progress-pending")).to_have_text("3")
-    result = outreach.outreach_send(campaign_id=campaign.pk)
+    result = outreach_send(campaign_id=campaign.pk)
     assert result.sent == 3, result
     # The page refreshes its progress by itself: no reload.
     expect(page.locator("#progress-sent")).to_have_text("3")
@@ -92,7 +94,7 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
 
     # Ivan follows the link in his e-mail (no login, in Russian) and asks for a call.
     message = OutreachMessage.objects.get(subscriber__name="Ivan Petrov")
-    link = reverse("outreach_link", args=[outreach.message_token(message)])
+    link = reverse("outreach_link", args=[message_token(message)])
     reader = chromium.new_context(locale="en-GB")
     ivan = reader.new_page()
     try:

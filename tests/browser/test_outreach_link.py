@@ -11,6 +11,10 @@ from playwright.sync_api import expect
 from offers.models import CounterOffer, OfferKind
 from retention.models import Notification, OutreachCampaign, OutreachMessage, User
 from retention.outreach import services as outreach
+from retention.outreach.audience import campaign_fan_out
+from retention.outreach.links import message_token
+from retention.outreach.selectors import campaign_progress
+from retention.outreach.sending import outreach_send
 from retention.system.services import demo_users_ensure
 from subscribers.models import Subscriber
 from tests.browser.watch import expect_status
@@ -53,15 +57,15 @@ def sent(monkeypatch) -> dict[str, OutreachMessage]:
         },
     )
     outreach.campaign_launch(campaign=campaign, actor=manager)
-    assert outreach.campaign_fan_out(campaign=campaign) == 2
-    assert outreach.outreach_send(campaign_id=campaign.pk).sent == 2
+    assert campaign_fan_out(campaign=campaign) == 2
+    assert outreach_send(campaign_id=campaign.pk).sent == 2
     return {m.subscriber.language: m for m in OutreachMessage.objects.select_related("subscriber")}
 
 
 def test_a_subscriber_accepts_the_offer_in_latvian_and_pays_the_new_price(live_server, page, sent):
     anna = sent["lv"]
     # The page fixture's browser reads English: the page speaks Anna's language all the same.
-    link = reverse("outreach_link", args=[outreach.message_token(anna)])
+    link = reverse("outreach_link", args=[message_token(anna)])
     page.goto(f"{live_server.url}{link}")
 
     expect(page.locator("html")).to_have_attribute("lang", "lv")
@@ -92,7 +96,7 @@ def test_a_subscriber_accepts_the_offer_in_latvian_and_pays_the_new_price(live_s
 
 def test_a_subscriber_asks_for_a_call_and_the_manager_is_told(live_server, page, sent):
     john = sent["en"]
-    link = reverse("outreach_link", args=[outreach.message_token(john)])
+    link = reverse("outreach_link", args=[message_token(john)])
     page.goto(f"{live_server.url}{link}")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#offer-price")).to_contain_text("€19.99")
@@ -107,11 +111,11 @@ def test_a_subscriber_asks_for_a_call_and_the_manager_is_told(live_server, page,
     told = Notification.objects.get(recipient=manager)
     assert told.url == reverse("subscriber_offers", args=[john.subscriber_id])
     campaign = OutreachCampaign.objects.get()
-    assert outreach.campaign_progress(campaign).count(OutreachMessage.State.RESPONDED) == 1
+    assert campaign_progress(campaign).count(OutreachMessage.State.RESPONDED) == 1
 
 
 def test_a_tampered_link_says_it_does_not_work_and_changes_nothing(live_server, page, sent):
-    token = outreach.message_token(sent["en"])
+    token = message_token(sent["en"])
     expect_status(page, 404)
     page.goto(f"{live_server.url}{reverse('outreach_link', args=[token[:-2] + 'xx'])}")
     expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")

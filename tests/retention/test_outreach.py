@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core import mail, signing
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 
 from offers.models import CounterOffer, OfferKind
 from retention.cases.services import case_claim, case_withdraw
 from retention.core.messaging import Outgoing, send_sms
+from retention.core.refusals import InvalidInput, NotAllowed, WrongState
 from retention.core.roles import Role
 from retention.models import (
     Notification,
@@ -28,15 +27,26 @@ from retention.models import (
     Reminder,
     Team,
 )
+from retention.outreach import audience
 from retention.outreach import services as outreach
-from retention.outreach.services import CampaignError
+from retention.outreach.audience import campaign_fan_out, campaign_matching
+from retention.outreach.links import message_from_token, message_token
+from retention.outreach.rendering import body_check, message_render
+from retention.outreach.replies import outreach_respond
+from retention.outreach.selectors import campaign_progress, campaign_skip_reasons
+from retention.outreach.sending import (
+    campaigns_standing_top_up,
+    campaigns_with_work,
+    outreach_send,
+    outreach_sweep,
+)
 from subscribers.models import ContactPolicy, Subscriber, TimelineEvent
 from tests.factories import (
     CaseFactory,
     PlanFactory,
     SubscriberFactory,
-    UserFactory,
     offer_template,
+    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -98,12 +108,12 @@ def launched(manager, template, **fields) -> OutreachCampaign:
 
 def fanned_out(manager, template, **fields) -> OutreachCampaign:
     campaign = launched(manager, template, **fields)
-    outreach.campaign_fan_out(campaign=campaign)
+    campaign_fan_out(campaign=campaign)
     return campaign
 
 
 def matched(campaign) -> set[int]:
-    return set(outreach.campaign_matching(campaign).values_list("pk", flat=True))
+    return set(campaign_matching(campaign).values_list("pk", flat=True))
 
 
 def message_of(campaign, subscriber) -> OutreachMessage:
@@ -121,7 +131,7 @@ def contacted(subscriber, when, direction="outbound"):
 
 
 def send(campaign, at=None, **kwargs):
-    return outreach.outreach_send(campaign_id=campaign.pk, now=at or NOW, **kwargs)
+    return outreach_send(campaign_id=campaign.pk, now=at or NOW, **kwargs)
 
 
 # --- Who matches ---------------------------------------------------------------------------
@@ -199,11 +209,11 @@ def test_subscribers_contacted_by_us_in_the_last_n_days_are_left_out(manager, di
 def test_fan_out_creates_one_pending_message_per_matching_subscriber(
     manager, discount, monkeypatch
 ):
-    monkeypatch.setattr(outreach, "FAN_OUT_CHUNK", 2)  # several chunks of subscriber ids
+    monkeypatch.setattr(audience, "FAN_OUT_CHUNK", 2)  # several chunks of subscriber ids
     riga = SubscriberFactory.create_batch(5)
     SubscriberFactory.create(region="Kurzeme")
     campaign = launched(manager, discount, region="Rīga")
-    assert outreach.campaign_fan_out(campaign=campaign) == 5
+    assert campaign_fan_out(campaign=campaign) == 5
     messages = OutreachMessage.objects.filter(campaign=campaign)
     assert {m.subscriber_id for m in messages} == {s.pk for s in riga}
     assert {(m.state, m.due_at, m.attempts) for m in messages} == {(State.PENDING, NOW, 0)}
@@ -214,8 +224,8 @@ def test_fan_out_creates_one_pending_message_per_matching_subscriber(
 def test_fan_out_twice_adds_nothing(manager, discount):
     SubscriberFactory.create_batch(3)
     campaign = launched(manager, discount)
-    assert outreach.campaign_fan_out(campaign=campaign) == 3
-    assert outreach.campaign_fan_out(campaign=campaign) == 0
+    assert campaign_fan_out(campaign=campaign) == 3
+    assert campaign_fan_out(campaign=campaign) == 0
     assert OutreachMessage.objects.filter(campaign=campaign).count() == 3
 
 
@@ -231,10 +241,10 @@ def test_a_standing_campaign_adds_subscribers_who_newly_match(manager, discount)
     standing = fanned_out(manager, discount, standing=True)
     one_off = fanned_out(manager, discount, name="Once")
     newcomer = SubscriberFactory.create()
-    assert outreach.campaigns_standing_top_up() == 1
+    assert campaigns_standing_top_up() == 1
     assert message_of(standing, newcomer).state == State.PENDING
     assert not OutreachMessage.objects.filter(campaign=one_off, subscriber=newcomer).exists()
-    assert outreach.campaigns_standing_top_up() == 0
+    assert campaigns_standing_top_up() == 0
 
 
 # --- Messages ------------------------------------------------------------------------------
@@ -245,23 +255,23 @@ def test_a_standing_campaign_adds_subscribers_who_newly_match(manager, discount)
     ["Hello {surname}", "Hello {0}", "Hello {}", "{name.__class__}", "{name[0]}"],
 )
 def test_a_message_with_an_unknown_placeholder_is_refused(body):
-    with pytest.raises(CampaignError, match="Unknown placeholders"):
-        outreach.body_check(body)
+    with pytest.raises(InvalidInput, match="Unknown placeholders"):
+        body_check(body)
 
 
 @pytest.mark.parametrize("body", ["Hello {name", "Hello name}", "{link} }"])
 def test_a_message_with_a_stray_brace_is_refused(body):
-    with pytest.raises(CampaignError, match="stray"):
-        outreach.body_check(body)
+    with pytest.raises(InvalidInput, match="stray"):
+        body_check(body)
 
 
 def test_a_message_with_known_placeholders_passes():
     body = "{name}, {offer} {price} {new_price} {link}"
-    assert outreach.body_check(body) == body
+    assert body_check(body) == body
 
 
 def test_a_draft_with_a_bad_message_is_not_saved(manager, discount):
-    with pytest.raises(CampaignError):
+    with pytest.raises(InvalidInput):
         draft(manager, discount, body_ru="Здравствуйте, {имя}!")
     assert not OutreachCampaign.objects.exists()
 
@@ -277,7 +287,7 @@ def test_the_message_is_in_the_subscribers_language_with_the_placeholders_filled
     discount.save()
     subscriber = SubscriberFactory.create(name="Anna Bērziņa", language=language)
     campaign = draft(manager, discount, subject="Better terms")
-    subject, text, used = outreach.message_render(campaign, subscriber, link="https://x/o/t/")
+    subject, text, used = message_render(campaign, subscriber, link="https://x/o/t/")
     assert (subject, used) == ("Better terms", language)
     # Money as the subscriber's language writes it: a decimal comma in Latvian and Russian.
     assert text == f"{greeting}, Anna Bērziņa! {offer}: €29,99 → €24,99. https://x/o/t/"
@@ -286,7 +296,7 @@ def test_the_message_is_in_the_subscribers_language_with_the_placeholders_filled
 def test_a_language_without_its_own_text_falls_back_to_english(manager, discount):
     subscriber = SubscriberFactory.create(name="Ivan", language="ru")
     campaign = draft(manager, discount, body_ru="")
-    _, text, _ = outreach.message_render(campaign, subscriber, link="L")
+    _, text, _ = message_render(campaign, subscriber, link="L")
     assert text == "Hello Ivan! loyal-5-12: €29.99 → €24.99. L"
 
 
@@ -381,7 +391,7 @@ def test_do_not_contact_and_no_address_are_skipped_with_the_reason(manager, disc
     )
     assert message_of(campaign, no_phone).skip_reason == "no_address"
     assert sms_sent(sms_folder) == []
-    assert outreach.campaign_skip_reasons(campaign) == {"do_not_contact": 1, "no_address": 1}
+    assert campaign_skip_reasons(campaign) == {"do_not_contact": 1, "no_address": 1}
 
 
 def test_over_the_cap_waits_until_the_oldest_contact_leaves_the_window(
@@ -424,19 +434,19 @@ def test_a_paused_campaign_sends_nothing_until_resumed(manager, discount, sms_fo
     assert send(campaign).claimed == 0
     assert sms_sent(sms_folder) == []
     assert set(OutreachMessage.objects.values_list("state", flat=True)) == {State.PENDING}
-    assert outreach.campaigns_with_work(now=NOW) == []
+    assert campaigns_with_work(now=NOW) == []
     outreach.campaign_resume(campaign=campaign, actor=manager)
-    assert outreach.campaigns_with_work(now=NOW) == [campaign.pk]
+    assert campaigns_with_work(now=NOW) == [campaign.pk]
     assert send(campaign).sent == 2
 
 
 def test_a_draft_is_not_sent_and_only_a_draft_launches(manager, discount):
     SubscriberFactory.create()
     campaign = draft(manager, discount)
-    outreach.campaign_fan_out(campaign=campaign)
+    campaign_fan_out(campaign=campaign)
     assert send(campaign).claimed == 0
     outreach.campaign_launch(campaign=campaign, actor=manager)
-    with pytest.raises(CampaignError):
+    with pytest.raises(WrongState):
         outreach.campaign_launch(campaign=campaign, actor=manager)
 
 
@@ -449,9 +459,9 @@ def test_the_sweep_returns_abandoned_claims_and_the_resend_is_not_doubled(
     # A worker claimed the message and handed it to the backend, then died before marking it.
     OutreachMessage.objects.filter(pk=message.pk).update(state=State.SENDING, claimed_at=NOW)
     send_sms(Outgoing(f"outreach-{message.pk}", subscriber.phone, "sent before the crash"))
-    assert outreach.outreach_sweep(now=NOW + timedelta(minutes=9)) == 0
+    assert outreach_sweep(now=NOW + timedelta(minutes=9)) == 0
     later = NOW + timedelta(minutes=11)
-    assert outreach.outreach_sweep(now=later) == 1
+    assert outreach_sweep(now=later) == 1
     assert message_of(campaign, subscriber).state == State.PENDING
     assert send(campaign, later).sent == 1
     assert sms_sent(sms_folder) == [f"outreach-{message.pk}.json"]
@@ -499,24 +509,24 @@ def sent_message(manager, template, **subscriber_fields) -> OutreachMessage:
 
 def test_the_link_names_its_message_and_a_forged_one_is_refused(manager, discount):
     message = sent_message(manager, discount)
-    token = outreach.message_token(message)
-    assert outreach.message_from_token(token) == message
+    token = message_token(message)
+    assert message_from_token(token) == message
     with pytest.raises(signing.BadSignature):
-        outreach.message_from_token(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+        message_from_token(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
     with pytest.raises(signing.BadSignature):
-        outreach.message_from_token(signing.dumps(message.pk, salt="another-purpose"))
+        message_from_token(signing.dumps(message.pk, salt="another-purpose"))
 
 
 def test_a_link_older_than_thirty_days_is_refused(clock, manager, discount):
-    token = outreach.message_token(sent_message(manager, discount))
+    token = message_token(sent_message(manager, discount))
     clock.shift(timedelta(days=31))
     with pytest.raises(signing.SignatureExpired):
-        outreach.message_from_token(token)
+        message_from_token(token)
 
 
 def test_accepting_within_the_campaign_owners_authority_applies_the_offer(manager, discount):
     message = sent_message(manager, discount)
-    offer = outreach.outreach_respond(message=message, response="accepted")
+    offer = outreach_respond(message=message, response="accepted")
     assert offer is not None
     assert (offer.status, offer.proposer, offer.runs_until) == (
         CounterOffer.Status.ACCEPTED,
@@ -540,10 +550,9 @@ def test_accepting_within_the_campaign_owners_authority_applies_the_offer(manage
 
 
 def test_accepting_beyond_the_owners_authority_waits_for_approval(manager, free_month):
-    lead = UserFactory.create(username="lead")
-    lead.groups.add(Group.objects.get(name=Role.MANAGER), Group.objects.get(name="Retention lead"))
+    user_with_role(Role.MANAGER, "Retention lead", username="lead")
     message = sent_message(manager, free_month)
-    offer = outreach.outreach_respond(message=message, response="accepted")
+    offer = outreach_respond(message=message, response="accepted")
     assert offer is not None
     assert offer.status == CounterOffer.Status.PENDING
     assert offer.routed_tier is not None and offer.routed_tier.name == "Retention lead"
@@ -557,12 +566,10 @@ def test_asking_for_a_call_tells_the_campaign_owner_and_their_teams_managers(man
     team, other = Team.objects.create(name="North"), Team.objects.create(name="South")
     manager.team = team
     manager.save()
-    colleague = UserFactory.create(username="colleague", team=team)
-    colleague.groups.add(Group.objects.get(name=Role.MANAGER))
-    elsewhere = UserFactory.create(username="elsewhere", team=other)
-    elsewhere.groups.add(Group.objects.get(name=Role.MANAGER))
+    colleague = user_with_role(Role.MANAGER, username="colleague", team=team)
+    elsewhere = user_with_role(Role.MANAGER, username="elsewhere", team=other)
     message = sent_message(manager, discount, name="Jānis Ozols")
-    assert outreach.outreach_respond(message=message, response="call") is None
+    assert outreach_respond(message=message, response="call") is None
     text = "Jānis Ozols asked for a call about \u201cLoyal customers\u201d."
     assert [str(n) for n in Notification.objects.filter(recipient=manager)] == [text]
     assert [str(n) for n in Notification.objects.filter(recipient=colleague)] == [text]
@@ -574,9 +581,9 @@ def test_asking_for_a_call_tells_the_campaign_owner_and_their_teams_managers(man
 
 def test_answering_twice_changes_nothing(manager, discount):
     message = sent_message(manager, discount)
-    outreach.outreach_respond(message=message, response="accepted")
-    assert outreach.outreach_respond(message=message, response="accepted") is None
-    assert outreach.outreach_respond(message=message, response="call") is None
+    outreach_respond(message=message, response="accepted")
+    assert outreach_respond(message=message, response="accepted") is None
+    assert outreach_respond(message=message, response="call") is None
     assert CounterOffer.objects.count() == 1
     assert TimelineEvent.objects.filter(data__direction="inbound").count() == 1
     assert not Notification.objects.exists()
@@ -588,17 +595,17 @@ def test_a_message_that_was_not_sent_cannot_be_answered(manager, discount):
     subscriber = SubscriberFactory.create(do_not_sms=True)
     campaign = fanned_out(manager, discount)
     send(campaign)
-    with pytest.raises(CampaignError, match="not sent"):
-        outreach.outreach_respond(message=message_of(campaign, subscriber), response="accepted")
+    with pytest.raises(WrongState, match="not sent"):
+        outreach_respond(message=message_of(campaign, subscriber), response="accepted")
 
 
 def test_an_unknown_answer_is_refused(manager, discount):
-    with pytest.raises(CampaignError, match="Unknown response"):
-        outreach.outreach_respond(message=sent_message(manager, discount), response="maybe")
+    with pytest.raises(InvalidInput, match="Unknown response"):
+        outreach_respond(message=sent_message(manager, discount), response="maybe")
 
 
 def test_only_managers_run_campaigns(agent, discount):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         draft(agent, discount)
 
 
@@ -608,7 +615,7 @@ def test_progress_counts_each_state(manager, discount):
     SubscriberFactory.create(time_zone="America/New_York")
     campaign = fanned_out(manager, discount)
     send(campaign)
-    progress = outreach.campaign_progress(campaign)
+    progress = campaign_progress(campaign)
     assert progress.matched == 3
     assert (progress.count("sent"), progress.count("skipped"), progress.count("deferred")) == (
         1,
@@ -638,7 +645,7 @@ def test_a_chunk_reads_the_frequency_cap_once_not_once_per_message(
         not_contacted_days=0,
         state=OutreachCampaign.State.RUNNING,
     )
-    outreach.campaign_fan_out(campaign=campaign)
+    campaign_fan_out(campaign=campaign)
     tuesday_noon = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 12:00 in Riga
     # Once a chunk: the running check, the claim (select, update, savepoints), the campaign,
     # the policy, the messages and the cap's contacts; then four a message: the mark and its
@@ -647,5 +654,5 @@ def test_a_chunk_reads_the_frequency_cap_once_not_once_per_message(
         time_machine.travel(tuesday_noon, tick=False),
         django_assert_max_num_queries(9 + 5 * 4),
     ):
-        result = outreach.outreach_send(campaign_id=campaign.pk)
+        result = outreach_send(campaign_id=campaign.pk)
     assert result.sent == len(subscribers)

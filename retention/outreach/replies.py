@@ -1,0 +1,114 @@
+"""The subscriber's answer through their link: accept the offer, or ask for a call.
+
+An acceptance goes through the offers workflow like an offer made on the desk, proposed by the
+manager who made the campaign and within their authority: applied at once when it is, waiting
+for an approver when it is not. A call is asked of that manager and their team's managers.
+"""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from offers import lifecycle as offer_lifecycle
+from offers import services as offer_services
+from offers.exceptions import InvalidTerms, OutsideAuthority
+from offers.models import CounterOffer
+from retention.core.refusals import InvalidInput, WrongState
+from retention.core.roles import Role
+from retention.models import OutreachCampaign, OutreachMessage, User
+from retention.notifications.reminders import reminder_for_pending_offer
+from retention.notifications.services import notify
+from subscribers import phrases
+from subscribers.models import Subscriber, TimelineEvent
+from subscribers.services import timeline_event_record
+
+Message = OutreachMessage
+MState = OutreachMessage.State
+ANSWERS = (Message.Response.ACCEPTED, Message.Response.CALL)
+
+
+class UnknownAnswer(InvalidInput):
+    """Not one of the two answers the link page offers: a request the page does not send."""
+
+    status = 400
+
+
+def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
+    """The subscriber followed their link: accept the offer (applied as in the offers workflow,
+    within the authority of the manager who launched the campaign) or ask for a call."""
+    if response not in ANSWERS:
+        raise UnknownAnswer(_("Unknown response."))
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("campaign", "campaign__template", "campaign__created_by", "subscriber")
+            .get(pk=message.pk)
+        )
+        if message.response:
+            return None  # answered already: the link is not a button to press twice
+        if message.state not in (MState.SENT, MState.RESPONDED):
+            raise WrongState(_("This message was not sent."))
+        campaign, subscriber = message.campaign, message.subscriber
+        message.state, message.response, message.responded_at = MState.RESPONDED, response, now
+        message.save(update_fields=["state", "response", "responded_at"])
+        timeline_event_record(
+            subscriber=subscriber,
+            kind=TimelineEvent.Kind.CONTACT,
+            phrase=phrases.phrase(
+                "outreach.accepted" if response == Message.Response.ACCEPTED else "outreach.call",
+                campaign=campaign.name,
+            ),
+            data={"direction": "inbound", "campaign": campaign.pk, "message": message.pk},
+            occurred_at=now,
+            source="outreach",
+        )
+        if response == Message.Response.CALL:
+            _ask_for_call(campaign, subscriber)
+            return None
+        return _accept(campaign, subscriber)
+
+
+def _ask_for_call(campaign: OutreachCampaign, subscriber: Subscriber) -> None:
+    url = reverse("subscriber_offers", args=[subscriber.pk])
+    said = phrases.phrase("notify.outreach_call", name=subscriber.name, campaign=campaign.name)
+    people = {campaign.created_by.pk: campaign.created_by}
+    team = campaign.created_by.team_id
+    if team is not None:
+        for manager in User.objects.filter(is_active=True, groups__name=Role.MANAGER, team_id=team):
+            people[manager.pk] = manager
+    for person in people.values():
+        notify(recipient=person, phrase=said, url=url)
+
+
+def _accept(campaign: OutreachCampaign, subscriber: Subscriber) -> CounterOffer | None:
+    actor = campaign.created_by
+    try:
+        offer = offer_services.offer_propose(
+            subscriber=subscriber,
+            template=campaign.template,
+            proposer=actor,
+            note=phrases.phrase("offer.from_outreach", campaign=campaign.name),
+        )
+        if offer.status == CounterOffer.Status.APPROVED:
+            offer = offer_lifecycle.offer_present(
+                offer=offer, actor=actor, note=phrases.phrase("offer.outreach_link")
+            )
+            offer = offer_lifecycle.offer_accept(
+                offer=offer, actor=actor, note=phrases.phrase("offer.accepted_online")
+            )
+        elif offer.status == CounterOffer.Status.PENDING:
+            # Its approvers are reminded like those of an offer made on the desk.
+            reminder_for_pending_offer(offer=offer)
+        return offer
+    except (InvalidTerms, WrongState, OutsideAuthority) as exc:
+        # Why it failed is the refusal's own message, in the language it was raised in.
+        notify(
+            recipient=actor,
+            phrase=phrases.phrase(
+                "notify.outreach_failed", name=subscriber.name, campaign=campaign.name, why=str(exc)
+            ),
+            url=reverse("subscriber_offers", args=[subscriber.pk]),
+        )
+        return None

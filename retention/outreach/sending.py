@@ -1,0 +1,171 @@
+"""Sending a campaign's messages: the outbox is the ``OutreachMessage`` row.
+
+Senders claim due rows with ``SKIP LOCKED``, apply the contact policy (outside allowed hours:
+deferred to the subscriber's next allowed moment; do-not-contact or over the cap: skipped with
+the reason), send with the message's key and mark the row sent. Celery messages only say "look
+at campaign N": a lost one delays the work until the next tick, a repeated one finds nothing
+left to claim, and rows a dead worker left claimed go back to the queue after
+``CLAIM_TIMEOUT``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from retention.core.messaging import send_to_subscriber
+from retention.models import OutreachCampaign, OutreachMessage
+from retention.notifications.services import CLAIM_TIMEOUT
+from retention.outreach.audience import campaign_fan_out
+from retention.outreach.links import message_link
+from retention.outreach.rendering import message_render
+from subscribers import phrases
+from subscribers.models import ContactChannel, TimelineEvent
+from subscribers.selectors import contact_decision, contact_policy_get, outbound_contacts_of
+from subscribers.services import timeline_event_record
+
+Campaign = OutreachCampaign
+Message = OutreachMessage
+MState = OutreachMessage.State
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.deferred + self.skipped + self.failed
+
+
+def outreach_send(
+    *, campaign_id: int, now: datetime | None = None, limit: int | None = None
+) -> SendResult:
+    """Claim a chunk of the campaign's due messages and send them. Nothing to claim (paused,
+    finished, or another worker has them): an empty result."""
+    now = now or timezone.now()
+    limit = limit or settings.OUTREACH_CHUNK
+    result = SendResult()
+    with transaction.atomic():
+        running = Campaign.objects.filter(pk=campaign_id, state=Campaign.State.RUNNING).exists()
+        if not running:
+            return result
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(
+                campaign_id=campaign_id,
+                state__in=[MState.PENDING, MState.DEFERRED],
+                due_at__lte=now,
+            )
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Message.objects.filter(pk__in=ids).update(
+            state=MState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    if not ids:
+        return result
+    campaign = Campaign.objects.select_related("template", "created_by").get(pk=campaign_id)
+    policy = contact_policy_get()
+    messages = list(
+        Message.objects.filter(pk__in=ids)
+        .select_related("subscriber", "subscriber__plan")
+        .order_by("pk")
+    )
+    # The frequency cap's contacts for the whole chunk in one query, not one per message.
+    recent = outbound_contacts_of(
+        subscriber_ids=[m.subscriber_id for m in messages], since=now - policy.period
+    )
+    for message in messages:
+        outcome = _send_one(campaign, message, now, policy, recent[message.subscriber_id])
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _send_one(
+    campaign: Campaign, message: Message, now: datetime, policy: Any, recent: list[datetime]
+) -> str:
+    subscriber = message.subscriber
+    decision = contact_decision(
+        subscriber=subscriber, channel=campaign.channel, now=now, policy=policy, recent=recent
+    )
+    if not decision.allowed:
+        if decision.reason in ("quiet_hours", "over_cap") and decision.next_allowed_at:
+            _mark(message, MState.DEFERRED, due_at=decision.next_allowed_at)
+            return "deferred"
+        _mark(message, MState.SKIPPED, skip_reason=decision.reason)
+        return "skipped"
+    subject, body, _language = message_render(campaign, subscriber, link=message_link(message))
+    key = f"outreach-{message.pk}"
+    address = subscriber.email if campaign.channel == ContactChannel.EMAIL else subscriber.phone
+    try:
+        send_to_subscriber(
+            channel=campaign.channel, key=key, to=address, body=body, subject=subject
+        )
+    except Exception as exc:
+        _mark(message, MState.FAILED, error=str(exc)[:300])
+        return "failed"
+    with transaction.atomic():
+        marked = Message.objects.filter(pk=message.pk, state=MState.SENDING).update(
+            state=MState.SENT, sent_at=now
+        )
+        if marked:
+            # Counted by the contact policy's frequency cap, like an agent's call.
+            timeline_event_record(
+                subscriber=subscriber,
+                kind=TimelineEvent.Kind.CONTACT,
+                phrase=phrases.phrase(
+                    "outreach.sent", channel=campaign.channel, campaign=campaign.name
+                ),
+                data={
+                    "direction": "outbound",
+                    "channel": campaign.channel,
+                    "campaign": campaign.pk,
+                    "message": message.pk,
+                },
+                occurred_at=now,
+                source="outreach",
+            )
+    return "sent"
+
+
+def _mark(message: Message, state: str, **fields: Any) -> None:
+    Message.objects.filter(pk=message.pk, state=MState.SENDING).update(state=state, **fields)
+
+
+def outreach_sweep(*, now: datetime | None = None) -> int:
+    """Messages a dead worker left claimed go back to the queue; their key stays the same,
+    so a message the backend already took is not sent twice."""
+    now = now or timezone.now()
+    return Message.objects.filter(state=MState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
+        state=MState.PENDING
+    )
+
+
+def campaigns_with_work(*, now: datetime | None = None) -> list[int]:
+    """Running campaigns that have messages due, or still need their messages created."""
+    now = now or timezone.now()
+    running = Campaign.objects.filter(state=Campaign.State.RUNNING)
+    due = Message.objects.filter(
+        campaign__state=Campaign.State.RUNNING,
+        state__in=[MState.PENDING, MState.DEFERRED],
+        due_at__lte=now,
+    ).values("campaign_id")
+    return list(
+        running.filter(Q(fanned_out_at__isnull=True) | Q(pk__in=due)).values_list("pk", flat=True)
+    )
+
+
+def campaigns_standing_top_up(*, now: datetime | None = None) -> int:
+    """Nightly: subscribers who newly match a running standing campaign get their message."""
+    added = 0
+    for campaign in Campaign.objects.filter(state=Campaign.State.RUNNING, standing=True):
+        added += campaign_fan_out(campaign=campaign, now=now)
+    return added
