@@ -10,7 +10,8 @@ from offers.models import OfferKind
 from retention.cases.forms import ReasonChoiceField
 from retention.cases.selectors import case_workers
 from retention.core.forms import DateInput
-from retention.dashboard import board as dashboard
+from retention.dashboard import filters as dashboard
+from retention.dashboard.drill import WHAT
 from retention.dashboard.figures import desk_today as dashboard_today
 from retention.models import (
     CancellationCase,
@@ -126,5 +127,5 @@ class DashboardForm(forms.Form):
 
 class DrillForm(DashboardForm):
     what = forms.ChoiceField(
-        label=_("Cases"), required=False, choices=[(k, v[0]) for k, v in dashboard.WHAT.items()]
+        label=_("Cases"), required=False, choices=[(k, v[0]) for k, v in WHAT.items()]
     )

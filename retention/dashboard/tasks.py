@@ -4,7 +4,7 @@ from celery import shared_task
 
 from retention.dashboard import figures
 from retention.notifications import reminders
-from retention.outreach import services as outreach
+from retention.outreach.sending import campaigns_standing_top_up
 
 
 @shared_task(name="retention.tasks.nightly_loyalty", ignore_result=True)
@@ -12,7 +12,7 @@ def nightly_loyalty() -> None:
     """Discount-ending reviews, new subscribers for standing campaigns, and the count of
     subscribers paying above the new-customer price."""
     reminders.reminders_for_discounts_ending()
-    outreach.campaigns_standing_top_up()
+    campaigns_standing_top_up()
     figures.loyalty_snapshot_take()
 
 

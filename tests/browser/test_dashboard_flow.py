@@ -29,7 +29,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import translation
 from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
@@ -40,7 +39,7 @@ from retention.dashboard import figures
 from retention.models import CancellationCase, CancellationReason, Team, User
 from retention.system.services import demo_users_ensure
 from tests.browser.login import log_in
-from tests.factories import SubscriberFactory, UserFactory
+from tests.factories import SubscriberFactory, user_with_role
 from tests.retention.conftest import closed_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,9 +73,8 @@ def build_desk(today: date) -> list[Closed]:
     agent = User.objects.get(username="agent")
     agent.team = team_a
     agent.save(update_fields=["team"])
-    bob = UserFactory.create(username="bob", team=team_a)
-    cid = UserFactory.create(username="cid", team=team_b)
-    Group.objects.get_or_create(name=Role.AGENT)[0].user_set.add(bob, cid)
+    bob = user_with_role(Role.AGENT, username="bob", team=team_a)
+    cid = user_with_role(Role.AGENT, username="cid", team=team_b)
     price = CancellationReason.objects.get_or_create(
         code="price", defaults={"category": "price", "name_en": "Price"}
     )[0]

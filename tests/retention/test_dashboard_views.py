@@ -89,13 +89,13 @@ def test_team_money_only_for_managers_or_with_the_permission(client, computed):
     ann = computed["ann"]
     client.force_login(ann)
     page = client.get(reverse("my_figures"), MARCH)
-    rows = {str(r[0]): r for r in page.context["table"].rows}
+    rows = {str(r[0]): r for r in page.context["table"].data}
     assert rows["Retained monthly revenue"][2] is None
     assert b"not shown" in page.content
     ann.user_permissions.add(Permission.objects.get(codename="view_team_money"))
     client.force_login(type(ann).objects.get(pk=ann.pk))
     page = client.get(reverse("my_figures"), MARCH)
-    rows = {str(r[0]): r for r in page.context["table"].rows}
+    rows = {str(r[0]): r for r in page.context["table"].data}
     # Team A: €20.99 retained between two agents who closed cases.
     assert rows["Retained monthly revenue"][2] == Decimal("29.99") / 2
 
@@ -157,8 +157,8 @@ def test_numbers_link_to_the_cases_behind_them(manager_client, computed):
     assert [o.case_id for o in drill.context["page"]] == [computed["cases"][4].pk]
     # A team's "saved" number opens that team's saves.
     table = board.table("breakdown")
-    team_b = next(row for row in table.rows if row.label == "B")
-    saved_column = next(c for c in table.columns if c.what == "saved")
+    team_b = next(row for row in table.data if row.label == "B")
+    saved_column = table.columns["saved"].column
     drill = manager_client.get(board.cell_url(team_b, saved_column))
     assert {o.case_id for o in drill.context["page"]} == {
         computed["cases"][5].pk,
@@ -168,7 +168,7 @@ def test_numbers_link_to_the_cases_behind_them(manager_client, computed):
 
 
 def test_the_drill_down_pages_newest_first(manager_client, computed, monkeypatch):
-    from retention.dashboard import board as dashboard
+    from retention.dashboard import drill as dashboard
 
     monkeypatch.setattr(dashboard, "PAGE_SIZE", 3)
     first = manager_client.get(reverse("dashboard_cases"), {**MARCH, "what": "closed"})
@@ -337,16 +337,13 @@ def test_the_demo_outreach_gives_the_dashboard_rates(manager, computed):
     send, response and acceptance rates from the start."""
     from django.core.management import call_command
 
-    from retention.dashboard import board as dashboard
+    from retention.dashboard.campaigns import campaigns
+    from retention.dashboard.filters import filters_default
 
     SubscriberFactory.create_batch(40)
     call_command("seed_outreach", stdout=io.StringIO())
     call_command("seed_outreach", stdout=io.StringIO())
-    (past,) = [
-        c
-        for c in dashboard.campaigns(dashboard.filters_default())
-        if c.campaign.state == "finished"
-    ]
+    (past,) = [c for c in campaigns(filters_default()) if c.campaign.state == "finished"]
     assert past.matched == OutreachMessage.objects.filter(campaign=past.campaign).count() > 0
     assert past.send_rate is not None and 0 < past.send_rate < 1
     assert past.response_rate and past.acceptance_rate is not None

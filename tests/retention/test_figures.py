@@ -9,9 +9,9 @@ import pytest
 import time_machine
 
 from offers.models import CounterOffer
-from retention.dashboard import board as dashboard
 from retention.dashboard import figures
-from retention.dashboard.board import Filters
+from retention.dashboard import queries as dashboard
+from retention.dashboard.filters import Filters
 from retention.models import (
     CancellationCase,
     CaseOutcome,
@@ -373,6 +373,8 @@ def test_the_tick_computes_today_and_yesterday_once_after_it_ended(desk):
 
 
 def test_loyalty_counts_who_pays_above_the_new_customer_price(desk):
+    from retention.dashboard import loyalty as dashboard
+
     plan = desk["plan"]  # new customers pay €19.99
     Subscriber.objects.all().update(status=Subscriber.Status.CANCELLED)
     SubscriberFactory.create(plan=plan, monthly_price=Decimal("29.99"), segment="residential")
