@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from retention.models import (
+    CampaignHistory,
     CancellationCase,
     CancellationReason,
     CaseHistory,
@@ -116,6 +118,22 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ("=recipient__username",)
 
 
+class CampaignHistoryInline(admin.TabularInline):
+    """Who created, changed, launched, paused and resumed the campaign; no one: the desk."""
+
+    model = CampaignHistory
+    fields = ("at", "action", "from_status", "to_status", "actor")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-at", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CampaignHistory]:
+        # The actors with their rows: one query for the whole history, not one per row.
+        return super().get_queryset(request).select_related("actor")
+
+
 @admin.register(OutreachCampaign)
 class OutreachCampaignAdmin(ReadOnlyAdmin):
     """Campaigns are made and launched on the desk's campaign pages (preview first)."""
@@ -124,6 +142,7 @@ class OutreachCampaignAdmin(ReadOnlyAdmin):
     list_filter = ("state", "channel", "standing")
     list_select_related = ("template",)
     raw_id_fields = ("created_by", "template", "plan")
+    inlines = (CampaignHistoryInline,)
 
 
 @admin.register(OutreachMessage)

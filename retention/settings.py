@@ -371,7 +371,7 @@ WORKING_HOURS = (
     int(os.environ.get("WORKING_HOURS_END", 18)),
 )
 WORKING_DAYS = tuple(int(d) for d in env_list("WORKING_DAYS", "0,1,2,3,4"))
-# No cancellation waits longer than this for the desk (DESIGN principle 1).
+# No cancellation waits longer than this for the desk: a subscriber who wants to leave can leave.
 MAX_PROCESS_DAYS = int(os.environ.get("MAX_PROCESS_DAYS", 14))
 # Equipment can be returned this long after the effective date before any fee.
 EQUIPMENT_RETURN_DAYS = int(os.environ.get("EQUIPMENT_RETURN_DAYS", 30))

@@ -6,10 +6,7 @@ from django.views.i18n import set_language
 
 import retention.cases.api  # noqa: F401  registers /api/v1/cancellations
 from retention.cases.views import (
-    CASE_ACTIONS,
-    case_action,
     case_claim,
-    case_detail,
     case_open,
     case_release,
     claim_next,
@@ -36,6 +33,7 @@ from retention.outreach.views import (
 from retention.saves import views as save_views
 from retention.saves.services import Decision
 from retention.system.views import health, home, preferences
+from retention.workspace.views import CASE_ACTIONS, STEP_FORMS, case_action, case_detail, offer_step
 from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
@@ -105,10 +103,8 @@ urlpatterns = [
         name="subscriber_offer_propose",
     ),
     *(
-        path(
-            f"offers/<int:pk>/{step}/", save_views.offer_step, {"step": step}, name=f"offer_{step}"
-        )
-        for step in save_views.STEP_FORMS
+        path(f"offers/<int:pk>/{step}/", offer_step, {"step": step}, name=f"offer_{step}")
+        for step in STEP_FORMS
     ),
     # Background work: notifications and the bell, outreach campaigns.
     path("notifications/", notifications, name="notifications"),

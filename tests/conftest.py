@@ -2,13 +2,16 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
+from django.utils import translation
 
 from retention.core.roles import Role
+from subscribers.ingestion import api_token_create
+from subscribers.models import ApiToken, Subscriber
 from tests.browser.watch import page_watch
 from tests.clock import shift_from_environment
-from tests.factories import UserFactory, authority_tier
+from tests.factories import SubscriberFactory, authority_tier, user_with_role
 
 # In CI (and whenever .ci/run drives the suite) a test that needs PostgreSQL, Redis or
 # Chromium must run: a missing service fails the test instead of skipping it.
@@ -33,6 +36,15 @@ def unavailable(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"required service missing: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the default language. LocaleMiddleware activates the language of each
+    request and leaves it active in the thread, so a page read in Russian would otherwise make
+    the next test's notifications and messages Russian."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
@@ -79,25 +91,19 @@ def page(chromium):
     assert not problems, problems
 
 
-def _user_with_role(role: Role, username: str):
-    user = UserFactory.create(username=username)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
 @pytest.fixture
 def agent(db):
-    return _user_with_role(Role.AGENT, "agent")
+    return user_with_role(Role.AGENT, username="agent")
 
 
 @pytest.fixture
 def manager(db):
-    return _user_with_role(Role.MANAGER, "manager")
+    return user_with_role(Role.MANAGER, username="manager")
 
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory.create(username="admin", is_staff=True, is_superuser=True)
+    return user_with_role(username="admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
@@ -110,6 +116,28 @@ def agent_client(client, agent):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+# --- The ingestion API (tests/ingestion.py) ------------------------------------------------------
+
+
+@pytest.fixture
+def billing_token(db) -> tuple[ApiToken, str]:
+    """An API token for billing, with its raw secret."""
+    return api_token_create(name="Billing", source="billing")
+
+
+@pytest.fixture
+def api_client(billing_token) -> Client:
+    """A client that calls the ingestion API with billing's token."""
+    _, raw = billing_token
+    return Client(headers={"authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture
+def subscriber(db) -> Subscriber:
+    """The subscriber the API tests' requests name: account number LV-100200."""
+    return SubscriberFactory.create(account_number="LV-100200")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
@@ -22,6 +23,21 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@desk.example")
     password = factory.django.Password("correct horse battery staple")
+
+
+def user_with_role(*roles: str | Group, **fields: Any) -> User:
+    """A user (UserFactory: ``fields`` such as username, team, first_name, is_staff) who holds
+    every role given: a role (Role.AGENT), another group's name ("Retention lead"), or a group
+    (a tier's). With ``username`` of a user who exists, that user, given the roles too."""
+    user = UserFactory.create(**fields)
+    if roles:
+        user.groups.add(
+            *(
+                role if isinstance(role, Group) else Group.objects.get_or_create(name=role)[0]
+                for role in roles
+            )
+        )
+    return user
 
 
 class PlanFactory(factory.django.DjangoModelFactory[Plan]):

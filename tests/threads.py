@@ -1,4 +1,4 @@
-"""Real threads for the races DESIGN names (PostgreSQL tests only)."""
+"""Real threads for the races the desk must win (PostgreSQL tests only)."""
 
 import threading
 import time

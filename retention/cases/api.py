@@ -3,25 +3,23 @@
 An operation of the ingestion API in subscribers/api.py, so it shares its token authentication,
 its error responses and its OpenAPI schema: importing this module registers it there, and
 retention/urls.py imports it before it asks that API for its URLs. The work is done by
-``retention.intake.cancellations_ingest``.
+``retention.cases.intake.cancellations_ingest``.
 """
 
 from typing import Annotated, Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import WithJsonSchema, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import WithJsonSchema
 
 from retention.cases.intake import (
-    CaseBatchRejected,
     CaseIn,
     CaseItemStatus,
     IntakeResult,
     cancellations_ingest,
 )
-from subscribers.api import ErrorOut, FieldErrorOut, api
+from subscribers.api import ErrorOut, FieldErrorOut, api, batch_answer
+from subscribers.batches import within_batch_limit
 from subscribers.models import ApiToken
 
 router = Router(tags=["cancellations"])
@@ -33,22 +31,12 @@ router = Router(tags=["cancellations"])
 class CaseBatchIn(Schema):
     # Validated one by one against CaseIn in cancellations_ingest, as events are (see
     # EventBatchIn): each bad request is reported by its index, and can be skipped.
-    cancellations: list[Annotated[Any, WithJsonSchema(CaseIn.model_json_schema())]] = Field(
+    cancellations: Annotated[
+        list[Annotated[Any, WithJsonSchema(CaseIn.model_json_schema())]],
+        within_batch_limit("cancellation requests"),
+    ] = Field(
         min_length=1, description="1 to API_BATCH_LIMIT (default 1,000) cancellation requests."
     )
-
-    @field_validator("cancellations")
-    @classmethod
-    def _within_batch_limit(cls, items: list[Any]) -> list[Any]:
-        limit = settings.API_BATCH_LIMIT
-        if len(items) > limit:
-            raise PydanticCustomError(
-                "batch_too_large",
-                "A batch holds at most {limit} cancellation requests, this one has {count}: "
-                "split it",
-                {"limit": limit, "count": len(items)},
-            )
-        return items
 
 
 class CaseItemOut(Schema):
@@ -103,13 +91,11 @@ def cancellations_post(
     an open case is `merged` into it; another request for such a subscriber is `already_open`.
     """
     token: ApiToken = request.auth  # type: ignore[attr-defined]
-    try:
-        result = cancellations_ingest(
+    return batch_answer(
+        lambda: cancellations_ingest(
             source=token.source, items=payload.cancellations, skip_invalid=skip_invalid
         )
-    except CaseBatchRejected as exc:
-        return Status(400, {"detail": str(exc), "errors": [], "items": exc.items})
-    return Status(200, result)
+    )
 
 
 api.add_router("/cancellations", router)

@@ -1,4 +1,5 @@
-"""Logging contacts with a subscriber, through the contact policy (DESIGN principle 3)."""
+"""Logging contacts with a subscriber, through the contact policy: quiet hours per channel, the
+frequency cap across all sources and do-not-contact hold for an agent's call as for outreach."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ Direction = ContactAttempt.Direction
 
 
 def port_out_contact_used(*, case: CancellationCase) -> bool:
-    """A port-out gets at most one save contact (DESIGN principle 1)."""
+    """A port-out gets at most one save contact: the subscriber has already chosen another
+    provider, and asking twice is pressure, not service."""
     return case.is_port_out and case.contacts.filter(direction=Direction.OUTBOUND).exists()
 
 

@@ -1,14 +1,13 @@
 """Intake of cancellation requests from other systems: billing's API calls and import files.
 
-Both take the same items (``CaseIn``: one validation for both) and open every case through
-``retention.cases.case_open``, the one way a case is opened. Semantics of a batch (the items of
-one API call, or the rows of one file):
+Both take the same items (``CaseIn``: one validation for both; the import reads them from a
+file in retention/cases/case_import.py) and open every case through ``case_open``, the one way
+a case is opened. A batch (the items of one API call, or the rows of one file) follows the rules
+of every batch (subscribers/batches.py: each item validated on its own, NUL checks, all or
+nothing unless ``skip_invalid``), and these:
 
-- Every item is validated, and its subscriber, reason and external id are looked up (one query
-  each for the whole batch) before any case is opened, so that every problem is reported at once.
-  A NUL character in any of its texts (PostgreSQL cannot store one) is such a problem.
-- By default a batch with any rejected item opens nothing: bad input changes nothing. With
-  ``skip_invalid`` the good items are opened and the others reported.
+- Every item's subscriber, reason and external id are looked up (one query each for the whole
+  batch) before any case is opened, so that every problem is reported at once.
 - Idempotent by ``(source, external_id)``: an item whose id was seen before (or earlier in the
   batch) is a ``duplicate`` and changes nothing; its content is not compared.
 - A port-out notice for a subscriber with an open case is ``merged`` into it (the switch date
@@ -19,12 +18,11 @@ one API call, or the rows of one file):
   unless ``skip_invalid``: the cases are opened inside one transaction, rolled back then.
 """
 
-import csv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +34,6 @@ from pydantic import (
     Field,
     StringConstraints,
 )
-from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from retention.cases.opening import (
@@ -48,23 +45,17 @@ from retention.cases.opening import (
 )
 from retention.core.refusals import WrongState
 from retention.models import CancellationCase, CancellationReason
+from subscribers.batches import (
+    BatchRejected,
+    BatchResult,
+    ItemResult,
+    all_or_nothing,
+    items_validate,
+)
 from subscribers.ingestion import OccurredAt
 from subscribers.models import Subscriber
-from subscribers.text import FieldError, has_nul, nul_errors
+from subscribers.text import FieldError
 
-# Cases imported from a file are idempotent under this source (API calls use their token's).
-IMPORT_SOURCE = "import"
-CSV_COLUMNS = (
-    "external_id",
-    "account_number",
-    "channel",
-    "reason",
-    "reason_detail",
-    "competitor",
-    "requested_end_date",
-    "requested_at",
-)
-CSV_REQUIRED_COLUMNS = ("external_id", "account_number", "channel")
 # Values per "IN (…)" lookup: one query for any API batch, and well under the bound parameters
 # SQLite (32,766) and PostgreSQL (65,535) take, however long an import file is.
 LOOKUP_CHUNK = 10_000
@@ -153,45 +144,22 @@ class CaseItemStatus(StrEnum):
     SUBSCRIBER_CANCELLED = "subscriber_cancelled"
 
 
-REJECTED = frozenset(
-    {
-        CaseItemStatus.INVALID,
-        CaseItemStatus.UNKNOWN_SUBSCRIBER,
-        CaseItemStatus.SUBSCRIBER_CANCELLED,
-    }
-)
-
-
 @dataclass(frozen=True)
-class CaseItemResult:
-    index: int  # position in the batch, from 0
-    external_id: str | None
-    status: CaseItemStatus
+class CaseItemResult(ItemResult[CaseItemStatus]):
+    REJECTED = frozenset(
+        {
+            CaseItemStatus.INVALID,
+            CaseItemStatus.UNKNOWN_SUBSCRIBER,
+            CaseItemStatus.SUBSCRIBER_CANCELLED,
+        }
+    )
+
     case: int | None = None  # the case that holds the request; None when rejected
-    errors: tuple[FieldError, ...] = ()
     line: int | None = None  # in the import file, where the row starts (the header is line 1)
 
-    @property
-    def rejected(self) -> bool:
-        return self.status in REJECTED
 
-
-@dataclass(frozen=True)
-class IntakeResult:
+class IntakeResult(BatchResult[CaseItemResult]):
     """What happened to every item of a batch, in the order they were sent."""
-
-    items: list[CaseItemResult]
-
-    def _count(self, *statuses: CaseItemStatus) -> int:
-        return sum(1 for item in self.items if item.status in statuses)
-
-    @property
-    def created(self) -> int:
-        return self._count(CaseItemStatus.CREATED)
-
-    @property
-    def duplicates(self) -> int:
-        return self._count(CaseItemStatus.DUPLICATE)
 
     @property
     def merged(self) -> int:
@@ -201,43 +169,13 @@ class IntakeResult:
     def already_open(self) -> int:
         return self._count(CaseItemStatus.ALREADY_OPEN)
 
-    @property
-    def rejected(self) -> int:
-        return self._count(*REJECTED)
 
+class CaseBatchRejected(BatchRejected[CaseItemResult]):
+    """Some requests of a batch were rejected, so no case was opened."""
 
-class CaseImportReport(IntakeResult):
-    """An import's result: ``items`` are the rows of the file, each with its ``line``."""
-
-
-class CaseBatchRejected(Exception):
-    """Some requests of an API batch were rejected, so no case was opened."""
-
-    def __init__(self, *, items: list[CaseItemResult], total: int) -> None:
-        self.items = items
-        self.total = total
-        super().__init__(
-            f"{len(items)} of {total} cancellation requests were rejected, so no case was "
-            "opened. Correct them and send the batch again, or send it with "
-            "?skip_invalid=true to open the others."
-        )
-
-
-class CaseImportRejected(Exception):
-    """The file, or some of its rows, are bad, so nothing was imported.
-
-    ``rows`` lists the rejected rows with their line numbers; it is empty when the file as a
-    whole is refused (its header, its encoding).
-    """
-
-    def __init__(self, message: str, *, rows: Sequence[CaseItemResult] = ()) -> None:
-        super().__init__(message)
-        self.rows = list(rows)
-
-
-class _Rejected(Exception):
-    def __init__(self, items: list[CaseItemResult]) -> None:
-        self.items = items
+    noun = "cancellation requests"
+    undone = "no case was opened"
+    verb = "open"
 
 
 # --- The services ------------------------------------------------------------------------------
@@ -249,28 +187,7 @@ def cancellations_ingest(*, source: str, items: Sequence[Any], skip_invalid: boo
     ``items`` are the requests as decoded from JSON, not yet validated. Raises
     ``CaseBatchRejected`` when a request is rejected and ``skip_invalid`` is false.
     """
-    try:
-        return IntakeResult(items=_intake(source=source, items=items, skip_invalid=skip_invalid))
-    except _Rejected as exc:
-        raise CaseBatchRejected(items=exc.items, total=len(items)) from None
-
-
-def cases_import_csv(*, file: IO[bytes], skip_invalid: bool = False) -> CaseImportReport:
-    """Open cases for the rows of a CSV file (UTF-8, with or without BOM; header row first).
-
-    The columns are ``CSV_COLUMNS``, of which ``CSV_REQUIRED_COLUMNS`` must be there; an empty
-    cell is a missing value. Raises ``CaseImportRejected`` when the file is refused, or when a
-    row is rejected and ``skip_invalid`` is false; nothing is imported then.
-    """
-    rows, lines = _read_csv(file)
-    try:
-        items = _intake(source=IMPORT_SOURCE, items=rows, skip_invalid=skip_invalid)
-    except _Rejected as exc:
-        bad = [replace(item, line=lines[item.index]) for item in exc.items]
-        raise CaseImportRejected(
-            f"{len(bad)} of {len(rows)} rows were rejected, so nothing was imported.", rows=bad
-        ) from None
-    return CaseImportReport(items=[replace(item, line=lines[item.index]) for item in items])
+    return IntakeResult(items=cases_intake(source=source, items=items, skip_invalid=skip_invalid))
 
 
 # --- Validating a batch ------------------------------------------------------------------------
@@ -284,18 +201,22 @@ class _Openable:
     reason: CancellationReason | None
 
 
-def _intake(*, source: str, items: Sequence[Any], skip_invalid: bool) -> list[CaseItemResult]:
+def cases_intake(*, source: str, items: Sequence[Any], skip_invalid: bool) -> list[CaseItemResult]:
+    """What happened to each item of a batch from ``source``, in batch order: API calls and
+    import files alike. Raises ``CaseBatchRejected`` when an item is rejected and
+    ``skip_invalid`` is false (and then no case was opened)."""
+    total = len(items)
     results, openable = _classify(source=source, items=items)
-    rejected = sorted((r for r in results.values() if r.rejected), key=lambda r: r.index)
-    if rejected and not skip_invalid:
-        raise _Rejected(rejected)
+    all_or_nothing(
+        results.values(), total=total, skip_invalid=skip_invalid, refusal=CaseBatchRejected
+    )
     if not skip_invalid and openable:
         # All or nothing: a rejection found while opening rolls back the cases opened before it.
         with transaction.atomic():
             opened = _open_all(source=source, openable=openable)
-            rejected = sorted((r for r in opened.values() if r.rejected), key=lambda r: r.index)
-            if rejected:
-                raise _Rejected(rejected)
+            all_or_nothing(
+                opened.values(), total=total, skip_invalid=False, refusal=CaseBatchRejected
+            )
         results.update(opened)
     else:
         # Each case in its own transaction (case_open's): a subscriber who turns out to have
@@ -317,26 +238,13 @@ def _classify(
     The queries are the same whatever the items: subscribers, reasons and known external ids,
     each looked up once for the whole batch.
     """
-    results: dict[int, CaseItemResult] = {}
-    parsed: list[tuple[int, CaseIn]] = []
-    for index, raw in enumerate(items):
-        if isinstance(raw, _MalformedRow):
-            results[index] = CaseItemResult(
-                index, raw.external_id, CaseItemStatus.INVALID, errors=raw.errors
-            )
-            continue
-        # Before the schema: a NUL must not reach a query (the lookups below) either.
-        errors = nul_errors(raw)
-        try:
-            item = CaseIn.model_validate(raw)
-        except PydanticValidationError as exc:
-            errors += _field_errors(exc)
-        if errors:
-            results[index] = CaseItemResult(
-                index, _raw_external_id(raw), CaseItemStatus.INVALID, errors=tuple(errors)
-            )
-        else:
-            parsed.append((index, item))
+    parsed, invalid = items_validate(items, CaseIn)
+    results = {
+        bad.index: CaseItemResult(
+            bad.index, bad.external_id, CaseItemStatus.INVALID, errors=bad.errors
+        )
+        for bad in invalid
+    }
 
     subscribers = _subscribers_by_account(numbers={item.account_number for _, item in parsed})
     reasons = _reasons_by_code(codes={item.reason for _, item in parsed if item.reason})
@@ -398,20 +306,6 @@ def _rule_errors(
         if problem:
             errors.append(FieldError("requested_end_date", problem))
     return errors
-
-
-def _raw_external_id(raw: Any) -> str | None:
-    """The external id of an invalid item, to help the sender find it, when it is usable."""
-    value = raw.get("external_id") if isinstance(raw, dict) else None
-    usable = isinstance(value, str) and 0 < len(value) <= 100 and not has_nul(value)
-    return value if usable else None
-
-
-def _field_errors(exc: PydanticValidationError) -> list[FieldError]:
-    return list(
-        FieldError(".".join(str(part) for part in error["loc"]) or None, error["msg"])
-        for error in exc.errors(include_url=False)
-    )
 
 
 def _chunks(values: set[str]) -> Iterator[list[str]]:
@@ -504,82 +398,3 @@ def _asked_at(item: CaseIn, now: datetime) -> datetime:
     # Deadlines count from when the subscriber asked; a sender's clock a little ahead of ours
     # (allowed up to a day) must not open a case in the future.
     return min(item.requested_at, now) if item.requested_at else now
-
-
-# --- Reading an import file --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _MalformedRow:
-    external_id: str | None
-    errors: tuple[FieldError, ...]
-
-
-def _read_csv(file: IO[bytes]) -> tuple[list[dict[str, str] | _MalformedRow], list[int]]:
-    """The rows as items (empty cells left out), and the line each row starts on."""
-    reader = csv.reader(_decoded_lines(file))
-    rows: list[dict[str, str] | _MalformedRow] = []
-    lines: list[int] = []
-    try:
-        header = [name.strip() for name in next(reader, [])]
-        _check_header(header)
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line, or a row of empty cells a spreadsheet left behind
-            values = {
-                name: cell.strip()
-                for name, cell in zip(header, cells, strict=False)
-                if cell.strip()
-            }
-            if len(cells) > len(header):
-                error = FieldError(
-                    None, f"The row has {len(cells)} cells, the header names {len(header)} columns"
-                )
-                rows.append(_MalformedRow(_raw_external_id(values), (error,)))
-            else:
-                rows.append(values)
-            lines.append(line)
-    except csv.Error as exc:
-        raise CaseImportRejected(
-            f"Line {reader.line_num} is not valid CSV ({exc}), so nothing was imported."
-        ) from None
-    return rows, lines
-
-
-def _decoded_lines(file: IO[bytes]) -> Iterator[str]:
-    # Line by line rather than through a TextIOWrapper, so that a bad byte is reported on its
-    # line. Line endings are kept, as the csv module wants them.
-    for number, raw in enumerate(file, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CaseImportRejected(
-                f"Line {number} is not UTF-8 text, so nothing was imported: save the file as "
-                "CSV UTF-8."
-            ) from None
-        yield line.removeprefix("\ufeff") if number == 1 else line
-
-
-def _check_header(header: list[str]) -> None:
-    columns = ", ".join(CSV_COLUMNS)
-    if not any(header):
-        raise CaseImportRejected(
-            f"The file is empty: its first line must name the columns ({columns})."
-        )
-    problems = []
-    unknown = [name for name in header if name not in CSV_COLUMNS]
-    if unknown:
-        problems.append("unknown columns: " + ", ".join(repr(name) for name in unknown))
-    missing = [name for name in CSV_REQUIRED_COLUMNS if name not in header]
-    if missing:
-        problems.append("missing columns: " + ", ".join(missing))
-    twice = sorted({name for name in header if header.count(name) > 1})
-    if twice:
-        problems.append("columns named twice: " + ", ".join(twice))
-    if problems:
-        raise CaseImportRejected(
-            f"The header (line 1) is wrong ({'; '.join(problems)}), so nothing was imported. "
-            f"The columns are: {columns} (the first three required)."
-        )

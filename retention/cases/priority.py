@@ -32,7 +32,8 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
 
 
 def process_by_date(*, opened: date, requested_end: date | None, port_out: bool) -> date:
-    """The date by which the cancellation must be processed (DESIGN principle 1).
+    """The date by which the cancellation must be processed: a subscriber who wants to leave
+    can leave.
 
     A port-out carries the switch date, which binds us. Otherwise the requested end date,
     but never later than MAX_PROCESS_DAYS after opening, and never before the opening day.

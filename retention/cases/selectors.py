@@ -4,11 +4,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from retention.core.caching import cached
-from retention.core.roles import WORKER_ROLES
+from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, user_roles
 from retention.models import (
     CancellationCase,
     CaseHistory,
@@ -20,14 +21,56 @@ from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
 QUEUE_ORDER = ("-priority", "first_contact_due", "id")
 
 
-def case_get(*, pk: int) -> CancellationCase:
-    """Any staff member may read any case (they need the context); acting is checked apart."""
-    return get_object_or_404(
+# --- Who may see a case, and who may work it ----------------------------------------------------
+
+
+def case_can_act(*, user: User, case: CancellationCase) -> bool:
+    """Agents act on cases they own; managers on their team's and unowned ones; admins on all.
+
+    The one rule: the services refuse by it (``case_require_act``) and the pages show their
+    buttons by it (``case_may_act``). ``case.owner`` must be loaded.
+    """
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if case.owner_id is not None and case.owner_id == user.pk:
+        return Role.AGENT in roles or Role.MANAGER in roles
+    if Role.MANAGER in roles:
+        if case.owner is None:
+            return True
+        return user.team_id is not None and case.owner.team_id == user.team_id
+    return False
+
+
+def case_may_act(*, user: User, case: CancellationCase) -> bool:
+    """May this user work the case from the desk's pages: the services' rule, for those who
+    work cases at all (every view that changes a case asks for an agent or a manager; admins
+    run the system, not the queue)."""
+    return has_role(user, *WORKER_ROLES) and case_can_act(user=user, case=case)
+
+
+def case_get_for_user(*, user: User, pk: int) -> CancellationCase:
+    """The case, fetched and authorised in one call; raises Http404 for anyone who may not see it.
+
+    Every staff member sees every case (agents need the context); nobody else sees any. The
+    case comes flagged with what this user may do on it: ``may_act`` (work it: contact, note,
+    offer, close, release) and ``may_claim`` (it is unowned and they work cases).
+    """
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404
+    case = get_object_or_404(
         CancellationCase.objects.select_related(
             "subscriber", "subscriber__plan", "owner", "reason", "opened_by"
         ),
         pk=pk,
     )
+    may_claim = case.owner_id is None and has_role(user, *WORKER_ROLES)
+    case.may_act = case_may_act(user=user, case=case)  # type: ignore[attr-defined]
+    case.may_claim = may_claim  # type: ignore[attr-defined]
+    return case
+
+
+# --- Lists --------------------------------------------------------------------------------------
 
 
 def overdue_q() -> Q:
@@ -40,6 +83,15 @@ def overdue_q() -> Q:
 
 def cases_open() -> QuerySet[CancellationCase]:
     return CancellationCase.objects.filter(status__in=CancellationCase.OPEN_STATUSES)
+
+
+def cases_owned(*, user: User, limit: int = 200) -> list[CancellationCase]:
+    """The user's open cases, the nearest process-by date first (My cases)."""
+    return list(
+        CancellationCase.objects.filter(owner=user, status__in=CancellationCase.OPEN_STATUSES)
+        .select_related("subscriber", "subscriber__plan", "reason", "owner")
+        .order_by("process_by", "-priority", "id")[:limit]
+    )
 
 
 def case_history(*, case: CancellationCase, limit: int = 100) -> list[CaseHistory]:

@@ -12,23 +12,22 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from offers.services import offers_end_for_case
+from offers.lifecycle import offers_end_for_case
+from retention.cases.selectors import case_can_act
 from retention.core.refusals import NotAllowed, WrongState
-from retention.core.roles import Role, has_role, user_roles
+from retention.core.roles import Role, has_role
 from retention.models import (
     CancellationCase,
     CancellationReason,
     CaseHistory,
     User,
 )
-from retention.notifications.reminders import (
-    notify,
-    reminder_for_callback,
-    reminders_for_equipment,
-)
+from retention.notifications.reminders import reminder_for_callback, reminders_for_equipment
+from retention.notifications.services import notify
 from subscribers import phrases
 from subscribers.models import ContactChannel, Equipment, TimelineEvent
 from subscribers.selectors import contact_policy_get, next_opening
@@ -42,21 +41,9 @@ OPEN = CancellationCase.OPEN_STATUSES
 # --- Who may act --------------------------------------------------------------------------------
 
 
-def case_can_act(*, user: User, case: CancellationCase) -> bool:
-    """Agents act on cases they own; managers on their team's and unowned ones; admins on all."""
-    roles = user_roles(user)
-    if Role.ADMIN in roles:
-        return True
-    if case.owner_id is not None and case.owner_id == user.pk:
-        return Role.AGENT in roles or Role.MANAGER in roles
-    if Role.MANAGER in roles:
-        if case.owner is None:
-            return True
-        return user.team_id is not None and case.owner.team_id == user.team_id
-    return False
-
-
 def case_require_act(case: CancellationCase, actor: User) -> None:
+    """Refuse an actor the rule does not let work the case (``case_can_act``: the selector
+    that shows the case's buttons asks the same)."""
     if not case_can_act(user=actor, case=case):
         if case.owner is None:
             raise NotAllowed(_("Claim this case before working on it."))
@@ -231,7 +218,7 @@ def cases_reassign(
             notify(
                 recipient=to_user,
                 phrase=phrases.phrase("notify.case_assigned", id=case.pk, reason=reason),
-                url=f"/cases/{case.pk}/",
+                url=reverse("case", args=[case.pk]),
             )
     return cases
 
@@ -306,7 +293,7 @@ def callback_problem(
         return _(
             "A callback must be before the process-by date (%(date)s): the cancellation is "
             "processed that day."
-        ) % {"date": case.process_by.isoformat()}
+        ) % {"date": phrases.day(case.process_by)}
     hours = contact_policy_get().hours[ContactChannel.PHONE]
     local = at.astimezone(case.subscriber.zone)
     if next_opening(hours=hours, local=local) != local:
@@ -386,7 +373,7 @@ def case_cancel(
         if effective_date > max(case.process_by, today):
             raise WrongState(
                 _("The subscriber must be able to leave by %(date)s.")
-                % {"date": case.process_by.isoformat()}
+                % {"date": phrases.day(case.process_by)}
             )
         close_cancelled(case, actor, effective_date, Action.CANCELLED, note)
     return case

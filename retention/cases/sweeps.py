@@ -4,6 +4,7 @@ priority follows its deadline."""
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from retention.cases.priority import case_priority
@@ -11,9 +12,7 @@ from retention.cases.services import OPEN, Action, close_cancelled
 from retention.models import (
     CancellationCase,
 )
-from retention.notifications.reminders import (
-    notify,
-)
+from retention.notifications.services import notify
 from subscribers import phrases
 
 
@@ -43,7 +42,7 @@ def cases_process_overdue(*, today: date | None = None) -> int:
                 notify(
                     recipient=case.owner,
                     phrase=phrases.phrase("notify.case_deadline", id=case.pk),
-                    url=f"/cases/{case.pk}/",
+                    url=reverse("case", args=[case.pk]),
                 )
             processed += 1
 

@@ -8,7 +8,7 @@ from subscribers.services import subscribers_complete_cancellations
 
 @shared_task(name="retention.tasks.process_overdue_cases", ignore_result=True)
 def process_overdue_cases() -> int:
-    """No case stays open past its process-by date (DESIGN principle 1)."""
+    """No case stays open past its process-by date: a subscriber who wants to leave can leave."""
     processed = cases_process_overdue()
     subscribers_complete_cancellations()
     return processed

@@ -1,9 +1,9 @@
 """The desk's answers when a request is refused or fails, and how a refusal is logged.
 
-400, 403 and 404 come in the desk's layout with the navigation of the logged-in user and a way
-back; an htmx request gets the page's `refusal` partial instead, to swap where it asked. The 500
-page is rendered without the database or the request's context: whatever broke the request may
-have broken those too.
+400, 403, 404 and 409 (a service's "not now" that no view caught) come in the desk's layout with
+the navigation of the logged-in user and a way back; an htmx request gets the page's `refusal`
+partial instead, to swap where it asked. The 500 page is rendered without the database or the
+request's context: whatever broke the request may have broken those too.
 
 A refusal is an answer, not a fault: django.request logs it as one line (method, path, user,
 status, reason) instead of a traceback. A 5xx keeps its traceback.
@@ -18,6 +18,8 @@ from django.template import loader
 from django.urls import Resolver404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import requires_csrf_token
+
+from retention.core.refusals import Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,11 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     # Not the exception's text: a 404's message is for developers ("bad cursor").
     return _refusal(request, 404, exception)
+
+
+def refused(request: HttpRequest, exception: Refusal) -> HttpResponse:
+    """A refusal other than "not allowed" that no view caught: "not now", with its reason."""
+    return _refusal(request, exception.status, exception, reason=str(exception))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

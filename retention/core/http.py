@@ -1,19 +1,21 @@
 """Request types for views: what the middleware has attached by the time a view runs.
 
-Project infrastructure like retention.roles: every app may import it.
+Project infrastructure: every app may import it, so it names no app's user model. The desk's
+views say which user they get (``DeskRequest[User]``); a lower app's views take the default.
 """
 
-from typing import TYPE_CHECKING
-
+from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
-if TYPE_CHECKING:
-    from retention.models import User
 
+class HtmxRequest(HttpRequest):
+    """A request that passed HtmxMiddleware: what an open page (health) gets."""
 
-class DeskRequest(HttpRequest):
-    """A request that passed LoginRequiredMiddleware and HtmxMiddleware."""
-
-    user: "User"
     htmx: HtmxDetails
+
+
+class DeskRequest[UserT: AbstractUser = AbstractUser](HtmxRequest):
+    """A request that passed LoginRequiredMiddleware too: a signed-in user."""
+
+    user: UserT  # type: ignore[assignment]  # signed in: never AnonymousUser here

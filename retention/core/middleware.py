@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from offers.exceptions import OutsideAuthority
-from retention.core.refusals import NotAllowed
+from retention.core.error_pages import refused
+from retention.core.refusals import NotAllowed, Refusal
 
 
 class UserTimezoneMiddleware:
@@ -28,11 +28,12 @@ class UserTimezoneMiddleware:
 
 
 class RefusalMiddleware:
-    """A service's "not yours" that a view let through is a 403, not a server error.
+    """A service's refusal that a view let through is an answer, not a server error.
 
     Views catch the refusals they expect and answer with their own fragment (see
-    retention.core.refusals); one that escapes becomes PermissionDenied with the service's
-    message, so it gets the 403 page and one log line like any other refusal.
+    retention.core.refusals). One that escapes gets the refusal page of its status with the
+    service's message, and one log line like any other refusal: "not yours" becomes
+    PermissionDenied (the 403 page), "not now" the 409 page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -41,6 +42,9 @@ class RefusalMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        if isinstance(exception, (NotAllowed, OutsideAuthority)):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotAllowed):
             raise PermissionDenied(str(exception)) from exception
+        if isinstance(exception, Refusal):
+            return refused(request, exception)
+        return None

@@ -18,6 +18,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
+
+from retention.core.refusals import NotAllowed
 
 
 class Role(StrEnum):
@@ -48,9 +51,9 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
 
 
 def require_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> None:
-    """For services: raise PermissionDenied unless the user holds one of the roles."""
+    """For services: refuse (NotAllowed) unless the user holds one of the roles."""
     if not has_role(user, *roles):
-        raise PermissionDenied
+        raise NotAllowed(_("This is not part of your role."))
 
 
 def role_required(
@@ -61,7 +64,8 @@ def role_required(
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            require_role(request.user, *roles)
+            if not has_role(request.user, *roles):
+                raise PermissionDenied
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -3,11 +3,12 @@
 from retention.models.cases import CancellationCase, CancellationReason, CaseHistory, ContactAttempt
 from retention.models.figures import CaseOutcome, DailyFigure, LoyaltySnapshot
 from retention.models.notifications import Notification, Reminder
-from retention.models.outreach import OutreachCampaign, OutreachMessage
+from retention.models.outreach import CampaignHistory, OutreachCampaign, OutreachMessage
 from retention.models.staff import TIME_ZONE_CHOICES, Heartbeat, Team, User
 
 __all__ = [
     "TIME_ZONE_CHOICES",
+    "CampaignHistory",
     "CancellationCase",
     "CancellationReason",
     "CaseHistory",

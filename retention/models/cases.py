@@ -123,7 +123,7 @@ class CancellationCase(models.Model):
         verbose_name = _("cancellation case")
         verbose_name_plural = _("cancellation cases")
         constraints = [
-            # DESIGN: at most one open case per subscriber.
+            # At most one open case per subscriber: two agents must never work the same request.
             models.UniqueConstraint(
                 fields=["subscriber"],
                 condition=models.Q(status__in=_OPEN),

@@ -1,4 +1,4 @@
-"""Reminders and staff notifications (DESIGN sections 5 and 6).
+"""Reminders and staff notifications.
 
 A ``Reminder`` row is the source of truth: services schedule one with a due time and a key
 (scheduling twice is one row), and a beat tick every minute delivers the due ones. Delivery
@@ -12,14 +12,13 @@ moment, dropped for do-not-contact), are claimed, sent with the reminder's key, 
 a periodic sweep returns claims a dead worker left behind.
 """
 
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -27,18 +26,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from offers.models import AuthorityTier, CounterOffer
-from retention.core.messaging import Outgoing, send_email, send_to_subscriber
+from retention.core.messaging import send_to_subscriber
 from retention.core.roles import Role
 from retention.models import CancellationCase, Notification, Reminder, User
+from retention.notifications.services import CLAIM_TIMEOUT, notification_new
 from subscribers import phrases
 from subscribers.models import ContactChannel, Equipment, Subscriber, TimelineEvent
 from subscribers.selectors import contact_decision
 from subscribers.services import timeline_event_record
 
 Kind = Reminder.Kind
+
+
 State = Reminder.State
-# A claim older than this was left by a worker that died: the sweep hands it out again.
-CLAIM_TIMEOUT = timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
 
 
 def reminder_schedule(
@@ -93,9 +93,6 @@ def tier_members(tier: AuthorityTier) -> list[User]:
         .exclude(authority_tier__isnull=False)
         .distinct()
     )
-
-
-# --- What schedules reminders -------------------------------------------------------------------
 
 
 def reminders_for_new_case(*, case: CancellationCase) -> None:
@@ -179,9 +176,6 @@ def reminders_for_discounts_ending(*, today: Any = None) -> int:
         )
         scheduled += 1
     return scheduled
-
-
-# --- Delivering ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -275,33 +269,6 @@ def _staff_message(
     return None
 
 
-def _notification(
-    recipient: User, phrase: dict[str, Any], url: str = "", reminder: Reminder | None = None
-) -> Notification:
-    return Notification(
-        recipient=recipient,
-        code=phrase["code"],
-        params=phrase["params"],
-        url=url,
-        reminder=reminder,
-        email_state="pending" if recipient.email_notifications and recipient.email else "",
-    )
-
-
-def notify(
-    *, recipient: User, phrase: dict[str, Any], url: str = "", reminder: Reminder | None = None
-) -> None:
-    """An in-app notification, and an e-mail to staff who asked for them (sent after commit).
-
-    The notice is a ``phrase`` (subscribers.phrases.phrase): the page says it in the reader's
-    language, the e-mail in the recipient's."""
-    try:
-        with transaction.atomic():
-            _notification(recipient, phrase, url, reminder).save()
-    except IntegrityError:
-        pass  # this reminder already told this person: once is the point
-
-
 def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
     """Deliver every due reminder once; then send the subscriber reminders claimed here."""
     now = now or timezone.now()
@@ -353,7 +320,7 @@ def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
                 people, said, url = message
                 # An owner who manages their own team is told once.
                 unique = {person.pk: person for person in people}.values()
-                notes += [_notification(person, said, url, reminder) for person in unique]
+                notes += [notification_new(person, said, url, reminder) for person in unique]
                 notified += len(unique)
                 delivered.append(reminder.pk)
                 cancelled += not unique
@@ -439,57 +406,3 @@ def reminders_sweep(*, now: datetime | None = None) -> int:
     return Reminder.objects.filter(state=State.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
         state=State.PENDING, claimed_at=None
     )
-
-
-# --- Staff e-mail -------------------------------------------------------------------------------
-
-
-def notifications_email(*, now: datetime | None = None, batch: int = 200) -> int:
-    """E-mail the notifications of staff who opted in: claim (compare-and-set), send, mark."""
-    now = now or timezone.now()
-    Notification.objects.filter(
-        email_state="sending", email_claimed_at__lt=now - CLAIM_TIMEOUT
-    ).update(email_state="pending")
-    sent = 0
-    for note in Notification.objects.filter(email_state="pending").select_related("recipient")[
-        :batch
-    ]:
-        claimed = Notification.objects.filter(pk=note.pk, email_state="pending").update(
-            email_state="sending", email_claimed_at=now
-        )
-        if not claimed:
-            continue  # another worker has it
-        link = f"{settings.SITE_URL}{note.url}" if note.url else settings.SITE_URL
-        text = notification_text(note)
-        key, address = f"notification-{note.pk}", note.recipient.email
-        send_email(Outgoing(key, address, f"{text}\n\n{link}", text[:150]))
-        Notification.objects.filter(pk=note.pk, email_state="sending").update(email_state="sent")
-        sent += 1
-    return sent
-
-
-def notification_text(note: Notification) -> str:
-    """A notification as its recipient reads it by e-mail: in their language, their times in
-    their time zone (a worker has neither active)."""
-    recipient = note.recipient
-    try:
-        zone = zoneinfo.ZoneInfo(recipient.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    with override(recipient.language or settings.LANGUAGE_CODE), timezone.override(zone):
-        return phrases.said(note)
-
-
-def notifications_for(*, user: User, limit: int = 50) -> list[Notification]:
-    return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")[:limit])
-
-
-def notifications_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if ids is not None:
-        unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())

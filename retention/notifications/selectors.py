@@ -12,3 +12,11 @@ def notifications_unread(*, user: User, limit: int = 10) -> list[Notification]:
             :limit
         ]
     )
+
+
+def notifications_for(*, user: User, limit: int = 50) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")[:limit])
+
+
+def notifications_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

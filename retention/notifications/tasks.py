@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from retention.notifications import reminders
+from retention.notifications.services import notifications_email
 
 
 @shared_task(name="retention.tasks.reminders_tick", ignore_result=True)
@@ -11,4 +12,4 @@ def reminders_tick() -> None:
     who asked for e-mail get theirs."""
     reminders.reminders_sweep()
     reminders.reminders_tick()
-    reminders.notifications_email()
+    notifications_email()

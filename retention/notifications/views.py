@@ -9,7 +9,10 @@ from django_htmx.http import trigger_client_event
 
 from retention.core.http import DeskRequest
 from retention.core.roles import STAFF_ROLES, role_required
-from retention.notifications import reminders
+from retention.models import User
+from retention.notifications.selectors import notifications_for, notifications_unread_count
+from retention.notifications.services import notifications_mark_read
+from retention.notifications.tables import NotificationsTable
 
 # The bell listens for this event: a page that changes what is unread tells it at once.
 NOTIFICATIONS_CHANGED = "notifications-changed"
@@ -17,10 +20,10 @@ NOTIFICATIONS_CHANGED = "notifications-changed"
 
 @require_GET
 @never_cache
-def notifications_count(request: DeskRequest) -> HttpResponse:
+def notifications_count(request: DeskRequest[User]) -> HttpResponse:
     """The bell's unread count, polled by every page. It reads only the caller's own rows, so
     it checks no role: session, user and one COUNT, whatever the page."""
-    unread = reminders.notifications_unread_count(user=request.user)
+    unread = notifications_unread_count(user=request.user)
     # Rendered without the request: the context processors would read the user's roles, a
     # query the fragment does not need.
     fragment = get_template("retention/notifications.html#count")
@@ -29,14 +32,18 @@ def notifications_count(request: DeskRequest) -> HttpResponse:
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def notifications(request: DeskRequest) -> HttpResponse:
+def notifications(request: DeskRequest[User]) -> HttpResponse:
     """My notifications, newest first."""
     return _notifications(request)
 
 
-def _notifications(request: DeskRequest) -> HttpResponse:
-    items = reminders.notifications_for(user=request.user)
-    context = {"items": items, "any_unread": any(n.read_at is None for n in items)}
+def _notifications(request: DeskRequest[User]) -> HttpResponse:
+    items = notifications_for(user=request.user)
+    context = {
+        "items": items,
+        "table": NotificationsTable(items, request=request),
+        "any_unread": any(n.read_at is None for n in items),
+    }
     if request.htmx:
         response = render(request, "retention/notifications.html#list", context)
         return trigger_client_event(response, NOTIFICATIONS_CHANGED)
@@ -45,20 +52,20 @@ def _notifications(request: DeskRequest) -> HttpResponse:
 
 @require_POST
 @role_required(*STAFF_ROLES)
-def notification_read(request: DeskRequest, pk: int) -> HttpResponse:
+def notification_read(request: DeskRequest[User], pk: int) -> HttpResponse:
     # The service marks only the caller's own notifications: someone else's id changes nothing.
-    reminders.notifications_mark_read(user=request.user, ids=[pk])
+    notifications_mark_read(user=request.user, ids=[pk])
     return _after_marking(request)
 
 
 @require_POST
 @role_required(*STAFF_ROLES)
-def notifications_read_all(request: DeskRequest) -> HttpResponse:
-    reminders.notifications_mark_read(user=request.user)
+def notifications_read_all(request: DeskRequest[User]) -> HttpResponse:
+    notifications_mark_read(user=request.user)
     return _after_marking(request)
 
 
-def _after_marking(request: DeskRequest) -> HttpResponse:
+def _after_marking(request: DeskRequest[User]) -> HttpResponse:
     if request.htmx:
         return _notifications(request)
     return redirect("notifications")

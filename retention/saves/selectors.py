@@ -1,4 +1,4 @@
-"""What the approvals inbox and the offer panel read."""
+"""What the approvals inbox and the offer panel read, and the one read of an offer by id."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from offers.authority import (
@@ -25,11 +27,72 @@ from offers.selectors import (
     offers_of_subscriber,
     offers_pending_for,
 )
+from retention.cases.selectors import case_may_act
+from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, user_roles
 from retention.models import (
     CancellationCase,
     User,
 )
 from subscribers.models import Subscriber
+
+# --- Who may see an offer, and who may act on it ------------------------------------------------
+
+
+def offer_can_act(*, user: User, offer: CounterOffer) -> bool:
+    """Who may present, answer or withdraw a proactive offer (one without a case).
+
+    Its proposer stands where a case's owner stands (``case_can_act``): they act on it, and so
+    do the managers of their team, and admins. An offer on a case follows the case's rule.
+    The services refuse by this rule and the pages show the offer's buttons by it.
+    """
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if offer.proposer_id == user.pk:
+        return Role.AGENT in roles or Role.MANAGER in roles
+    return (
+        Role.MANAGER in roles
+        and user.team_id is not None
+        and offer.proposer.team_id == user.team_id
+    )
+
+
+def offer_may_act(*, user: User, offer: CounterOffer) -> bool:
+    """May this user present, answer or withdraw the offer from the desk's pages: the rule of
+    its case (``offer.case`` and its owner loaded) or, for a proactive offer, of its proposer
+    (``offer.proposer`` loaded); only for those who work cases, as the views ask."""
+    if offer.case is not None:
+        return case_may_act(user=user, case=offer.case)
+    return has_role(user, *WORKER_ROLES) and offer_can_act(user=user, offer=offer)
+
+
+def offer_get_for_user(*, user: User, pk: int) -> CounterOffer:
+    """The offer, fetched and authorised in one call; raises Http404 for anyone who may not see it.
+
+    Every staff member sees every offer, as they see every case and subscriber; nobody else sees
+    any. The offer comes flagged with ``may_act``: whether this user may present, answer or
+    withdraw it (deciding is the approver's authority, which the offer services weigh).
+    """
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404
+    offer = get_object_or_404(
+        CounterOffer.objects.select_related(
+            "subscriber",
+            "subscriber__plan",
+            "proposer",
+            "decided_by",
+            "new_plan",
+            "template",
+            "case",
+            "case__owner",
+        ),
+        pk=pk,
+    )
+    offer.may_act = offer_may_act(user=user, offer=offer)  # type: ignore[attr-defined]
+    return offer
+
+
+# --- The approvals inbox ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -128,11 +191,20 @@ class OfferPanel:
 def offer_panel(
     *, user: User, subscriber: Subscriber, case: CancellationCase | None, can_propose: bool
 ) -> OfferPanel:
-    """Offers so far (with their history) and, when a new one may be made, the builder."""
+    """Offers so far (with their history) and, when a new one may be made, the builder.
+
+    Each offer comes flagged with ``may_act`` (``offer_may_act``), worked out without a query:
+    the case's owner is loaded with the case, each proactive offer's proposer with the offer.
+    """
     if case is not None:
         offers = offers_of_case(case_id=case.pk)
+        on_case = case_may_act(user=user, case=case)
+        for offer in offers:
+            offer.may_act = on_case  # type: ignore[attr-defined]
     else:
         offers = offers_of_subscriber(subscriber_id=subscriber.pk, proactive=True)
+        for offer in offers:
+            offer.may_act = offer_may_act(user=user, offer=offer)  # type: ignore[attr-defined]
     cards = offer_cards(offers=offers)
     live = next((card for card in cards if card.offer.is_live), None)
     conceded = conceded_within_year(subscriber_id=subscriber.pk)

@@ -21,6 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from offers import lifecycle as offer_lifecycle
 from offers import services as offer_services
 from offers.models import AuthorityTier, CounterOffer, OfferTemplate
 from offers.pricing import Terms, offer_phrase
@@ -32,14 +33,10 @@ from retention.cases.services import (
     case_set_status,
 )
 from retention.core.refusals import NotAllowed, WrongState
-from retention.core.roles import Role, user_roles
 from retention.models import CancellationCase, CaseHistory, User
-from retention.notifications.reminders import (
-    notify,
-    offer_url,
-    reminder_for_pending_offer,
-    tier_members,
-)
+from retention.notifications.reminders import offer_url, reminder_for_pending_offer, tier_members
+from retention.notifications.services import notify
+from retention.saves.selectors import offer_can_act
 from subscribers import phrases
 from subscribers.models import Subscriber
 
@@ -119,7 +116,8 @@ def case_offer_propose(
 def offer_propose_proactive(
     *, subscriber: Subscriber, template: OfferTemplate, actor: User, note: str = ""
 ) -> CounterOffer:
-    """Better terms before the subscriber asks to leave (DESIGN principle 4)."""
+    """Better terms before the subscriber asks to leave: loyal customers should not have to
+    threaten to go to hear of them."""
     open_case = CancellationCase.objects.filter(
         subscriber=subscriber, status__in=CancellationCase.OPEN_STATUSES
     ).first()
@@ -185,25 +183,9 @@ def offer_decide(
 # --- Presenting and answering -------------------------------------------------------------------
 
 
-def offer_can_act(*, user: User, offer: CounterOffer) -> bool:
-    """Who may present, answer or withdraw a proactive offer (one without a case).
-
-    Its proposer stands where a case's owner stands (``case_can_act``): they act on it, and so
-    do the managers of their team, and admins. An offer on a case follows the case's rule.
-    """
-    roles = user_roles(user)
-    if Role.ADMIN in roles:
-        return True
-    if offer.proposer_id == user.pk:
-        return Role.AGENT in roles or Role.MANAGER in roles
-    return (
-        Role.MANAGER in roles
-        and user.team_id is not None
-        and offer.proposer.team_id == user.team_id
-    )
-
-
 def _require_act(offer: CounterOffer, actor: User) -> None:
+    """Refuse an actor the rule does not let act on a proactive offer (``offer_can_act``: the
+    selector that shows the offer's buttons asks the same)."""
     if not offer_can_act(user=actor, offer=offer):
         proposer = offer.proposer
         raise NotAllowed(
@@ -231,7 +213,7 @@ def _on_case(
 
 def offer_present(*, offer: CounterOffer, actor: User, note: str = "") -> CounterOffer:
     return _on_case(
-        offer, actor, lambda o: offer_services.offer_present(offer=o, actor=actor, note=note)
+        offer, actor, lambda o: offer_lifecycle.offer_present(offer=o, actor=actor, note=note)
     )
 
 
@@ -240,13 +222,13 @@ def offer_answer(
 ) -> CounterOffer:
     """Accepted: the offer is applied and the case closes as saved. Declined: the agent may
     propose another or process the cancellation; the right to leave is untouched."""
-    service = offer_services.offer_accept if accepted else offer_services.offer_decline
+    service = offer_lifecycle.offer_accept if accepted else offer_lifecycle.offer_decline
     return _on_case(offer, actor, lambda o: service(offer=o, actor=actor, note=note))
 
 
 def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOffer:
     return _on_case(
-        offer, actor, lambda o: offer_services.offer_withdraw(offer=o, actor=actor, note=note)
+        offer, actor, lambda o: offer_lifecycle.offer_withdraw(offer=o, actor=actor, note=note)
     )
 
 
@@ -300,7 +282,7 @@ def offers_tick(*, now: datetime | None = None) -> Tick:
     for offer in list(due.order_by("valid_until")[:500]):
         with transaction.atomic():
             case = _case_of(offer)
-            if not offer_services.offer_expire(offer=offer, now=now):
+            if not offer_lifecycle.offer_expire(offer=offer, now=now):
                 continue
             offer.refresh_from_db()
             _sync(case, offer, None)

@@ -9,27 +9,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from offers import services as offer_services
+from offers import delegation as offer_delegation
 from offers.forms import (
     AmendForm,
-    AnswerForm,
     DecisionForm,
     DelegationForm,
-    OfferStepForm,
-    OfferWithdrawForm,
     ProposeForm,
     RejectForm,
 )
-from offers.models import ApprovalDelegation, CounterOffer
-from offers.selectors import delegations_active, offer_get
-from retention.cases.selectors import case_get, cases_open
-from retention.cases.views import case_workspace
+from offers.models import ApprovalDelegation
+from offers.selectors import delegations_active
+from retention.cases.selectors import cases_open
 from retention.core.forms import form_errors
 from retention.core.http import DeskRequest
 from retention.core.refusals import Refusal
 from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, role_required
+from retention.models import User
 from retention.saves import services as saves
-from retention.saves.selectors import approvals_inbox, offer_panel
+from retention.saves.selectors import approvals_inbox, offer_get_for_user, offer_panel
 from retention.saves.services import Decision
 from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_get, subscriber_summary
@@ -39,13 +36,13 @@ from subscribers.selectors import subscriber_get, subscriber_summary
 
 @require_GET
 @role_required(Role.MANAGER)
-def approvals(request: DeskRequest) -> HttpResponse:
+def approvals(request: DeskRequest[User]) -> HttpResponse:
     """Pending offers this manager may decide; the list refreshes itself every few seconds."""
     return _inbox(request)
 
 
 def _inbox(
-    request: DeskRequest, *, error: str = "", done: str = "", status: int = 200
+    request: DeskRequest[User], *, error: str = "", done: str = "", status: int = 200
 ) -> HttpResponse:
     inbox = approvals_inbox(user=request.user)
     context = {
@@ -63,10 +60,10 @@ DECISION_FORMS = {Decision.APPROVE: DecisionForm, Decision.REJECT: RejectForm}
 
 @require_GET
 @role_required(Role.MANAGER)
-def offer_amend_form(request: DeskRequest, pk: int) -> HttpResponse:
+def offer_amend_form(request: DeskRequest[User], pk: int) -> HttpResponse:
     """The amend form of one offer, loaded when the manager opens it: the inbox would be slow
     to render a form for every card on every refresh."""
-    offer = offer_get(pk=pk)
+    offer = offer_get_for_user(user=request.user, pk=pk)
     context = {"offer": offer, "amend": AmendForm(offer=offer)}
     template = "retention/approvals.html#amend" if request.htmx else "retention/offer_amend.html"
     return render(request, template, context)
@@ -74,10 +71,10 @@ def offer_amend_form(request: DeskRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.MANAGER)
-def offer_decide(request: DeskRequest, pk: int, decision: Decision) -> HttpResponse:
+def offer_decide(request: DeskRequest[User], pk: int, decision: Decision) -> HttpResponse:
     """Approve, reject or amend; answers with the refreshed inbox and what happened. When
     someone else decided first, the refusal says who: no error page."""
-    offer = offer_get(pk=pk)
+    offer = offer_get_for_user(user=request.user, pk=pk)
     if decision == Decision.AMEND:
         form: forms.Form = AmendForm(request.POST, offer=offer)
     else:
@@ -113,13 +110,13 @@ def offer_decide(request: DeskRequest, pk: int, decision: Decision) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.MANAGER)
-def delegation(request: DeskRequest) -> HttpResponse:
+def delegation(request: DeskRequest[User]) -> HttpResponse:
     """Hand my approvals inbox to another manager while I am away."""
     form = DelegationForm(request.POST or None, delegator=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            offer_services.delegation_create(
+            offer_delegation.delegation_create(
                 delegator=request.user,
                 delegate=data["delegate"],
                 starts_at=data["starts_at"],
@@ -149,10 +146,10 @@ def delegation(request: DeskRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.MANAGER, Role.ADMIN)
-def delegation_end(request: DeskRequest, pk: int) -> HttpResponse:
+def delegation_end(request: DeskRequest[User], pk: int) -> HttpResponse:
     found = get_object_or_404(ApprovalDelegation, pk=pk)
     try:
-        offer_services.delegation_end(delegation=found, actor=request.user)
+        offer_delegation.delegation_end(delegation=found, actor=request.user)
     except Refusal as exc:
         messages.error(request, str(exc))
     else:
@@ -163,7 +160,7 @@ def delegation_end(request: DeskRequest, pk: int) -> HttpResponse:
 # --- Proactive offers ---------------------------------------------------------------------------
 
 
-def _subscriber_offers(request: DeskRequest, subscriber_pk: int, **extra: object) -> dict:
+def _subscriber_offers(request: DeskRequest[User], subscriber_pk: int, **extra: object) -> dict:
     subscriber = subscriber_get(pk=subscriber_pk)
     open_case = cases_open().filter(subscriber=subscriber).first()
     can_propose = (
@@ -177,14 +174,13 @@ def _subscriber_offers(request: DeskRequest, subscriber_pk: int, **extra: object
         "offers": offer_panel(
             user=request.user, subscriber=subscriber, case=None, can_propose=can_propose
         ),
-        "can_act": has_role(request.user, *WORKER_ROLES),
         **extra,
     }
 
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def subscriber_offers(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
+def subscriber_offers(request: DeskRequest[User], subscriber_pk: int) -> HttpResponse:
     """Proactive offers: better terms before the subscriber asks to leave."""
     context = _subscriber_offers(request, subscriber_pk)
     return render(request, "retention/subscriber_offers.html", context)
@@ -192,7 +188,7 @@ def subscriber_offers(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*WORKER_ROLES)
-def subscriber_offer_propose(request: DeskRequest, subscriber_pk: int) -> HttpResponse:
+def subscriber_offer_propose(request: DeskRequest[User], subscriber_pk: int) -> HttpResponse:
     subscriber = subscriber_get(pk=subscriber_pk)
     form = ProposeForm(request.POST)
     error, status = "", 200
@@ -208,59 +204,16 @@ def subscriber_offer_propose(request: DeskRequest, subscriber_pk: int) -> HttpRe
             )
         except Refusal as exc:
             error, status = str(exc), exc.status
-    return _offers_answer(request, subscriber_pk, None, error, status)
+    return subscriber_offers_answer(request, subscriber_pk, error, status)
 
 
-# --- The steps of an offer ----------------------------------------------------------------------
-
-STEP_FORMS: dict[str, type[OfferStepForm]] = {
-    "present": OfferStepForm,
-    "answer": AnswerForm,
-    "withdraw": OfferWithdrawForm,
-}
-
-
-@require_POST
-@role_required(*WORKER_ROLES)
-def offer_step(request: DeskRequest, pk: int, step: str) -> HttpResponse:
-    """Present an approved offer, record the subscriber's answer, or withdraw it; answers with
-    the fragment the offer is shown in (the case's work area, or the subscriber's offers)."""
-    offer = offer_get(pk=pk)
-    form = STEP_FORMS[step](request.POST)
-    error, status = "", 200
-    if not form.is_valid() or form.cleaned_data["offer"].pk != offer.pk:
-        error, status = form_errors(form) or _("That offer is no longer under way."), 400
-    else:
-        note = form.cleaned_data["note"]
-        try:
-            if step == "present":
-                saves.offer_present(offer=offer, actor=request.user, note=note)
-            elif step == "answer":
-                accepted = form.cleaned_data["answer"] == "accept"
-                saves.offer_answer(offer=offer, actor=request.user, accepted=accepted, note=note)
-            else:
-                saves.offer_withdraw(offer=offer, actor=request.user, note=note)
-        except Refusal as exc:
-            error, status = str(exc), exc.status
-    return _offers_answer(request, offer.subscriber_id, offer, error, status)
-
-
-def _offers_answer(
-    request: DeskRequest, subscriber_pk: int, offer: CounterOffer | None, error: str, status: int
+def subscriber_offers_answer(
+    request: DeskRequest[User], subscriber_pk: int, error: str, status: int
 ) -> HttpResponse:
-    if offer is not None and offer.case_id:
-        case = case_get(pk=offer.case_id)
-        if request.htmx:
-            context = case_workspace(request, case, action_error=error)
-            return render(request, "retention/case.html#work", context, status=status)
-        target = redirect("case", pk=case.pk)
-    else:
-        if request.htmx:
-            context = _subscriber_offers(request, subscriber_pk, action_error=error)
-            return render(
-                request, "retention/subscriber_offers.html#offers", context, status=status
-            )
-        target = redirect("subscriber_offers", subscriber_pk=subscriber_pk)
+    """The subscriber's offers after a step: the fragment (htmx) or the page again."""
+    if request.htmx:
+        context = _subscriber_offers(request, subscriber_pk, action_error=error)
+        return render(request, "retention/subscriber_offers.html#offers", context, status=status)
     if error:
         messages.error(request, error)
-    return target
+    return redirect("subscriber_offers", subscriber_pk=subscriber_pk)

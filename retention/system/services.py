@@ -1,10 +1,14 @@
+"""The desk's own writes: the heartbeat, a user's preferences, the demo logins."""
+
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from retention.core.refusals import NotAllowed
 from retention.models import Heartbeat, User
 
 
@@ -24,7 +28,7 @@ def user_update_preferences(
     """Where times are shown, whether notifications also arrive by e-mail, and in which
     language those e-mails are written (empty: the desk's default)."""
     if actor.pk != user.pk and not actor.is_superuser:
-        raise PermissionError("only the user or a superuser may change these preferences")
+        raise NotAllowed(_("Only you can change your own preferences."))
     user.time_zone = time_zone
     user.email_notifications = email_notifications
     user.language = language

@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from retention.core.http import DeskRequest
+from retention.core.http import DeskRequest, HtmxRequest
 from retention.core.roles import STAFF_ROLES, Role, has_role, role_required
+from retention.models import User
 from retention.system import services
 from retention.system.forms import PreferencesForm
 from retention.system.selectors import health_get
@@ -17,7 +18,7 @@ from retention.system.selectors import health_get
 
 @require_GET
 @role_required(*STAFF_ROLES)
-def home(request: DeskRequest) -> HttpResponse:
+def home(request: DeskRequest[User]) -> HttpResponse:
     if has_role(request.user, Role.AGENT, Role.MANAGER):
         return redirect("queue")
     return redirect("subscribers:search")
@@ -25,7 +26,7 @@ def home(request: DeskRequest) -> HttpResponse:
 
 @require_GET
 @never_cache
-def health(request: DeskRequest) -> HttpResponse:
+def health(request: HtmxRequest) -> HttpResponse:
     """Open to load balancers and to people: database reachable, worker and beat alive."""
     health = health_get()
     status = 200 if health.ok else 503
@@ -45,7 +46,7 @@ def health(request: DeskRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: DeskRequest) -> HttpResponse:
+def preferences(request: DeskRequest[User]) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.user_update_preferences(

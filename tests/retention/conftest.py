@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 
 from offers.models import CounterOffer, OfferKind
 from retention.core.roles import Role
@@ -35,7 +34,13 @@ from retention.models import (
     Team,
 )
 from subscribers.models import Subscriber
-from tests.factories import CaseFactory, PlanFactory, SubscriberFactory, UserFactory, offer_template
+from tests.factories import (
+    CaseFactory,
+    PlanFactory,
+    SubscriberFactory,
+    offer_template,
+    user_with_role,
+)
 
 Status = CancellationCase.Status
 
@@ -119,10 +124,9 @@ def closed_case(
 @pytest.fixture
 def desk():
     team_a, team_b = Team.objects.create(name="A"), Team.objects.create(name="B")
-    ann = UserFactory.create(username="ann", team=team_a)
-    bob = UserFactory.create(username="bob", team=team_a)
-    cid = UserFactory.create(username="cid", team=team_b)
-    Group.objects.get_or_create(name=Role.AGENT)[0].user_set.add(ann, bob, cid)
+    ann = user_with_role(Role.AGENT, username="ann", team=team_a)
+    bob = user_with_role(Role.AGENT, username="bob", team=team_a)
+    cid = user_with_role(Role.AGENT, username="cid", team=team_b)
     price = CancellationReason.objects.get_or_create(
         code="price", defaults={"category": "price", "name_en": "Price"}
     )[0]

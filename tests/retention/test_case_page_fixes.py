@@ -15,7 +15,12 @@ from retention.cases import services as cases
 from retention.cases.contacts import contact_log
 from retention.models import CancellationCase
 from subscribers.models import Subscriber
-from tests.factories import CaseFactory, SubscriberFactory, UserFactory, offer_template
+from tests.factories import (
+    CaseFactory,
+    SubscriberFactory,
+    offer_template,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -228,8 +233,7 @@ def test_every_key_the_case_page_advertises_does_something_there(agent_client, a
     case = CaseFactory.create()
     owner = agent
     if whose == "someone else's":
-        owner = UserFactory.create(username="other")
-        owner.groups.add(*agent.groups.all())
+        owner = user_with_role(*agent.groups.all(), username="other")
     cases.case_claim(case=case, actor=owner)
     if whose == "closed":
         cases.case_withdraw(case=case, actor=agent, note="They stay")

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -13,7 +12,7 @@ from retention.cases import services as cases
 from retention.cases.selectors import QueueCursor
 from retention.core.roles import Role
 from retention.models import CancellationCase, Team
-from tests.factories import CaseFactory, SubscriberFactory, UserFactory
+from tests.factories import CaseFactory, SubscriberFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 TUESDAY_NOON_RIGA = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -23,12 +22,6 @@ TUESDAY_22_RIGA = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
-
-
-def staff(username, role, team=None):
-    user = UserFactory.create(username=username, team=team)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def test_mutations_are_post_only(agent_client, name):
 def test_an_agent_acting_on_another_agents_case_by_id_is_refused_and_nothing_changes(
     agent_client, agent
 ):
-    other = staff("other", Role.AGENT)
+    other = user_with_role(Role.AGENT, username="other")
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=other)
     for name, data in [
@@ -93,7 +86,7 @@ def test_only_managers_reassign_and_agents_get_no_reassign_controls(agent_client
     case = CaseFactory.create()
     assert "reassign-form" not in agent_client.get(reverse("queue")).content.decode()
     assert "reassign-form" in manager_client.get(reverse("queue")).content.decode()
-    target = staff("target", Role.AGENT)
+    target = user_with_role(Role.AGENT, username="target")
     response = agent_client.post(
         reverse("reassign"), {"select": [case.pk], "to_user": target.pk, "reason": "x"}
     )
@@ -121,7 +114,7 @@ def test_the_reassign_message_counts_in_the_managers_language(
     from django.conf import settings
 
     chosen = CaseFactory.create_batch(count)
-    target = staff("target", Role.AGENT)
+    target = user_with_role(Role.AGENT, username="target")
     manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     response = manager_client.post(
         reverse("reassign"),
@@ -133,7 +126,7 @@ def test_the_reassign_message_counts_in_the_managers_language(
 
 def test_reassign_without_a_reason_changes_nothing(manager_client):
     case = CaseFactory.create()
-    target = staff("target", Role.AGENT)
+    target = user_with_role(Role.AGENT, username="target")
     manager_client.post(
         reverse("reassign"), {"select": [case.pk], "to_user": target.pk, "reason": ""}
     )
@@ -143,8 +136,11 @@ def test_reassign_without_a_reason_changes_nothing(manager_client):
 
 def test_a_manager_works_the_cases_of_their_team_only():
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    lead = staff("lead", Role.MANAGER, north)
-    mine, theirs = staff("n-agent", Role.AGENT, north), staff("s-agent", Role.AGENT, south)
+    lead = user_with_role(Role.MANAGER, username="lead", team=north)
+    mine, theirs = (
+        user_with_role(Role.AGENT, username="n-agent", team=north),
+        user_with_role(Role.AGENT, username="s-agent", team=south),
+    )
     team_case, other_case = CaseFactory.create(), CaseFactory.create()
     cases.case_claim(case=team_case, actor=mine)
     cases.case_claim(case=other_case, actor=theirs)

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 
 from retention.cases import services as cases
 from retention.cases.opening import CaseAlreadyOpen, Intake, case_open
@@ -13,18 +12,18 @@ from retention.core.refusals import NotAllowed, WrongState
 from retention.core.roles import Role
 from retention.models import CancellationCase, CancellationReason, CaseHistory, Notification, Team
 from subscribers.models import Equipment, Subscriber, TimelineEvent
-from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory, UserFactory
+from tests.factories import (
+    CaseFactory,
+    EquipmentFactory,
+    SubscriberFactory,
+    UserFactory,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 Status = CancellationCase.Status
 # Tuesday 24 November 2026, 10:00 in Riga.
 TUESDAY_10 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-
-
-def staff(username, role, team=None):
-    user = UserFactory.create(username=username, team=team)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 def history_actions(case):
@@ -163,7 +162,7 @@ def test_claim_next_on_an_empty_queue_gives_nothing(agent):
 
 
 def test_a_case_claimed_by_someone_else_cannot_be_claimed(agent):
-    other = staff("other", Role.AGENT)
+    other = user_with_role(Role.AGENT, username="other")
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=other)
     with pytest.raises(NotAllowed, match="claimed this case first"):
@@ -180,7 +179,7 @@ def test_release_puts_the_case_back_and_only_the_owner_or_a_manager_may(agent, m
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=agent)
     with pytest.raises(NotAllowed):
-        cases.case_release(case=case, actor=staff("other", Role.AGENT))
+        cases.case_release(case=case, actor=user_with_role(Role.AGENT, username="other"))
     cases.case_release(case=case, actor=agent)
     case.refresh_from_db()
     assert (case.owner, case.status) == (None, Status.NEW)
@@ -192,9 +191,9 @@ def test_release_puts_the_case_back_and_only_the_owner_or_a_manager_may(agent, m
 
 def test_a_manager_reassigns_many_cases_with_a_reason_and_the_agent_is_told():
     team = Team.objects.create(name="North")
-    manager = staff("lead", Role.MANAGER, team)
-    ilze = staff("ilze", Role.AGENT, team)
-    janis = staff("janis", Role.AGENT, team)
+    manager = user_with_role(Role.MANAGER, username="lead", team=team)
+    ilze = user_with_role(Role.AGENT, username="ilze", team=team)
+    janis = user_with_role(Role.AGENT, username="janis", team=team)
     batch = CaseFactory.create_batch(3)
     cases.case_claim(case=batch[0], actor=ilze)
     moved = cases.cases_reassign(
@@ -216,8 +215,8 @@ def test_agents_cannot_reassign_and_a_reason_is_required(agent, manager):
 
 def test_a_manager_cannot_touch_another_teams_case():
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    manager = staff("lead", Role.MANAGER, north)
-    southern_agent = staff("s-agent", Role.AGENT, south)
+    manager = user_with_role(Role.MANAGER, username="lead", team=north)
+    southern_agent = user_with_role(Role.AGENT, username="s-agent", team=south)
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=southern_agent)
     with pytest.raises(NotAllowed):
@@ -230,7 +229,7 @@ def test_a_manager_cannot_touch_another_teams_case():
 
 
 def test_agents_act_only_on_their_own_cases(agent):
-    other = staff("other", Role.AGENT)
+    other = user_with_role(Role.AGENT, username="other")
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=other)
     reason = CancellationReason.objects.get(code="quality")

@@ -1,4 +1,4 @@
-"""Every effect happens exactly once, shown with real processes (DESIGN section 6).
+"""Every effect happens exactly once, shown with real processes.
 
 Real Celery workers and beats run against the test database and a Redis of each test's own
 (started on a free port, so no other test's worker can take these messages, and so a test may
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -46,9 +45,9 @@ from tests.factories import (
     CaseFactory,
     PlanFactory,
     SubscriberFactory,
-    UserFactory,
     authority_tier,
     offer_template,
+    user_with_role,
 )
 from tests.retention.workers import (
     Process,
@@ -181,12 +180,6 @@ def unfinished(campaign: OutreachCampaign) -> int:
     return OutreachMessage.objects.filter(
         campaign=campaign, state__in=[MState.PENDING, MState.DEFERRED, MState.SENDING]
     ).count()
-
-
-def user_with_role(role: str, username: str) -> User:
-    user = UserFactory.create(username=username)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 # --- A worker killed in the middle of a campaign -------------------------------------------------
@@ -407,8 +400,8 @@ def test_two_beats_ticking_at_once_deliver_every_reminder_exactly_once(fleet):
     every_second("retention.tasks.reminders_tick")
     workers = [fleet.worker(f"worker-{n}", pool="threads", concurrency=2) for n in (1, 2)]
     beats = [fleet.beat(f"beat-{n}") for n in (1, 2)]
-    agents = [user_with_role(Role.AGENT, f"agent{i}") for i in range(3)]
-    managers = [user_with_role(Role.MANAGER, f"manager{i}") for i in range(2)]
+    agents = [user_with_role(Role.AGENT, username=f"agent{i}") for i in range(3)]
+    managers = [user_with_role(Role.MANAGER, username=f"manager{i}") for i in range(2)]
     # Two of them asked for e-mail as well: claimed and sent by the same ticks.
     User.objects.filter(pk__in=[agents[0].pk, managers[0].pk]).update(email_notifications=True)
     # Due over the next five seconds, so they fall due while the ticks run.

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from retention.cases.intake import CaseImportRejected, CaseItemStatus, cases_import_csv
+from retention.cases.case_import import CaseImportRejected, cases_import_csv
+from retention.cases.intake import CaseItemStatus
 from retention.management.commands.import_cases import Command
 from retention.models import CancellationCase
 from subscribers.models import Subscriber, TimelineEvent

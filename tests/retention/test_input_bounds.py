@@ -9,25 +9,24 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from offers import services as offer_services
+from offers import delegation as offer_delegation
 from offers.exceptions import InvalidTerms
 from offers.forms import DelegationForm
 from offers.models import ApprovalDelegation
 from retention.cases import services as cases
+from retention.cases.case_import import CaseImportRejected, cases_import_csv
 from retention.cases.forms import ReassignForm
-from retention.cases.intake import CaseImportRejected, cases_import_csv
 from retention.cases.opening import Intake, RequestedEndTooLate, case_open
 from retention.core.refusals import WrongState
 from retention.core.roles import Role
 from retention.dashboard.forms import DashboardForm
 from retention.models import CancellationCase, CancellationReason, CaseHistory, Reminder
 from subscribers.ingestion import api_token_create
-from tests.factories import CaseFactory, SubscriberFactory, UserFactory
+from tests.factories import CaseFactory, SubscriberFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +70,9 @@ def callback_error(response) -> str:
     ("at", "error"),
     [
         ("2026-11-24T11:00", "A callback must be in the future."),
-        ("2099-12-31T10:00", "A callback must be before the process-by date (2026-12-08)"),
-        ("9999-12-31T10:00", "A callback must be before the process-by date (2026-12-08)"),
-        ("2026-12-08T10:00", "A callback must be before the process-by date (2026-12-08)"),
+        ("2099-12-31T10:00", "A callback must be before the process-by date (08.12.2026)"),
+        ("9999-12-31T10:00", "A callback must be before the process-by date (08.12.2026)"),
+        ("2026-12-08T10:00", "A callback must be before the process-by date (08.12.2026)"),
         (
             "2026-11-25T03:00",
             "Wed 25 Nov 03:00 is outside the hours the subscriber may be called, their local "
@@ -243,12 +242,6 @@ def test_the_desks_date_picker_offers_only_the_dates_it_accepts(agent_client):
 # --- Handing over approvals ------------------------------------------------------------------
 
 
-def manager_named(username: str, first: str, last: str):
-    user = UserFactory.create(username=username, first_name=first, last_name=last)
-    user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])
-    return user
-
-
 @time_machine.travel(TUESDAY_NOON_RIGA, tick=False)
 @pytest.mark.parametrize(
     ("until", "error"),
@@ -259,7 +252,7 @@ def manager_named(username: str, first: str, last: str):
     ],
 )
 def test_a_hand_over_beyond_90_days_is_refused_with_a_clear_error(manager_client, until, error):
-    deputy = manager_named("deputy", "Dace", "Ozola")
+    deputy = user_with_role(Role.MANAGER, username="deputy", first_name="Dace", last_name="Ozola")
     response = manager_client.post(
         reverse("delegation"),
         {"delegate": deputy.pk, "starts_at": "2026-11-24T12:00", "ends_at": until},
@@ -271,7 +264,7 @@ def test_a_hand_over_beyond_90_days_is_refused_with_a_clear_error(manager_client
 
 @time_machine.travel(TUESDAY_NOON_RIGA, tick=False)
 def test_a_hand_over_of_90_days_is_accepted(manager_client):
-    deputy = manager_named("deputy", "Dace", "Ozola")
+    deputy = user_with_role(Role.MANAGER, username="deputy", first_name="Dace", last_name="Ozola")
     response = manager_client.post(
         reverse("delegation"),
         {"delegate": deputy.pk, "starts_at": "2026-11-24T12:00", "ends_at": "2027-02-22T12:00"},
@@ -282,9 +275,9 @@ def test_a_hand_over_of_90_days_is_accepted(manager_client):
 
 @time_machine.travel(TUESDAY_NOON_RIGA, tick=False)
 def test_the_delegation_service_refuses_a_hand_over_for_good(manager):
-    deputy = manager_named("deputy", "Dace", "Ozola")
+    deputy = user_with_role(Role.MANAGER, username="deputy", first_name="Dace", last_name="Ozola")
     with pytest.raises(InvalidTerms, match="at most 90 days"):
-        offer_services.delegation_create(
+        offer_delegation.delegation_create(
             delegator=manager,
             delegate=deputy,
             starts_at=timezone.now(),
@@ -301,8 +294,8 @@ def labels(field) -> dict[int, str]:
 
 
 def test_every_user_picker_shows_full_names_and_the_username_only_without_one(manager):
-    named = manager_named("lead", "Līga", "Kalniņa")
-    nameless = manager_named("deputy", "", "")
+    named = user_with_role(Role.MANAGER, username="lead", first_name="Līga", last_name="Kalniņa")
+    nameless = user_with_role(Role.MANAGER, username="deputy", first_name="", last_name="")
     for field in (
         ReassignForm().fields["to_user"],
         DashboardForm().fields["agent"],
@@ -314,7 +307,7 @@ def test_every_user_picker_shows_full_names_and_the_username_only_without_one(ma
 
 
 def test_the_reassign_and_delegation_selects_show_full_names(manager_client, manager):
-    named = manager_named("lead", "Līga", "Kalniņa")
+    named = user_with_role(Role.MANAGER, username="lead", first_name="Līga", last_name="Kalniņa")
     queue = manager_client.get(reverse("queue")).content.decode()
     delegation = manager_client.get(reverse("delegation")).content.decode()
     for html in (queue, delegation):

@@ -1,6 +1,5 @@
 """POST /api/v1/cancellations: billing asks to cancel subscriptions, once per external id."""
 
-import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,28 +14,11 @@ from django.utils import timezone
 from retention.cases import intake
 from retention.cases.opening import Intake, case_open
 from retention.models import CancellationCase, CancellationReason, CaseHistory
-from subscribers.ingestion import api_token_create
-from subscribers.models import ApiToken, Subscriber, TimelineEvent
+from subscribers.models import Subscriber, TimelineEvent
 from tests.factories import SubscriberFactory
+from tests.ingestion import CANCELLATIONS_URL as URL
+from tests.ingestion import post_cancellations as post
 from tests.threads import run_at_once
-
-URL = "/api/v1/cancellations"
-
-
-@pytest.fixture
-def billing_token(db) -> tuple[ApiToken, str]:
-    return api_token_create(name="Billing", source="billing")
-
-
-@pytest.fixture
-def api_client(billing_token) -> Client:
-    _, raw = billing_token
-    return Client(headers={"authorization": f"Bearer {raw}"})
-
-
-@pytest.fixture
-def subscriber(db) -> Subscriber:
-    return SubscriberFactory.create(account_number="LV-100200")
 
 
 @pytest.fixture
@@ -57,12 +39,6 @@ def request(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "reason_detail": "Found it cheaper elsewhere",
         **overrides,
     }
-
-
-def post(client: Client, items: Any, query: str = "") -> Any:
-    return client.post(
-        URL + query, json.dumps({"cancellations": items}), content_type="application/json"
-    )
 
 
 def in_days(days: int) -> str:

@@ -7,31 +7,22 @@ index (the import: its line) and field, and ``skip_invalid`` opens the others.
 """
 
 import io
-import json
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 from django.urls import reverse
 
-from retention.cases.intake import CaseImportRejected, cases_import_csv
+from retention.cases.case_import import CaseImportRejected, cases_import_csv
 from retention.models import CancellationCase, CancellationReason
-from subscribers.ingestion import api_token_create
 from tests.factories import SubscriberFactory
+from tests.ingestion import post_cancellations as post
 
 # The 500 happened only on PostgreSQL: SQLite stores a NUL without complaint.
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
-URL = "/api/v1/cancellations"
 NUL = "\x00"
-
-
-@pytest.fixture
-def api_client(db) -> Client:
-    _, raw = api_token_create(name="Billing", source="billing")
-    return Client(headers={"authorization": f"Bearer {raw}"})
 
 
 @pytest.fixture
@@ -49,12 +40,6 @@ def request(n: int, **overrides: Any) -> dict[str, Any]:
         "competitor": "Bite",
         **overrides,
     }
-
-
-def post(client: Client, items: Any, query: str = "") -> Any:
-    return client.post(
-        URL + query, json.dumps({"cancellations": items}), content_type="application/json"
-    )
 
 
 FIELDS = [

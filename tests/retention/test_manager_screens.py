@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +17,12 @@ from retention.outreach import services as outreach
 from retention.saves import services as saves
 from retention.saves import views as save_views
 from retention.saves.selectors import approvals_inbox
-from tests.factories import CaseFactory, SubscriberFactory, UserFactory, offer_template
+from tests.factories import (
+    CaseFactory,
+    SubscriberFactory,
+    offer_template,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -264,8 +268,7 @@ def test_the_cases_behind_a_figure_name_their_filters_in_words(manager_client):
 def test_an_agents_cases_are_named_as_their_own_whatever_the_address_asks(client, agent):
     agent.first_name, agent.last_name = "Laura", "Kalniņa"
     agent.save()
-    other = UserFactory.create(first_name="Bob", last_name="Berg")
-    other.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
+    other = user_with_role(Role.AGENT, first_name="Bob", last_name="Berg")
     client.force_login(agent)
     response = client.get(reverse("dashboard_cases"), {"what": "closed", "agent": other.pk})
     assert response.context["chosen"] == [("Agent", "Laura Kalniņa")]

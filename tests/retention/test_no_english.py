@@ -1,5 +1,5 @@
-"""A Latvian or Russian reader sees no English on the desk's pages (DESIGN: store a code and its
-parameters, say it in the reader's language).
+"""A Latvian or Russian reader sees no English on the desk's pages (the rule: store a code and
+its parameters, say it in the reader's language).
 
 A week at the desk in March 2026 (Riga time), on top of the demo data (billing's payments,
 missed payments, price changes, outages, equipment, churn-risk reasons). Ilze, a Latvian agent,
@@ -30,7 +30,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -50,10 +49,13 @@ from retention.cases.services import (
 from retention.cases.sweeps import cases_process_overdue
 from retention.core.refusals import ContactRefused
 from retention.core.roles import Role
-from retention.demo import subscribers as seeding
+from retention.demo import texts as seeding
 from retention.models import CancellationReason, OutreachMessage, Team, User
 from retention.notifications.reminders import reminders_for_discounts_ending, reminders_tick
 from retention.outreach import services as outreach
+from retention.outreach.audience import campaign_fan_out
+from retention.outreach.replies import outreach_respond
+from retention.outreach.sending import outreach_send
 from retention.saves import services as saves
 from retention.saves.services import Decision
 from subscribers.models import Equipment, Subscriber, TimelineEvent
@@ -62,8 +64,8 @@ from tests.factories import (
     EquipmentFactory,
     PlanFactory,
     SubscriberFactory,
-    UserFactory,
     offer_template,
+    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -165,10 +167,10 @@ def english_on(html: str, language: str, written: Iterable[str]) -> list[str]:
 
 # What the demo's billing, support and staff wrote (subscribers.seeding), shown as written.
 DEMO_WRITTEN = [
-    *(text for _topic, text in seeding._TICKET_TOPICS),
-    *seeding._OUTAGE_TICKET_TOPICS,
-    *(text for _source, _channel, text in seeding._CONTACTS),
-    *seeding._NOTES,
+    *(text for _topic, text in seeding.TICKET_TOPICS),
+    *seeding.OUTAGE_TICKET_TOPICS,
+    *(text for _source, _channel, text in seeding.CONTACTS),
+    *seeding.NOTES,
 ]
 
 
@@ -185,12 +187,6 @@ class Desk:
     pending: CounterOffer  # Olga's offer, waiting for a decision
     subscribers: list[Subscriber]
     written: list[str]  # what people wrote during the week
-
-
-def staff(username: str, first: str, last: str, team: Team, *groups: str) -> User:
-    user = UserFactory.create(username=username, first_name=first, last_name=last, team=team)
-    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in groups))
-    return user
 
 
 def reason(code: str, category: str, en: str, lv: str, ru: str) -> CancellationReason:
@@ -230,10 +226,23 @@ def week(tiers) -> Desk:
             no_progress=True, stdout=StringIO(),
         )  # fmt: skip
         team = Team.objects.create(name="Rīga")
-        ilze = staff("ilze", "Ilze", "Kalniņa", team, Role.AGENT)
-        olga = staff("olga", "Ольга", "Иванова", team, Role.AGENT)
-        manager = staff("vaditajs", "Jānis", "Ozols", team, Role.MANAGER)
-        lead = staff("vadone", "Dace", "Liepa", team, Role.MANAGER, "Retention lead")
+        ilze = user_with_role(
+            Role.AGENT, username="ilze", first_name="Ilze", last_name="Kalniņa", team=team
+        )
+        olga = user_with_role(
+            Role.AGENT, username="olga", first_name="Ольга", last_name="Иванова", team=team
+        )
+        manager = user_with_role(
+            Role.MANAGER, username="vaditajs", first_name="Jānis", last_name="Ozols", team=team
+        )
+        lead = user_with_role(
+            Role.MANAGER,
+            "Retention lead",
+            username="vadone",
+            first_name="Dace",
+            last_name="Liepa",
+            team=team,
+        )
         written += [tier.name for tier in tiers.values()]  # the tiers' names are data
         price = reason("price-lv", "price", "Price too high", "Pārāk dārgi", "Слишком дорого")
         moving = reason("moving-lv", "moving", "Moving away", "Pārceļas", "Переезжает")
@@ -359,9 +368,9 @@ def week(tiers) -> Desk:
         )
         caller = customer("Inese Vītola", signup_date=date(1930, 1, 1))
         outreach.campaign_launch(campaign=campaign, actor=manager)
-        outreach.campaign_fan_out(campaign=campaign)
-        outreach.outreach_send(campaign_id=campaign.pk, now=riga(6, 10))
-        outreach.outreach_respond(
+        campaign_fan_out(campaign=campaign)
+        outreach_send(campaign_id=campaign.pk, now=riga(6, 10))
+        outreach_respond(
             message=OutreachMessage.objects.get(campaign=campaign, subscriber=caller),
             response="call",
         )

@@ -4,15 +4,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from retention.models import Notification
-from retention.notifications.reminders import notifications_email, notify
+from retention.notifications.services import notifications_email, notify
 from subscribers.phrases import phrase
-from tests.factories import UserFactory
+from tests.factories import UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -167,8 +166,7 @@ def test_a_bad_preference_changes_nothing(agent_client, agent):
 
 
 def test_preferences_say_when_there_is_no_address_to_email(client):
-    user = UserFactory.create(email="")
-    user.groups.add(Group.objects.get_or_create(name="Agent")[0])
+    user = user_with_role("Agent", email="")
     client.force_login(user)
     assert 'id="no-email"' in client.get(reverse("preferences")).content.decode()
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +19,8 @@ from retention.saves.services import Decision
 from tests.factories import (
     CaseFactory,
     SubscriberFactory,
-    UserFactory,
     offer_template,
+    user_with_role,
 )
 from tests.threads import run_at_once
 
@@ -41,14 +40,6 @@ def big(db):
 @pytest.fixture
 def small(db):
     return offer_template("fixed-5-12", OfferKind.FIXED_DISCOUNT, amount=Decimal("5"), months=12)
-
-
-def manager_user(username: str, *extra_groups: str):
-    user = UserFactory.create(username=username)
-    user.groups.add(Group.objects.get_or_create(name=Role.MANAGER)[0])
-    for name in extra_groups:
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
-    return user
 
 
 def pending_offer(agent, template, **subscriber):
@@ -71,8 +62,7 @@ def test_agents_cannot_open_the_inbox_or_decide(agent_client, agent, tiers, big)
 
 def test_an_admin_without_the_manager_role_cannot_decide(client, agent, tiers, big):
     offer = pending_offer(agent, big)
-    admin = UserFactory.create(username="sysadmin", is_staff=True)
-    admin.groups.add(Group.objects.get_or_create(name=Role.ADMIN)[0])
+    admin = user_with_role(Role.ADMIN, username="sysadmin", is_staff=True)
     client.force_login(admin)
     assert client.post(reverse("offer_approve", args=[offer.pk])).status_code == 403
     assert client.get(reverse("approvals")).status_code == 403
@@ -121,8 +111,7 @@ def test_proposing_an_unknown_offer_is_refused_and_creates_nothing(agent_client,
 def test_proposing_on_someone_elses_case_is_refused(client, agent, tiers, big):
     case = CaseFactory.create()
     case_claim(case=case, actor=agent)
-    other = UserFactory.create(username="other-agent")
-    other.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
+    other = user_with_role(Role.AGENT, username="other-agent")
     client.force_login(other)
     response = client.post(
         reverse("case_offer", args=[case.pk]), {"template": big.pk}, headers=HTMX
@@ -199,10 +188,9 @@ def test_a_manager_never_sees_their_own_offer_nor_one_beyond_their_tier(
 
 def test_other_teams_offers_show_only_when_the_managers_authority_covers_them(client, tiers, big):
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    north_agent = UserFactory.create(username="north-agent", team=north)
-    north_agent.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
-    north_manager = manager_user("north-manager")
-    south_manager = manager_user("south-manager")
+    north_agent = user_with_role(Role.AGENT, username="north-agent", team=north)
+    north_manager = user_with_role(Role.MANAGER, username="north-manager")
+    south_manager = user_with_role(Role.MANAGER, username="south-manager")
     User.objects.filter(pk=north_manager.pk).update(team=north)
     User.objects.filter(pk=south_manager.pk).update(team=south)
     three_free = offer_template("free-3", OfferKind.FREE_MONTHS, months=3)
@@ -225,13 +213,12 @@ def test_the_inbox_of_a_team_manager_costs_one_more_query_whatever_the_backlog(
     client, tiers, big, django_assert_num_queries
 ):
     team = Team.objects.create(name="North")
-    north_agent = UserFactory.create(username="north-agent", team=team)
-    north_agent.groups.add(Group.objects.get_or_create(name=Role.AGENT)[0])
+    north_agent = user_with_role(Role.AGENT, username="north-agent", team=team)
     lead_only = offer_template("free-3", OfferKind.FREE_MONTHS, months=3)
     for _ in range(5):
         pending_offer(north_agent, big)
         pending_offer(north_agent, lead_only)
-    manager = manager_user("north-manager")
+    manager = user_with_role(Role.MANAGER, username="north-manager")
     User.objects.filter(pk=manager.pk).update(team=team)
     client.force_login(manager)
     with django_assert_num_queries(8):
@@ -263,7 +250,10 @@ def test_rejecting_needs_a_note(manager_client, agent, tiers, big):
 
 def test_a_decided_offer_says_who_decided_without_an_error_page(client, agent, tiers, big):
     offer = pending_offer(agent, big)
-    first, second = manager_user("m-first"), manager_user("m-second")
+    first, second = (
+        user_with_role(Role.MANAGER, username="m-first"),
+        user_with_role(Role.MANAGER, username="m-second"),
+    )
     saves.offer_decide(offer=offer, actor=first, decision=Decision.REJECT, note="too generous")
     client.force_login(second)
     response = client.post(reverse("offer_approve", args=[offer.pk]), {"note": ""}, headers=HTMX)
@@ -405,8 +395,8 @@ def test_the_subscriber_offers_page_query_count_is_constant(
 
 
 def test_a_delegate_sees_and_decides_the_delegators_inbox(client, agent, tiers):
-    lead = manager_user("lead", "Retention lead")
-    deputy = manager_user("deputy")
+    lead = user_with_role(Role.MANAGER, "Retention lead", username="lead")
+    deputy = user_with_role(Role.MANAGER, username="deputy")
     three_free = offer_template("free-3", OfferKind.FREE_MONTHS, months=3)
     offer = pending_offer(agent, three_free)
     client.force_login(deputy)
@@ -434,7 +424,7 @@ def test_a_delegate_sees_and_decides_the_delegators_inbox(client, agent, tiers):
 
 
 def test_a_delegation_that_ends_before_it_starts_is_refused(manager_client, tiers):
-    deputy = manager_user("deputy")
+    deputy = user_with_role(Role.MANAGER, username="deputy")
     now = timezone.localtime()
     response = manager_client.post(
         reverse("delegation"),
@@ -469,7 +459,10 @@ def test_nobody_delegates_to_themselves(manager_client, manager, tiers):
 @pytest.mark.django_db(transaction=True)
 def test_two_managers_clicking_at_once_get_one_decision_and_no_error_page(agent, tiers, big):
     offer = pending_offer(agent, big)
-    managers = [manager_user("m-approve"), manager_user("m-reject")]
+    managers = [
+        user_with_role(Role.MANAGER, username="m-approve"),
+        user_with_role(Role.MANAGER, username="m-reject"),
+    ]
     urls = [reverse("offer_approve", args=[offer.pk]), reverse("offer_reject", args=[offer.pk])]
     statuses: list[int] = []
 
@@ -543,7 +536,7 @@ def test_the_delegation_page_query_count_is_constant(
     for n in range(given):
         ApprovalDelegation.objects.create(
             delegator=manager,
-            delegate=manager_user(f"deputy-{n}"),
+            delegate=user_with_role(Role.MANAGER, username=f"deputy-{n}"),
             starts_at=now,
             ends_at=now + timedelta(days=n + 1),
         )

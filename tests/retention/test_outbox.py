@@ -1,5 +1,6 @@
-"""The outbox rules one at a time (DESIGN section 6); tests/retention/test_exactly_once.py shows
-them with real workers, a broker that goes away and processes killed mid-send."""
+"""The outbox rules one at a time (README, "Reminders, notifications and outreach");
+tests/retention/test_exactly_once.py shows them with real workers, a broker that goes away and
+processes killed mid-send."""
 
 import json
 import os
@@ -13,8 +14,8 @@ import pytest
 from offers.models import OfferKind
 from retention.core.messaging import AlreadySent, FileSmsBackend, Outgoing
 from retention.models import OutreachCampaign, OutreachMessage
-from retention.notifications.reminders import CLAIM_TIMEOUT
-from retention.outreach.services import outreach_send, outreach_sweep
+from retention.notifications.services import CLAIM_TIMEOUT
+from retention.outreach.sending import outreach_send, outreach_sweep
 from subscribers.models import ContactChannel, TimelineEvent
 from tests.factories import SubscriberFactory, offer_template
 from tests.retention.workers import ROOT, free_port

@@ -1,30 +1,25 @@
-"""The races DESIGN names, with real threads on PostgreSQL."""
+"""The desk's races with real threads on PostgreSQL: agents claiming at once, two people closing
+one case, two sweeps, two figure ticks, two loyalty counts."""
 
 import threading
 from collections import Counter
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import Group
 
 from retention.cases import services as cases
 from retention.cases.sweeps import cases_process_overdue
 from retention.core.refusals import WrongState
 from retention.core.roles import Role
 from retention.models import CancellationCase
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, user_with_role
 from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_fifty_agents_claiming_two_hundred_cases_each_case_claimed_exactly_once():
-    group = Group.objects.get_or_create(name=Role.AGENT)[0]
-    agents = []
-    for i in range(50):
-        agent = UserFactory.create(username=f"racer{i}")
-        agent.groups.add(group)
-        agents.append(agent)
+    agents = [user_with_role(Role.AGENT, username=f"racer{i}") for i in range(50)]
     CaseFactory.create_batch(200)
     claimed: list[tuple[int, int]] = []
     lock = threading.Lock()
@@ -50,10 +45,8 @@ def test_fifty_agents_claiming_two_hundred_cases_each_case_claimed_exactly_once(
 
 
 def test_two_people_closing_the_same_case_one_wins_the_other_is_told():
-    group = Group.objects.get_or_create(name=Role.MANAGER)[0]
-    first, second = UserFactory.create(username="m1"), UserFactory.create(username="m2")
-    for user in (first, second):
-        user.groups.add(group)
+    first = user_with_role(Role.MANAGER, username="m1")
+    second = user_with_role(Role.MANAGER, username="m2")
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=first)
     # Both are allowed to act: the owner, and an admin-like manager with no team restriction.

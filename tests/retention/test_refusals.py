@@ -17,7 +17,7 @@ from django.utils import translation
 
 from retention import urls as desk_urls
 from retention.core import error_pages as refusals
-from retention.core.refusals import NotAllowed
+from retention.core.refusals import NotAllowed, WrongState
 
 NAV_QUEUE = '<a href="/queue/"'
 HOME_LINK = '<a href="/" class="button primary">'
@@ -25,6 +25,10 @@ HOME_LINK = '<a href="/" class="button primary">'
 
 def _raises_not_allowed(request: HttpRequest):
     raise NotAllowed("This case belongs to Anna Ozola.")
+
+
+def _raises_wrong_state(request: HttpRequest):
+    raise WrongState("Maris Kalnins decided this offer first.")
 
 
 def _raises_bad_request(request: HttpRequest):
@@ -42,6 +46,7 @@ def _breaks(request: HttpRequest):
 urlpatterns = [
     *desk_urls.urlpatterns,
     path("test/not-allowed/", _raises_not_allowed),
+    path("test/wrong-state/", _raises_wrong_state),
     path("test/bad-request/", _raises_bad_request),
     path("test/not-found/", _raises_not_found),
     path("test/breaks/", _breaks),
@@ -105,6 +110,7 @@ def test_every_refusal_page_is_translated(agent_client, language):
         ("/test/bad-request/", 400, "The desk could not read this request"),
         ("/approvals/", 403, "You cannot open this page"),
         ("/no-such-page/", 404, "There is nothing at this address"),
+        ("/test/wrong-state/", 409, "This cannot be done now"),
     ]:
         response = agent_client.get(url)
         assert response.status_code == status
@@ -150,6 +156,23 @@ def test_a_refusal_a_view_let_through_is_a_403_that_says_why(agent_client):
     page = response.content.decode()
     assert "This case belongs to Anna Ozola." in page
     assert "It is not part of your role." not in page
+
+
+def test_a_wrong_state_a_view_let_through_is_a_409_that_says_why(agent_client, caplog):
+    caplog.set_level(logging.INFO)
+    response = agent_client.get("/test/wrong-state/")
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This cannot be done now" in page
+    assert "Maris Kalnins decided this offer first." in page
+    assert NAV_QUEUE in page
+    fragment = agent_client.get("/test/wrong-state/", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<div class="message error refusal-body" role="alert"')
+    first = request_records(caplog)[0]
+    assert (first.getMessage(), first.exc_info) == (
+        "GET /test/wrong-state/ 409 user=agent reason=Maris Kalnins decided this offer first.",
+        None,
+    )
 
 
 def test_an_htmx_request_gets_the_refusal_as_a_fragment(agent_client):

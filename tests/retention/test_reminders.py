@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import IntegrityError
 
-from offers import services as offer_services
+from offers import lifecycle as offer_lifecycle
 from offers.models import CounterOffer, OfferKind
 from retention.cases.contacts import contact_log
 from retention.cases.opening import Intake, case_open
@@ -26,12 +25,12 @@ from retention.core.messaging import Outgoing, send_sms
 from retention.core.roles import Role
 from retention.models import CancellationCase, Notification, Reminder, Team
 from retention.notifications.reminders import (
-    notifications_email,
     reminder_schedule,
     reminders_for_discounts_ending,
     reminders_sweep,
     reminders_tick,
 )
+from retention.notifications.services import notifications_email
 from retention.saves import services as saves
 from retention.saves.services import Decision
 from subscribers.models import Equipment, Subscriber, TimelineEvent
@@ -41,8 +40,8 @@ from tests.factories import (
     CaseFactory,
     EquipmentFactory,
     SubscriberFactory,
-    UserFactory,
     offer_template,
+    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -80,13 +79,6 @@ def tick(clock, at: datetime):
 def notified(user) -> list[str]:
     """The user's notifications as they read them (the tests' English)."""
     return [str(note) for note in Notification.objects.filter(recipient=user).order_by("pk")]
-
-
-def staff(username: str, *roles: str, team: Team | None = None, **fields):
-    user = UserFactory.create(username=username, team=team, **fields)
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 def opened_case(**subscriber_fields) -> CancellationCase:
@@ -249,10 +241,10 @@ def test_the_sla_warning_of_an_unclaimed_case_goes_to_the_managers(clock, agent,
 
 def test_a_breached_sla_goes_to_the_owner_and_the_managers_of_their_team(clock, manager):
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    owner = staff("owner", Role.AGENT, team=north)
+    owner = user_with_role(Role.AGENT, username="owner", team=north)
     manager.team = north
     manager.save()
-    other_manager = staff("south-manager", Role.MANAGER, team=south)
+    other_manager = user_with_role(Role.MANAGER, username="south-manager", team=south)
     case = case_claim(case=opened_case(), actor=owner)
     tick(clock, BREACHED_AT)
     overdue = f"First contact with {case.subscriber.name} is overdue since 14:00 (case #{case.pk})."
@@ -318,7 +310,7 @@ def test_a_process_by_reminder_of_a_closed_case_is_dropped(clock, agent):
 def test_an_offer_waiting_for_approval_reminds_the_routed_tier_not_the_proposer(
     clock, tiers, catalogue, agent, manager
 ):
-    manager2 = staff("manager2", Role.MANAGER)
+    manager2 = user_with_role(Role.MANAGER, username="manager2")
     offer = saves.offer_propose_proactive(
         subscriber=SubscriberFactory.create(), template=catalogue["big"], actor=agent
     )
@@ -334,8 +326,8 @@ def test_an_offer_waiting_for_approval_reminds_the_routed_tier_not_the_proposer(
 def test_the_proposer_is_not_reminded_of_their_own_offer_in_their_tier(clock, tiers, catalogue):
     # An administrator who also sits in the lead group proposes beyond a manager's limit: the
     # offer waits for the lead tier, which the administrator belongs to, yet never approves.
-    lead = staff("lead", Role.MANAGER, "Retention lead")
-    boss = staff("boss", "Retention lead", is_superuser=True)
+    lead = user_with_role(Role.MANAGER, "Retention lead", username="lead")
+    boss = user_with_role("Retention lead", username="boss", is_superuser=True)
     offer = saves.offer_propose_proactive(
         subscriber=SubscriberFactory.create(), template=catalogue["free"], actor=boss
     )
@@ -365,8 +357,8 @@ def accepted_discount(agent, template, subscriber=None) -> CounterOffer:
     offer = saves.offer_propose_proactive(
         subscriber=subscriber or SubscriberFactory.create(), template=template, actor=agent
     )
-    offer = offer_services.offer_present(offer=offer, actor=agent)
-    return offer_services.offer_accept(offer=offer, actor=agent)
+    offer = offer_lifecycle.offer_present(offer=offer, actor=agent)
+    return offer_lifecycle.offer_accept(offer=offer, actor=agent)
 
 
 def test_a_discount_ending_within_30_days_asks_its_proposer_to_review(
@@ -530,9 +522,9 @@ def test_a_claim_left_by_a_dead_worker_is_sent_once_after_the_sweep(clock, agent
 
 
 def test_staff_who_opted_in_get_their_notifications_by_e_mail_once(clock, settings):
-    opted_in = staff("opted-in", Role.AGENT, email_notifications=True)
+    opted_in = user_with_role(Role.AGENT, username="opted-in", email_notifications=True)
     at = NOW + timedelta(hours=1)
-    for owner in (opted_in, staff("quiet", Role.AGENT)):
+    for owner in (opted_in, user_with_role(Role.AGENT, username="quiet")):
         case = case_claim(case=CaseFactory.create(), actor=owner)
         case_set_callback(case=case, actor=owner, at=at)
     tick(clock, at)

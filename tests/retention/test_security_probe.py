@@ -14,30 +14,28 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from offers.models import CounterOffer, OfferHistory, OfferKind
 from retention.core.refusals import NotAllowed
 from retention.core.roles import Role
 from retention.dashboard import figures
-from retention.dashboard.views import csv_cell
+from retention.dashboard.export import csv_cell
 from retention.models import CancellationCase, Team
 from retention.saves import services as saves
 from subscribers.models import Subscriber
-from tests.factories import CaseFactory, SubscriberFactory, UserFactory, offer_template
+from tests.factories import (
+    CaseFactory,
+    SubscriberFactory,
+    offer_template,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 Status = CounterOffer.Status
 HTMX = {"HX-Request": "true"}
-
-
-def worker(username: str, role: Role, team: Team | None):
-    user = UserFactory.create(username=username, team=team)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 # --- Someone else's proactive offer --------------------------------------------------------------
@@ -50,13 +48,13 @@ def team():
 
 @pytest.fixture
 def proposer(team):
-    return worker("ilze", Role.AGENT, team)
+    return user_with_role(Role.AGENT, username="ilze", team=team)
 
 
 @pytest.fixture
 def colleague(team):
     """An agent of the same team: sees the subscriber's offers, may not act on Ilze's."""
-    return worker("janis", Role.AGENT, team)
+    return user_with_role(Role.AGENT, username="janis", team=team)
 
 
 @pytest.fixture
@@ -116,20 +114,22 @@ def test_the_proposer_presents_their_proactive_offer_and_records_the_yes(offer, 
 
 
 def test_a_manager_of_the_proposers_team_acts_on_their_proactive_offer(offer, team):
-    lead = worker("anna", Role.MANAGER, team)
+    lead = user_with_role(Role.MANAGER, username="anna", team=team)
     saves.offer_present(offer=offer, actor=lead)
     saves.offer_answer(offer=offer, actor=lead, accepted=True)
     unchanged(offer, status=Status.ACCEPTED, balance="15.00", actors=("ilze", "anna"))
 
 
 def test_a_manager_of_the_proposers_team_withdraws_their_proactive_offer(offer, team):
-    lead = worker("anna", Role.MANAGER, team)
+    lead = user_with_role(Role.MANAGER, username="anna", team=team)
     saves.offer_withdraw(offer=offer, actor=lead, note="a better fitting one")
     unchanged(offer, status=Status.WITHDRAWN, actors=("ilze", "anna"))
 
 
 def test_a_manager_of_another_team_cannot_act_on_the_proactive_offer(presented):
-    other = worker("oskars", Role.MANAGER, Team.objects.create(name="Daugavpils desk"))
+    other = user_with_role(
+        Role.MANAGER, username="oskars", team=Team.objects.create(name="Daugavpils desk")
+    )
     with pytest.raises(NotAllowed, match="This offer belongs to"):
         saves.offer_answer(offer=presented, actor=other, accepted=True)
     unchanged(presented, status=Status.PRESENTED)
