@@ -22,9 +22,12 @@ DESK_TABLE = "django_tables2/desk.html"
 
 
 class UnnamedColumn(tables.Column):
-    """A column whose heading only a screen reader reads (a checkbox, a button)."""
+    """A column whose heading only a screen reader reads (a checkbox, a button): not a sort."""
 
     empty_values = ()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, orderable=False, **kwargs)
 
     @property
     def header(self) -> str:
@@ -33,7 +36,8 @@ class UnnamedColumn(tables.Column):
 
 class CasesTable(tables.Table):
     """Open cases, for the agent who works them. ``selectable`` adds a checkbox to each row
-    for a manager's reassign form (it sits after the table and gathers them by form=)."""
+    for a manager's reassign form (it sits after the table and gathers them by form=). Handed
+    the request (``RequestConfig``), its headings sort the rows it holds."""
 
     select = UnnamedColumn(gettext_lazy("Select"), accessor="pk")
     priority = tables.Column(gettext_lazy("Priority"))
@@ -46,7 +50,7 @@ class CasesTable(tables.Table):
         gettext_lazy("Contact due"), attrs={"td": {"class": "first_contact_due"}}
     )
     process_by = tables.Column(gettext_lazy("Process by"), attrs={"td": {"class": "process_by"}})
-    owner = tables.Column(gettext_lazy("Owner"))
+    owner = tables.Column(gettext_lazy("Owner"), orderable=False)
     actions = UnnamedColumn(gettext_lazy("Actions"), accessor="owner")
 
     def __init__(self, cases: list[CancellationCase], *, selectable: bool = False):
@@ -55,7 +59,6 @@ class CasesTable(tables.Table):
             attrs={"class": "table queue", "id": "queue-table"},
             row_attrs={"class": self._urgency, "data-case": lambda record: record.pk},
             template_name=DESK_TABLE,
-            orderable=False,
             empty_text=gettext_lazy("No open case matches."),
             exclude=() if selectable else ("select",),
         )

@@ -89,7 +89,7 @@ class Board:
         }
         builders: dict[str, Callable[[], tables.FigureTable]] = {
             "periods": lambda: tables.SavesTable(
-                self.periods, caption=_("Saves over time"), first=grain, **common
+                self.periods, caption=_("Saves over time"), first=grain, label_order="key", **common
             ),
             "breakdown": lambda: tables.BreakdownTable(
                 self.by(self.filters.by),
@@ -98,7 +98,11 @@ class Board:
                 **common,
             ),
             "fairness": lambda: tables.FairnessTable(
-                self.periods, caption=_("Speed and fairness over time"), first=grain, **common
+                self.periods,
+                caption=_("Speed and fairness over time"),
+                first=grain,
+                label_order="key",
+                **common,
             ),
             "first-contact": lambda: tables.FirstContactTable(
                 self.whole, caption=_("Time to first contact"), **common

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableData
+from django_tables2.utils import OrderByTuple
 
 from retention.dashboard.export import UNITS, csv_value
 from retention.dashboard.queries import Figures, first_contact_rows, ratio
@@ -82,7 +83,8 @@ class LabelColumn(Column):
 
 class FigureTable(tables.Table):
     """A table of figures: its caption says what it counts and links its CSV file; its first
-    column heads each row. ``first`` names that column where it depends on the filters."""
+    column heads each row. ``first`` names that column where it depends on the filters. A
+    heading sorts the rows by its column (``RequestConfig`` hands the table the request)."""
 
     label = LabelColumn()
 
@@ -99,14 +101,20 @@ class FigureTable(tables.Table):
         cell_url: CellUrl | None = None,
         page_query: str = "",
         csv_url: str = "",
+        label_order: str | None = None,
+        orderable: bool = True,
     ):
+        # A list of its own: sorting the table must not reorder the rows a chart draws.
         super().__init__(
-            data,
+            list(data),
             attrs={"class": "figures", "id": f"table-{name}"},
             template_name=DESK_TABLE,
-            orderable=False,
+            orderable=orderable,
             empty_text=_("Nothing in this period."),
+            prefix=f"{name}-",  # each table of the page sorts by a parameter of its own
         )
+        if label_order is not None:  # periods sort by their date, not by how a label reads
+            self.columns["label"].column.order_by = OrderByTuple((label_order,))
         self.name = name
         self.caption = caption
         self.cell_url: CellUrl = cell_url or (lambda record, column: None)
@@ -178,7 +186,8 @@ class FirstContactTable(FigureTable):
 
     def __init__(self, whole: Figures, **kwargs: Any):
         rows = [Bucket(label, n, ratio(n, whole.closed)) for label, n in first_contact_rows(whole)]
-        super().__init__(rows, first=_("Time to first contact"), **kwargs)
+        # The buckets read in the order of time: sorted they would say less.
+        super().__init__(rows, first=_("Time to first contact"), orderable=False, **kwargs)
 
 
 class LoyaltyTable(FigureTable):

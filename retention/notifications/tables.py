@@ -1,9 +1,11 @@
 """My notifications, newest first, as the notifications page lists them: a list, one item a
-notification (django-tables2 rows written by templates/django_tables2/desk_list.html)."""
+notification, a page at a time (django-tables2 rows written by
+templates/django_tables2/desk_list.html, with its links to newer and older pages)."""
 
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
@@ -29,7 +31,7 @@ class NotificationsTable(tables.Table):
     text = Part(accessor="url")
     read = Part(accessor="read_at")
 
-    def __init__(self, items: list[Notification], *, request: HttpRequest):
+    def __init__(self, items: QuerySet[Notification], *, request: HttpRequest):
         super().__init__(
             items,
             attrs={"class": "plain notes"},
@@ -42,7 +44,7 @@ class NotificationsTable(tables.Table):
             empty_text=gettext_lazy("Nothing yet."),
         )
         self.empty_id = "notifications-empty"
-        self.prefix = reverse("notifications")
+        self.url_prefix = reverse("notifications")
         self.new_label = _("new")
         self.read_label = _("Mark read")
         self.csrf = csrf_input(request)
@@ -61,7 +63,9 @@ class NotificationsTable(tables.Table):
     def render_read(self, value: Any, record: Notification) -> str:
         if value:
             return ""
-        action = f"{self.prefix}{record.pk}/read/"
+        # The list comes back on the page it was on.
+        page = f"?{self.prefixed_page_field}={self.page.number}" if self.page.number > 1 else ""
+        action = f"{self.url_prefix}{record.pk}/read/{page}"
         return format_html(
             '<form method="post" action="{}" hx-post="{}" hx-target="#notifications" '
             'hx-swap="outerHTML" class="inline">{}'

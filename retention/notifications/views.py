@@ -6,6 +6,7 @@ from django.template.loader import get_template
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
+from django_tables2 import LazyPaginator, RequestConfig
 
 from retention.core.http import DeskRequest
 from retention.core.roles import STAFF_ROLES, role_required
@@ -14,6 +15,7 @@ from retention.notifications.selectors import notifications_for, notifications_u
 from retention.notifications.services import notifications_mark_read
 from retention.notifications.tables import NotificationsTable
 
+PER_PAGE = 50
 # The bell listens for this event: a page that changes what is unread tells it at once.
 NOTIFICATIONS_CHANGED = "notifications-changed"
 
@@ -38,10 +40,14 @@ def notifications(request: DeskRequest[User]) -> HttpResponse:
 
 
 def _notifications(request: DeskRequest[User]) -> HttpResponse:
-    items = notifications_for(user=request.user)
+    table = NotificationsTable(notifications_for(user=request.user), request=request)
+    # A page at a time, read without counting them all: 50 and one more to know of another.
+    paginate = {"paginator_class": LazyPaginator, "per_page": PER_PAGE}
+    RequestConfig(request, paginate=paginate).configure(table)
+    items = [row.record for row in table.page.object_list]  # this page's notifications
     context = {
         "items": items,
-        "table": NotificationsTable(items, request=request),
+        "table": table,
         "any_unread": any(n.read_at is None for n in items),
     }
     if request.htmx:

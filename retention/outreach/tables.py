@@ -25,6 +25,8 @@ def _sent(state: str, verbose_name: Any) -> tables.Column:
 
 
 class CampaignsTable(tables.Table):
+    """Newest first; handed the request (``RequestConfig``), its headings sort the rows."""
+
     name = tables.Column(_("Campaign"), accessor="0__name")
     state = tables.Column(_("State"), accessor="0__state")
     offer = tables.Column(_("Offer"), accessor="0__template__label")
@@ -43,7 +45,6 @@ class CampaignsTable(tables.Table):
             attrs={"class": "table", "id": "campaigns"},
             row_attrs={"id": lambda record: f"campaign-{record[0].pk}"},
             template_name=DESK_TABLE,
-            orderable=False,
             empty_text=_("No campaign yet."),
         )
         self.empty_id = "campaigns-empty"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2 import RequestConfig
 
 from offers.models import CounterOffer
 from offers.pricing import Terms, offer_cost, terms_describe
@@ -32,6 +33,7 @@ Campaign = OutreachCampaign
 @role_required(Role.MANAGER)
 def campaigns(request: DeskRequest[User]) -> HttpResponse:
     table = CampaignsTable(selectors.campaigns_overview())
+    RequestConfig(request, paginate=False).configure(table)  # sorted in memory: no query
     return render(request, "retention/campaigns.html", {"table": table})
 
 

@@ -4,7 +4,10 @@ account number, phone and e-mail, and every shortcut the pages advertise.
 test_subscriber_flow covers a search by name; test_desk_flow "n" on the queue; test_agent_queue
 "n" on My cases; test_agent_case_actions "c" and "m" doing their work."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from retention.cases.services import case_claim
@@ -146,3 +149,30 @@ def test_every_id_on_the_agents_and_managers_pages_is_unique_so_each_label_names
         assert manager.evaluate(DUPLICATE_IDS) == [], "/queue/ as a manager"
     finally:
         desk.close()
+
+
+def test_agent_sorts_my_cases_by_a_heading_and_back(live_server, page):
+    agent = demo_users_ensure()[0]
+    today = timezone.localdate()
+    for name, days in (("Beāte Ozola", 6), ("Artis Liepa", 2), ("Cilda Krūmiņa", 9)):
+        case = CaseFactory.create(
+            subscriber=SubscriberFactory.create(name=name),
+            process_by=today + timedelta(days=days),
+        )
+        case_claim(case=case, actor=agent)
+    log_in(page, live_server, "Agent")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My cases").click()
+    names = page.locator("#queue-table tbody td a")
+    expect(names).to_have_text(["Artis Liepa", "Beāte Ozola", "Cilda Krūmiņa"])  # nearest first
+
+    heading = page.locator("#queue-table thead th").filter(has_text="Subscriber")
+    heading.get_by_role("link").click()
+    expect(heading).to_have_attribute("aria-sort", "ascending")
+    expect(names).to_have_text(["Artis Liepa", "Beāte Ozola", "Cilda Krūmiņa"])
+    heading.get_by_role("link").click()
+    expect(heading).to_have_attribute("aria-sort", "descending")
+    expect(names).to_have_text(["Cilda Krūmiņa", "Beāte Ozola", "Artis Liepa"])
+    process_by = page.locator("#queue-table thead th").filter(has_text="Process by")
+    process_by.get_by_role("link").click()
+    expect(names).to_have_text(["Artis Liepa", "Beāte Ozola", "Cilda Krūmiņa"])
+    expect(page.locator("#queue-table thead th[aria-sort]")).to_have_count(1)

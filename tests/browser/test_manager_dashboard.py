@@ -164,3 +164,33 @@ def test_manager_changes_the_period_grain_breakdown_and_filters_then_exports_the
     page.get_by_role("link", name="← Dashboard").click()
     save_rate(page, "2 saved of 4 closed")
     expect(period.locator("option:checked")).to_have_text("Last 90 days")
+
+
+def test_manager_sorts_the_breakdown_by_a_heading_from_the_keyboard(live_server, page):
+    """Over 90 days by channel: phone saved 2 of 3, web 1 of 3. Sorting by save rate puts web
+    first, then, asked again, phone; the filters stay, and the chart keeps its order."""
+    demo_users_ensure()
+    build_desk()
+    log_in(page, live_server, "Manager")
+    page.goto(f"{live_server.url}/dashboard/?period=90d&by=channel")
+    rows = page.locator("#table-breakdown tbody tr th")
+    expect(rows).to_have_text(["Phone", "Web"])
+    heading = page.locator("#table-breakdown thead th").filter(has_text="Save rate")
+    expect(heading).not_to_have_attribute("aria-sort", re.compile("."))
+
+    heading.get_by_role("link").focus()
+    page.keyboard.press("Enter")
+    expect(rows).to_have_text(["Web", "Phone"])
+    expect(heading).to_have_attribute("aria-sort", "ascending")
+    expect(page).to_have_url(re.compile(r"breakdown-sort=save_rate"))
+    expect(page.locator("#dashboard-filters").get_by_label("Period", exact=True)).to_have_value(
+        "90d"
+    )
+    # The table is where the browser comes back to, in view.
+    expect(page.locator("#table-breakdown")).to_be_in_viewport()
+
+    heading.get_by_role("link").click()
+    expect(rows).to_have_text(["Phone", "Web"])
+    expect(heading).to_have_attribute("aria-sort", "descending")
+    # The other tables keep their own order.
+    expect(page.locator("#table-periods thead th[aria-sort]")).to_have_count(0)

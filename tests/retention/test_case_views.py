@@ -1,7 +1,7 @@
 """The queue, my cases and the case workspace: roles on the server, fragments, query counts."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -263,6 +263,29 @@ def test_my_cases_query_count_is_constant(agent_client, agent, django_assert_num
     with django_assert_num_queries(5):
         response = agent_client.get(reverse("my_cases"))
     assert len(response.context["cases"]) == count
+
+
+def test_my_cases_sort_by_a_heading_in_the_same_queries(
+    agent_client, agent, django_assert_num_queries
+):
+    for days in (5, 2, 9):
+        case = CaseFactory.create(process_by=date(2026, 12, 20) + timedelta(days=days))
+        cases.case_claim(case=case, actor=agent)
+    plain = agent_client.get(reverse("my_cases"))
+    assert [c.process_by.day for c in plain.context["cases"]] == [22, 25, 29]
+    with django_assert_num_queries(5):  # as unsorted: the rows are sorted in memory
+        response = agent_client.get(reverse("my_cases"), {"sort": "-process_by"})
+    assert [r.record.process_by.day for r in response.context["table"].rows] == [29, 25, 22]
+    html = response.content.decode()
+    assert 'aria-sort="descending"' in html
+    assert 'href="?sort=process_by#queue-table"' in html  # the other way next
+    # Neither the checkboxes nor the claim buttons sort; a column that is not there is ignored.
+    assert "sort=actions" not in html and "sort=select" not in html
+    bad = agent_client.get(reverse("my_cases"), {"sort": "subscriber__plan__secret"})
+    assert bad.status_code == 200
+    assert [r.record.pk for r in bad.context["table"].rows] == [
+        c.pk for c in plain.context["cases"]
+    ]
 
 
 # --- The case workspace -------------------------------------------------------------------------

@@ -4,12 +4,15 @@ tests/retention/conftest.py."""
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from retention.dashboard import figures
@@ -365,3 +368,72 @@ def test_exports_and_another_agents_page_query_counts(
     # session, user, roles; the agent and team; mine, team's, team's agents, recent.
     with django_assert_num_queries(8):
         manager_client.get(reverse("agent_figures", args=[computed["cid"].pk]), MARCH)
+
+
+# --- Sorting a table -----------------------------------------------------------------------------
+
+
+def _labels(response, table: str) -> list[str]:
+    return [row.record.label for row in response.context["tables"][table].rows]
+
+
+def test_a_heading_sorts_its_table_and_only_its_table(
+    manager_client, computed, django_assert_num_queries
+):
+    by_agent = {**MARCH, "by": "agent"}
+    unsorted = manager_client.get(reverse("dashboard"), by_agent)
+    rows = unsorted.context["tables"]["breakdown"].rows
+    by_rate = sorted(
+        (r.record for r in rows), key=lambda r: (r.figures.save_rate is None, r.figures.save_rate)
+    )
+    assert len({r.figures.save_rate for r in by_rate}) > 1  # the order is there to see
+    with CaptureQueriesContext(connection) as plain:
+        manager_client.get(reverse("dashboard"), by_agent)
+    # As many queries as unsorted: the rows are sorted in memory.
+    with django_assert_num_queries(len(plain.captured_queries)):
+        asc = manager_client.get(reverse("dashboard"), {**by_agent, "breakdown-sort": "save_rate"})
+    rates = [r.record.figures.save_rate for r in asc.context["tables"]["breakdown"].rows]
+    known = [rate for rate in rates if rate is not None]
+    assert known == sorted(known) and rates != list(reversed(rates))
+    desc = manager_client.get(reverse("dashboard"), {**by_agent, "breakdown-sort": "-save_rate"})
+    rates_desc = [r.record.figures.save_rate for r in desc.context["tables"]["breakdown"].rows]
+    assert [r for r in rates_desc if r is not None] == sorted(known, reverse=True)
+    # The other tables and the charts keep their order.
+    assert _labels(asc, "periods") == _labels(unsorted, "periods")
+    assert asc.context["charts"]["breakdown"] == unsorted.context["charts"]["breakdown"]
+
+
+def test_the_sorted_heading_links_the_other_way_and_keeps_the_filters(manager_client, computed):
+    params = {**MARCH, "by": "agent", "breakdown-sort": "saved"}
+    page = manager_client.get(reverse("dashboard"), params).content.decode()
+    head = re.search(r'<table class="figures" id="table-breakdown">.*?</thead>', page, re.S)
+    assert head is not None
+    saved = re.search(
+        r'<th scope="col" class="([^"]*)"( aria-sort="ascending")?><a href="([^"]+)"[^>]*>Saved',
+        head.group(0),
+    )
+    assert saved is not None and "asc" in saved.group(1).split() and saved.group(2)
+    href = saved.group(3).replace("&amp;", "&")
+    assert "breakdown-sort=-saved" in href and "by=agent" in href and "start=2026-03-01" in href
+    assert href.endswith("#table-breakdown")
+    # Any other column's link sorts by it, ascending first.
+    assert "breakdown-sort=save_rate" in head.group(0).replace("&amp;", "&")
+    # Periods sort by their date, not by how their label reads.
+    table = manager_client.get(reverse("dashboard"), {**MARCH, "periods-sort": "-label"})
+    keys = [r.record.key for r in table.context["tables"]["periods"].rows]
+    assert keys == sorted(keys, reverse=True)
+
+
+@pytest.mark.parametrize("sort", ["nonsense", "-", "label,label", "figures__closed", "\x00"])
+def test_a_sort_by_no_column_is_ignored(manager_client, computed, sort):
+    plain = manager_client.get(reverse("dashboard"), MARCH)
+    response = manager_client.get(reverse("dashboard"), {**MARCH, "breakdown-sort": sort})
+    assert response.status_code == 200
+    assert _labels(response, "breakdown") == _labels(plain, "breakdown")
+
+
+def test_time_to_first_contact_keeps_the_order_of_time(manager_client, computed):
+    response = manager_client.get(reverse("dashboard"), {**MARCH, "first-contact-sort": "-cases"})
+    table = response.context["tables"]["first_contact"]
+    assert not table.orderable
+    assert str(next(iter(table.rows)).record.label) == "Within 15 minutes"

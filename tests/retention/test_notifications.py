@@ -75,6 +75,37 @@ def test_the_notifications_page_lists_mine_newest_first_in_constant_queries(
     assert "not for the agent" not in response.content.decode()
 
 
+def test_older_notifications_are_a_page_away_in_the_same_queries(
+    agent_client, agent, django_assert_num_queries
+):
+    for i in range(120):
+        note(agent, f"note {i}", minutes_ago=i)
+    first = agent_client.get(reverse("notifications"))
+    assert [n.text for n in first.context["items"]] == [f"note {i}" for i in range(50)]
+    html = first.content.decode()
+    assert 'href="?page=2" rel="next"' in html and 'rel="prev"' not in html
+    with django_assert_num_queries(4):  # session, user, roles, the page and one more: no count
+        last = agent_client.get(reverse("notifications"), {"page": 3})
+    assert [n.text for n in last.context["items"]] == [f"note {i}" for i in range(100, 120)]
+    html = last.content.decode()
+    assert 'href="?page=2" rel="prev"' in html and 'rel="next"' not in html
+    # A page that is not a number is the first; one past the end, the first too.
+    for page in ("abc", "-1", "99", "1.5", "\x00"):
+        response = agent_client.get(reverse("notifications"), {"page": page})
+        assert response.status_code == 200, page
+        assert response.context["items"][0].text == "note 0", page
+
+
+def test_marking_read_on_an_older_page_answers_with_that_page(agent_client, agent):
+    notes = [note(agent, f"note {i}", minutes_ago=i) for i in range(60)]
+    url = reverse("notification_read", args=[notes[55].pk])
+    response = agent_client.post(f"{url}?page=2", HTTP_HX_REQUEST="true")
+    assert [n.text for n in response.context["items"]] == [f"note {i}" for i in range(50, 60)]
+    assert f'hx-post="/notifications/{notes[56].pk}/read/?page=2"' in response.content.decode()
+    notes[55].refresh_from_db()
+    assert notes[55].read_at is not None
+
+
 def test_marking_one_read_is_post_only_and_touches_only_that_one(agent_client, agent):
     first, second = note(agent, "first"), note(agent, "second")
     url = reverse("notification_read", args=[first.pk])

@@ -310,6 +310,18 @@ def test_the_campaign_list_shows_progress_in_constant_queries(
     assert numbers == ["4", "2", "1", "1", "0", "0"]
 
 
+def test_the_campaign_list_sorts_by_a_heading(manager_client, manager, loyalty):
+    for name, sent in (("Beta", 3), ("Alpha", 1), ("Gamma", 2)):
+        progress_of(make_campaign(manager, loyalty, name=name), sent=sent)
+    by_name = manager_client.get(reverse("campaigns"), {"sort": "name"})
+    assert [r.record[0].name for r in by_name.context["table"].rows] == ["Alpha", "Beta", "Gamma"]
+    by_sent = manager_client.get(reverse("campaigns"), {"sort": "-sent"})
+    assert [r.record[0].name for r in by_sent.context["table"].rows] == ["Beta", "Gamma", "Alpha"]
+    assert 'aria-sort="descending"' in by_sent.content.decode()
+    bad = manager_client.get(reverse("campaigns"), {"sort": "0__created_by__password"})
+    assert bad.status_code == 200
+
+
 def test_the_draft_page_with_its_preview_costs_a_constant_number_of_queries(
     manager_client, manager, loyalty, loyal, django_assert_num_queries
 ):
