@@ -1,9 +1,11 @@
 """A counter-offer after its approval: presented, answered (accepted and applied, or declined),
 withdrawn, expired, or ended with its case. Each locks the offer and writes its history row and
-timeline event, as offers.services does.
+timeline event, as offers.services does; an accepted offer also tells billing what to apply
+(an outbound event, in the same transaction).
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -25,8 +27,9 @@ from offers.steps import (
     written,
 )
 from retention.core.refusals import WrongState
-from subscribers import phrases
-from subscribers.models import Subscriber, TimelineEvent
+from subscribers import outbound, phrases
+from subscribers.models import OutboundEvent, Subscriber, TimelineEvent
+from subscribers.outbound import outbound_event_record
 from subscribers.services import timeline_event_record
 
 Status = CounterOffer.Status
@@ -151,6 +154,44 @@ def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
         f"offer.accepted{until}",
         actor,
         until=offer.runs_until,
+    )
+    outbound_event_record(
+        type=OutboundEvent.Type.OFFER_ACCEPTED,
+        data=_accepted(offer, subscriber, old_plan.code, changed, today),
+    )
+
+
+def _accepted(
+    offer: CounterOffer, subscriber: Subscriber, old_plan: str, changed: list[str], today: date
+) -> outbound.OfferAccepted:
+    """What billing must apply: the new price or plan and until when, a credit, a deferral or
+    the instalments of a split payment (of the balance when the offer was accepted)."""
+    owed = subscriber.balance
+    deferral = split = None
+    if offer.kind == OfferKind.PAYMENT_DEFERRAL and offer.runs_until:
+        deferral = outbound.Deferral(amount=owed, days=offer.days, until=offer.runs_until)
+    if offer.kind == OfferKind.SPLIT_PAYMENT and offer.months:
+        monthly = (owed / offer.months).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        split = outbound.Split(amount=owed, instalments=offer.months, monthly=monthly)
+    price = plan = None
+    if "monthly_price" in changed:
+        price = {"from": offer.price_before, "to": subscriber.monthly_price}
+    if "plan" in changed:
+        plan = {"from": old_plan, "to": subscriber.plan.code}
+    return outbound.OfferAccepted(
+        subscriber=outbound.subscriber_ref(subscriber),
+        offer=offer.pk,
+        case=offer.case_id,
+        kind=offer.kind,
+        starts_on=today,
+        until=offer.runs_until,
+        monthly_price=outbound.PriceChange.model_validate(price) if price else None,
+        plan=outbound.PlanChange.model_validate(plan) if plan else None,
+        one_time_credit=offer.one_time_concession
+        if offer.kind == OfferKind.ONE_TIME_CREDIT
+        else None,
+        deferral=deferral,
+        split=split,
     )
 
 

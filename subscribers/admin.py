@@ -31,6 +31,7 @@ from subscribers.models import (
     ContactPolicy,
     ContactPolicyChange,
     Equipment,
+    OutboundEvent,
     Plan,
     Subscriber,
     TimelineEvent,
@@ -229,6 +230,21 @@ class EquipmentAdmin(LargeTableAdmin):
     list_select_related = ("subscriber",)
     search_fields = ("=serial", "=subscriber__account_number")
     raw_id_fields = ("subscriber",)
+
+
+@admin.register(OutboundEvent)
+class OutboundEventAdmin(HistoryAdmin, LargeTableAdmin):
+    """What the desk told billing, as it was written with each decision: read only."""
+
+    list_display = ("id", "created_at", "type", "subscriber", "event_id")
+    list_filter = ("type",)
+    list_select_related = ("subscriber",)
+    search_fields = ("=subscriber__account_number", "=event_id")
+    search_help_text = _("Exact account number or event id.")
+    raw_id_fields = ("subscriber",)
+    sortable_by = ()
+    ordering = ("-id",)
+    fields = ("event_id", "type", "version", "subscriber", "created_at", "payload")
 
 
 @admin.register(TimelineEvent)

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 from pydantic import WithJsonSchema
 
@@ -31,6 +32,7 @@ from subscribers.ingestion import (
     events_ingest,
 )
 from subscribers.models import ApiToken
+from subscribers.outbound import openapi_webhooks
 
 
 class BearerToken(HttpBearer):
@@ -38,7 +40,19 @@ class BearerToken(HttpBearer):
         return api_token_authenticate(raw=token)
 
 
-api = NinjaAPI(
+class DeskAPI(NinjaAPI):
+    """The API, whose document also lists the events the desk sends (OpenAPI webhooks)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        schema["webhooks"] = openapi_webhooks(components)
+        return schema
+
+
+api = DeskAPI(
     title="Retention Desk ingestion API",
     version="1.0.0",
     urls_namespace="api-1.0.0",

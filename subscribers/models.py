@@ -435,6 +435,40 @@ class ContactHours(models.Model):
 CONTACT_HOURS_FIELDS = ("weekday_start", "weekday_end", "weekend_start", "weekend_end")
 
 
+class OutboundEvent(models.Model):
+    """A decision that billing (or another system) must act on, written in the same transaction
+    as the decision: the transactional outbox (subscribers.outbound writes it). ``payload`` is
+    the whole message as a receiver gets it (README, "Events for billing"); ``event_id`` is its
+    ``webhook-id``, so a receiver drops one it has seen. Per subscriber, ``id`` orders them."""
+
+    class Type(models.TextChoices):
+        OFFER_ACCEPTED = "offer.accepted", _("Offer accepted")
+        CANCELLATION_PROCESSED = "cancellation.processed", _("Cancellation processed")
+        CANCELLATION_WITHDRAWN = "cancellation.withdrawn", _("Cancellation withdrawn")
+        EQUIPMENT_RETURN_REQUESTED = "equipment.return_requested", _("Equipment return requested")
+        EQUIPMENT_RETURNED = "equipment.returned", _("Equipment returned")
+
+    event_id = models.UUIDField(_("event id"), unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=40, choices=Type.choices)
+    version = models.PositiveSmallIntegerField(_("version"))
+    subscriber = models.ForeignKey(
+        Subscriber,
+        on_delete=models.PROTECT,
+        related_name="outbound_events",
+        verbose_name=_("subscriber"),
+    )
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outbound event")
+        verbose_name_plural = _("outbound events")
+        indexes = [models.Index(fields=["subscriber", "id"], name="outbound_subscriber_order")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"
+
+
 class ContactPolicyChange(HistoryRecord):
     """Who changed the contact policy (the cap, the period, a channel's hours) from what to what
     (subscribers.services.contact_policy_save writes it with the change). Append-only."""

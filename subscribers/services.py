@@ -1,5 +1,6 @@
 """Every write to subscribers, their equipment and their timeline (besides bulk ingestion), and
-to the contact policy."""
+to the contact policy. What billing must act on also goes out as an outbound event, in the same
+transaction (subscribers.outbound)."""
 
 from datetime import date, time, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from retention.core.refusals import NotAllowed, WrongState
 from retention.core.roles import Role, has_role
-from subscribers import phrases
+from subscribers import outbound, phrases
 from subscribers.models import (
     CONTACT_HOURS_FIELDS,
     ContactChannel,
@@ -20,9 +21,11 @@ from subscribers.models import (
     ContactPolicy,
     ContactPolicyChange,
     Equipment,
+    OutboundEvent,
     Subscriber,
     TimelineEvent,
 )
+from subscribers.outbound import outbound_event_record
 
 
 def timeline_event_record(
@@ -53,9 +56,14 @@ def timeline_event_record(
 
 
 def subscriber_cancel(
-    *, subscriber: Subscriber, effective_date: date, actor: AbstractUser | None
+    *,
+    subscriber: Subscriber,
+    effective_date: date,
+    actor: AbstractUser | None,
+    case_id: int | None = None,
 ) -> Subscriber:
-    """Stop the service and billing on ``effective_date`` and ask for the equipment back.
+    """Stop the service and billing on ``effective_date`` and ask for the equipment back; billing
+    hears of both (outbound events). ``case_id``: the cancellation case this processes.
 
     Billing ends on the effective date whatever happens to the equipment:
     nothing here waits for a return. Call inside the caller's transaction.
@@ -75,6 +83,15 @@ def subscriber_cancel(
         phrase=phrases.phrase("subscriber.cancelled", date=effective_date),
         actor=actor,
         data={"effective_date": effective_date.isoformat()},
+    )
+    outbound_event_record(
+        type=OutboundEvent.Type.CANCELLATION_PROCESSED,
+        data=outbound.CancellationProcessed(
+            subscriber=outbound.subscriber_ref(subscriber),
+            case=case_id,
+            effective_date=effective_date,
+            billing_ends_on=effective_date,
+        ),
     )
     equipment_request_returns(subscriber=subscriber, effective_date=effective_date, actor=actor)
     return subscriber
@@ -106,6 +123,14 @@ def equipment_request_returns(
             actor=actor,
             data={"serials": [item.serial for item in items], "due": due.isoformat()},
         )
+        outbound_event_record(
+            type=OutboundEvent.Type.EQUIPMENT_RETURN_REQUESTED,
+            data=outbound.EquipmentReturnRequested(
+                subscriber=outbound.subscriber_ref(subscriber),
+                due_on=due,
+                items=[outbound.item_of(item) for item in items],
+            ),
+        )
     return items
 
 
@@ -129,6 +154,15 @@ def equipment_mark_returned(
             phrase=phrases.phrase("equipment.returned", kind=item.kind, serial=item.serial),
             actor=actor,
             data={"serial": item.serial, "method": item.return_method},
+        )
+        outbound_event_record(
+            type=OutboundEvent.Type.EQUIPMENT_RETURNED,
+            data=outbound.EquipmentReturned(
+                subscriber=outbound.subscriber_ref(item.subscriber),
+                item=outbound.item_of(item),
+                returned_on=item.returned_on,
+                method=item.return_method,
+            ),
         )
     return item
 

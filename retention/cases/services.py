@@ -28,8 +28,9 @@ from retention.models import (
 )
 from retention.notifications.reminders import reminder_for_callback, reminders_for_equipment
 from retention.notifications.services import notify
-from subscribers import phrases
-from subscribers.models import ContactChannel, Equipment, TimelineEvent
+from subscribers import outbound, phrases
+from subscribers.models import ContactChannel, Equipment, OutboundEvent, TimelineEvent
+from subscribers.outbound import outbound_event_record
 from subscribers.selectors import contact_policy_get, next_opening
 from subscribers.services import subscriber_cancel, timeline_event_record
 
@@ -356,6 +357,12 @@ def case_withdraw(*, case: CancellationCase, actor: User, note: str) -> Cancella
             actor=actor,
             data={"case": case.pk},
         )
+        outbound_event_record(
+            type=OutboundEvent.Type.CANCELLATION_WITHDRAWN,
+            data=outbound.CancellationWithdrawn(
+                subscriber=outbound.subscriber_ref(case.subscriber), case=case.pk
+            ),
+        )
     return case
 
 
@@ -399,7 +406,9 @@ def close_cancelled(
         note=phrases.phrase("offer.end.case_cancelled"),
         leaving_subscriber_id=case.subscriber_id,
     )
-    subscriber_cancel(subscriber=case.subscriber, effective_date=effective_date, actor=actor)
+    subscriber_cancel(
+        subscriber=case.subscriber, effective_date=effective_date, actor=actor, case_id=case.pk
+    )
     reminders_for_equipment(
         subscriber=case.subscriber,
         items=Equipment.objects.filter(

@@ -23,7 +23,7 @@ from retention.demo.copying import load_postgres
 from retention.demo.generator import DemoGenerator
 from retention.demo.plans import PLAN_DESCRIPTIONS
 from retention.demo.rows import Bundle, LoadReport, PlanRow, SeedOptions, SubscriberRow
-from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
+from subscribers.models import Equipment, OutboundEvent, Plan, Subscriber, TimelineEvent
 
 
 def database_is_empty() -> bool:
@@ -42,6 +42,7 @@ def reset_demo_data() -> None:
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         return
     with transaction.atomic():
+        OutboundEvent.objects.all().delete()  # they protect their subscribers
         TimelineEvent.objects.all().delete()
         Equipment.objects.all().delete()
         Subscriber.objects.all().delete()

@@ -1,0 +1,194 @@
+"""Events for billing and other systems: what they must act on, written with the decision.
+
+Each decision that changes what a subscriber is billed (an offer accepted, a cancellation
+processed or withdrawn, equipment asked back or returned) calls ``outbound_event_record`` inside
+its own transaction, so the event exists exactly when the decision does: a transactional outbox.
+Nothing here sends anything; delivery reads the rows.
+
+The payload is defined once, by the schemas below: the services build it through them (so a
+payload always matches its schema) and the OpenAPI document lists them as the webhooks a
+receiver gets (README, "Events for billing"). A change that a receiver could misread gets a new
+``version``; adding an optional field does not.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db import transaction
+from django.utils import timezone
+from ninja import Schema
+from pydantic import ConfigDict, Field, create_model
+
+from subscribers.models import Equipment, OutboundEvent, Subscriber
+
+Type = OutboundEvent.Type
+VERSION = 1
+
+
+class SubscriberRef(Schema):
+    id: int
+    account_number: str
+
+
+class PriceChange(Schema):
+    """Built with ``PriceChange.model_validate({"from": …, "to": …})``; written with
+    ``from`` and ``to``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    before: Decimal = Field(alias="from")
+    after: Decimal = Field(alias="to")
+
+
+class PlanChange(Schema):
+    model_config = ConfigDict(populate_by_name=True)
+
+    before: str = Field(alias="from")
+    after: str = Field(alias="to")
+
+
+class Deferral(Schema):
+    amount: Decimal = Field(description="What the subscriber owed when the offer was accepted.")
+    days: int
+    until: date
+
+
+class Split(Schema):
+    amount: Decimal = Field(description="What the subscriber owed when the offer was accepted.")
+    instalments: int
+    monthly: Decimal = Field(
+        description="Each instalment, rounded to the cent; the last one "
+        "takes what rounding left over."
+    )
+
+
+class OfferAccepted(Schema):
+    subscriber: SubscriberRef
+    offer: int
+    case: int | None = Field(description="Empty for a proactive offer.")
+    kind: str
+    starts_on: date
+    until: date | None = Field(description="Empty where the change is permanent.")
+    monthly_price: PriceChange | None = Field(description="Where the price changes.")
+    plan: PlanChange | None = Field(description="Plan codes, where the plan changes.")
+    one_time_credit: Decimal | None = Field(description="A credit to the balance, once.")
+    deferral: Deferral | None
+    split: Split | None
+
+
+class CancellationProcessed(Schema):
+    subscriber: SubscriberRef
+    case: int | None
+    effective_date: date = Field(description="The service stops at the end of this day.")
+    billing_ends_on: date = Field(description="Nothing is billed after this day.")
+
+
+class CancellationWithdrawn(Schema):
+    subscriber: SubscriberRef
+    case: int
+
+
+class Item(Schema):
+    serial: str
+    kind: str
+
+
+class EquipmentReturnRequested(Schema):
+    subscriber: SubscriberRef
+    due_on: date = Field(description="Billing never waits for the return.")
+    items: list[Item]
+
+
+class EquipmentReturned(Schema):
+    subscriber: SubscriberRef
+    item: Item
+    returned_on: date
+    method: str
+
+
+# Each type with the schema of its ``data``.
+DATA: dict[str, type[Schema]] = {
+    Type.OFFER_ACCEPTED: OfferAccepted,
+    Type.CANCELLATION_PROCESSED: CancellationProcessed,
+    Type.CANCELLATION_WITHDRAWN: CancellationWithdrawn,
+    Type.EQUIPMENT_RETURN_REQUESTED: EquipmentReturnRequested,
+    Type.EQUIPMENT_RETURNED: EquipmentReturned,
+}
+
+
+class Envelope(Schema):
+    """What a receiver gets, as the Standard Webhooks payload: ``id`` is also the
+    ``webhook-id`` header."""
+
+    id: uuid.UUID
+    type: str
+    version: int
+    timestamp: datetime
+
+
+def subscriber_ref(subscriber: Subscriber) -> SubscriberRef:
+    return SubscriberRef(id=subscriber.pk, account_number=subscriber.account_number)
+
+
+def item_of(equipment: Equipment) -> Item:
+    return Item(serial=equipment.serial, kind=equipment.kind)
+
+
+def outbound_event_record(*, type: str, data: Schema) -> OutboundEvent:
+    """The event of a decision being made. Call inside the decision's transaction: outside one
+    the event could outlive a decision that failed, or be lost with one that succeeded."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("an outbound event is written inside the decision's transaction")
+    if not isinstance(data, DATA[type]):
+        raise TypeError(f"{type} carries {DATA[type].__name__}, not {data.__class__.__name__}")
+    subscriber: SubscriberRef = data.subscriber  # type: ignore[attr-defined]
+    now = timezone.now()
+    envelope = Envelope(id=uuid.uuid4(), type=type, version=VERSION, timestamp=now)
+    payload = {
+        **envelope.model_dump(mode="json"),
+        "data": data.model_dump(mode="json", by_alias=True),
+    }
+    return OutboundEvent.objects.create(
+        event_id=envelope.id,
+        type=type,
+        version=VERSION,
+        subscriber_id=subscriber.id,
+        payload=payload,
+        created_at=now,
+    )
+
+
+def openapi_webhooks(components: dict[str, Any]) -> dict[str, Any]:
+    """The events as OpenAPI 3.1 webhooks: what an endpoint registered for them receives, one
+    POST per event. Their schemas join ``components`` (the API document's schemas)."""
+    webhooks = {}
+    for event_type, data in DATA.items():
+        name = f"{data.__name__}Event"
+        model = create_model(
+            name,
+            __base__=Envelope,
+            type=(Literal[event_type], ...),  # type: ignore[arg-type]
+            data=(data, ...),
+        )
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+        components.update(found.pop("$defs", {}))
+        components[name] = found
+        webhooks[str(event_type)] = {
+            "post": {
+                "summary": str(Type(event_type).label),
+                "description": (
+                    "Signed as Standard Webhooks sign: the webhook-id header is the payload's "
+                    "id, which a receiver uses to drop a repeat."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                    },
+                },
+                "responses": {"2XX": {"description": "Received; any other answer is retried."}},
+            }
+        }
+    return webhooks
