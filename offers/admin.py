@@ -18,12 +18,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from offers.authority import delegation_period_problem
+from offers.delegation import FIELDS as DELEGATION_FIELDS
+from offers.delegation import (
+    delegation_change,
+    delegation_create,
+    delegation_delete,
+)
 from offers.exceptions import InvalidTerms
 from offers.models import (
     ApprovalDelegation,
     AuthorityTier,
     AuthorityTierChange,
     CounterOffer,
+    DelegationChange,
     OfferHistory,
     OfferTemplate,
     ReasonCategory,
@@ -288,7 +295,8 @@ class ApprovalDelegationAdmin(admin.ModelAdmin):
     form = ApprovalDelegationForm
     list_display = ("away", "stand_in", "starts_at", "ends_at", "note")
     autocomplete_fields = ("delegator", "delegate")
-    fields = ("delegator", "delegate", "starts_at", "ends_at", "note")
+    fields = (*DELEGATION_FIELDS, "history")
+    readonly_fields = ("history",)
     ordering = ("-starts_at",)
 
     @admin.display(description=_("manager who is away"), ordering="delegator__username")
@@ -302,6 +310,66 @@ class ApprovalDelegationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApprovalDelegation]:
         # Its name is both users' names: wherever one is shown, both are needed.
         return super().get_queryset(request).select_related("delegator", "delegate")
+
+    @admin.display(description=_("history"))
+    def history(self, delegation: ApprovalDelegation) -> str:
+        if delegation.pk is None:
+            return "—"
+        return history_link(
+            "admin:offers_delegationchange_changelist",
+            _("Who handed over, changed or ended this, and when"),
+            delegation__id__exact=delegation.pk,
+        )
+
+    # Admins correct hand-overs here; managers hand over on the delegation page.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and has_role(request.user, Role.ADMIN)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and has_role(request.user, Role.ADMIN)
+
+    # Every write through offers.delegation, which records it.
+    def save_model(
+        self, request: HttpRequest, obj: ApprovalDelegation, form: Any, change: bool
+    ) -> None:
+        values = {name: form.cleaned_data[name] for name in DELEGATION_FIELDS}
+        actor = admin_actor(request)
+        if change:
+            saved = delegation_change(delegation=obj, values=values, actor=actor)
+        else:
+            saved = delegation_create(**values, actor=actor)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: ApprovalDelegation) -> None:
+        delegation_delete(delegation=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApprovalDelegation]) -> None:
+        actor = admin_actor(request)
+        with transaction.atomic():
+            for delegation in queryset:
+                delegation_delete(delegation=delegation, actor=actor)
+
+
+@admin.register(DelegationChange)
+class DelegationChangeAdmin(HistoryAdmin):
+    """Who created, changed, ended or deleted which hand-over, from what to what. Read-only."""
+
+    list_display = ("at", "actor", "action", "what")
+    list_filter = ("action",)
+    list_select_related = ("actor",)
+    ordering = ("-at", "-id")
+    fields = ("at", "actor", "action", "delegation", "what", "note")
+    readonly_fields = fields
+
+    @admin.display(description=_("what changed"))
+    def what(self, change: DelegationChange) -> str:
+        return change.text
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DelegationChange]:
+        return super().get_queryset(request).select_related("actor", "delegation")
 
 
 # --- Counter-offers (read-only) -----------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from retention.core.history import HistoryRecord
-from subscribers.phrases import changes_said, money, said
+from subscribers.phrases import changes_said, moment, money, said
 
 
 class ReasonCategory(models.TextChoices):
@@ -261,6 +261,49 @@ class ApprovalDelegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegator} → {self.delegate}"
+
+
+class DelegationChange(HistoryRecord):
+    """Who handed whose approvals to whom, changed or ended a hand-over, from what to what
+    (offers.delegation writes it in the same transaction). Append-only: a deleted delegation's
+    row keeps what it was."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", pgettext_lazy("delegation", "Created")
+        CHANGED = "changed", pgettext_lazy("delegation", "Changed")
+        ENDED = "ended", pgettext_lazy("delegation", "Ended early")
+        DELETED = "deleted", pgettext_lazy("delegation", "Deleted")
+
+    delegation = models.ForeignKey(
+        ApprovalDelegation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("approval delegation"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    # {field: [old, new]}: the managers by username, the times in ISO 8601; null for "none".
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("approval delegation change")
+        verbose_name_plural = _("approval delegation changes")
+        indexes = [models.Index(fields=["delegation", "at"], name="delegation_change_at")]
+
+    @property
+    def text(self) -> str:
+        """What changed, in the reader's language: "ends 12.12.2026 18:00 → 10.12.2026 09:30"."""
+        return changes_said(self.changes, DELEGATION_CHANGE_FIELDS)
+
+
+DELEGATION_CHANGE_FIELDS = {
+    "delegator": (_("manager who is away"), None),
+    "delegate": (_("approvals go to"), None),
+    "starts_at": (_("starts"), moment),
+    "ends_at": (_("ends"), moment),
+    "note": (_("note"), None),
+}
 
 
 # Statuses in which an offer is still under way, as the constraints below spell them.
