@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from retention.core.history import HistoryRecord
 from subscribers.phrases import changes_said, moment, money, said
+from subscribers.phrases.catalogue import tier_name
 
 
 class ReasonCategory(models.TextChoices):
@@ -173,7 +174,9 @@ class AuthorityTier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        """The name in the reader's language for a tier the desk comes with; as written for a
+        tier an admin named."""
+        return tier_name(self.name)
 
 
 class AuthorityTierChange(HistoryRecord):

@@ -96,7 +96,8 @@ def offer_propose(
         offer.auto_approved = True
         offer.decided_at = now
         # Nobody wrote a decision note: the history row says why, in each reader's language.
-        within_note = phrases.phrase("offer.within_authority", tier=str(authority.tier))
+        tier = authority.tier.name if authority.tier else ""  # said in each reader's language
+        within_note = phrases.phrase("offer.within_authority", tier=tier)
         offer.valid_until = valid_until_from(now, settings.OFFER_PRESENT_DAYS, deadline)
     else:
         offer.routed_tier = tier_covering(

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from subscribers.phrases.formatting import (
     Label,
@@ -52,6 +52,19 @@ OUTAGE_CAUSES = {
     "maintenance": _("planned maintenance overran"),
     "line": _("line fault"),
 }
+
+
+# The authority tiers the desk comes with (offers/migrations/0002_catalogue.py), by their
+# stored name; a tier an admin names is said as named.
+TIER_NAMES = {
+    "Agent": pgettext_lazy("authority tier", "Agent"),
+    "Manager": pgettext_lazy("authority tier", "Manager"),
+    "Retention lead": pgettext_lazy("authority tier", "Retention lead"),
+}
+
+
+def tier_name(value: Any) -> str:
+    return str(TIER_NAMES.get(value, value))
 
 
 def outage_cause(value: Any) -> str:
@@ -229,7 +242,7 @@ PHRASES: dict[str, Phrase] = {
         _("Quiet hours; allowed from %(when)s, their local time."), when=wall
     ),
     # --- Offer history ------------------------------------------------------------------------
-    "offer.within_authority": _p(_("Within the proposer's authority (%(tier)s).")),
+    "offer.within_authority": _p(_("Within the proposer's authority (%(tier)s)."), tier=tier_name),
     "offer.escalated": _p(_("Waiting since %(since)s: %(from)s → %(to)s"), since=moment),
     "offer.from_outreach": _p(_("Accepted from the outreach campaign “%(campaign)s”")),
     "offer.outreach_link": _p(_("Presented through the outreach link")),

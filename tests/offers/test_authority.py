@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from offers import delegation as delegations
 from offers import services
@@ -360,3 +360,36 @@ def test_the_inbox_shows_other_teams_offers_when_the_authority_covers_them(
     covered = propose(SubscriberFactory.create(), catalogue["big"], southern_agent)
     propose(SubscriberFactory.create(), catalogue["free"], southern_agent)  # beyond a manager
     assert inbox(manager) == [covered]
+
+
+# --- Tier names in the reader's language ----------------------------------------------------------
+
+
+def test_the_desks_own_tiers_are_named_in_the_readers_language_and_others_as_named(tiers):
+    custom = AuthorityTier.objects.create(
+        name="Night shift",
+        group=Group.objects.create(name="Night shift"),
+        rank=15,
+        max_monthly=D("5"),
+        max_total=D("5"),
+        max_cumulative=D("5"),
+    )
+    with translation.override("lv"):
+        assert [str(tiers[k]) for k in ("agent", "manager", "lead")] == [
+            "Operators",
+            "Vadītājs",
+            "Noturēšanas vadītājs",
+        ]
+        assert str(custom) == "Night shift"
+    with translation.override("ru"):
+        assert str(tiers["manager"]) == "Руководитель"
+
+
+def test_an_offer_within_authority_says_whose_in_each_readers_language(agent, tiers, catalogue):
+    offer = propose(SubscriberFactory.create(), catalogue["fixed"], agent)
+    note = offer.history.get(params__tier__isnull=False)
+    assert note.params == {"tier": "Agent"}  # stored as named, said as the reader reads
+    with translation.override("lv"):
+        assert "(Operators)" in note.text
+    with translation.override("en"):
+        assert "(Agent)" in note.text
