@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
+from django.contrib.auth.models import AbstractUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +38,13 @@ from offers.models import (
 from offers.pricing import Terms, terms_validate
 from offers.tiers import TIER_FIELDS, authority_tier_delete, authority_tier_save
 from retention.core.roles import Role, has_role
-from subscribers.admin import HistoryAdmin, LargeTableAdmin, admin_actor, history_link
+from subscribers.admin import (
+    HistoryAdmin,
+    LargeTableAdmin,
+    ServiceWrittenAdmin,
+    admin_actor,
+    history_link,
+)
 from subscribers.models import Subscriber
 
 # --- Catalogue ----------------------------------------------------------------------------------
@@ -195,7 +201,9 @@ class AuthorityTierForm(forms.ModelForm):
 
 
 @admin.register(AuthorityTier)
-class AuthorityTierAdmin(admin.ModelAdmin):
+class AuthorityTierAdmin(ServiceWrittenAdmin):
+    """Tiers change through offers.tiers, which records who changed which limit."""
+
     form = AuthorityTierForm
     list_display = ("name", "rank", "group", "user", "max_monthly", "max_total", "max_cumulative")
     list_select_related = ("group", "user")
@@ -213,16 +221,6 @@ class AuthorityTierAdmin(admin.ModelAdmin):
             tier__id__exact=tier.pk,
         )
 
-    # Only those the service lets change tiers are offered the forms; others may read them.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and has_role(request.user, Role.ADMIN)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and has_role(request.user, Role.ADMIN)
-
     def save_model(self, request: HttpRequest, obj: AuthorityTier, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in TIER_FIELDS}
         saved = authority_tier_save(
@@ -230,15 +228,8 @@ class AuthorityTierAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
 
-    def delete_model(self, request: HttpRequest, obj: AuthorityTier) -> None:
-        authority_tier_delete(tier=obj, actor=admin_actor(request))
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AuthorityTier]) -> None:
-        # One service call per tier, so that every deletion is recorded; all or none.
-        actor = admin_actor(request)
-        with transaction.atomic():
-            for tier in queryset:
-                authority_tier_delete(tier=tier, actor=actor)
+    def delete_one(self, obj: AuthorityTier, actor: AbstractUser) -> None:
+        authority_tier_delete(tier=obj, actor=actor)
 
 
 @admin.register(AuthorityTierChange)
@@ -291,7 +282,10 @@ class ApprovalDelegationForm(forms.ModelForm):
 
 
 @admin.register(ApprovalDelegation)
-class ApprovalDelegationAdmin(admin.ModelAdmin):
+class ApprovalDelegationAdmin(ServiceWrittenAdmin):
+    """Admins correct hand-overs here (managers hand over on the delegation page), through
+    offers.delegation, which records each."""
+
     form = ApprovalDelegationForm
     list_display = ("away", "stand_in", "starts_at", "ends_at", "note")
     autocomplete_fields = ("delegator", "delegate")
@@ -321,16 +315,6 @@ class ApprovalDelegationAdmin(admin.ModelAdmin):
             delegation__id__exact=delegation.pk,
         )
 
-    # Admins correct hand-overs here; managers hand over on the delegation page.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and has_role(request.user, Role.ADMIN)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and has_role(request.user, Role.ADMIN)
-
     # Every write through offers.delegation, which records it.
     def save_model(
         self, request: HttpRequest, obj: ApprovalDelegation, form: Any, change: bool
@@ -343,14 +327,8 @@ class ApprovalDelegationAdmin(admin.ModelAdmin):
             saved = delegation_create(**values, actor=actor)
         obj.pk = saved.pk
 
-    def delete_model(self, request: HttpRequest, obj: ApprovalDelegation) -> None:
-        delegation_delete(delegation=obj, actor=admin_actor(request))
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApprovalDelegation]) -> None:
-        actor = admin_actor(request)
-        with transaction.atomic():
-            for delegation in queryset:
-                delegation_delete(delegation=delegation, actor=actor)
+    def delete_one(self, obj: ApprovalDelegation, actor: AbstractUser) -> None:
+        delegation_delete(delegation=obj, actor=actor)
 
 
 @admin.register(DelegationChange)

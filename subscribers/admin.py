@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -103,6 +103,33 @@ class HistoryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ServiceWrittenAdmin(admin.ModelAdmin):
+    """A model written only by a service that records each write: only admins are offered the
+    forms (others may read), and every deletion, one or several from the list, is one call of
+    ``delete_one`` (the service), all or none."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and has_role(request.user, Role.ADMIN)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and has_role(request.user, Role.ADMIN)
+
+    def delete_one(self, obj: Any, actor: AbstractUser) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete_one(obj, admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        actor = admin_actor(request)
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_one(obj, actor)
 
 
 def history_link(url_name: str, text: str | Promise, **filters: int | str) -> str:
