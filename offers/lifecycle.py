@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offers.exceptions import InvalidTerms
-from offers.models import CounterOffer, OfferHistory, OfferKind
+from offers.models import BillingState, CounterOffer, OfferHistory, OfferKind
 from offers.pricing import add_months
 from offers.steps import (
     Note,
@@ -114,6 +114,7 @@ def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
     subscriber.save(update_fields=changed)
     offer.subscriber = subscriber
     offer.applied_at = now
+    offer.billing = BillingState.TOLD  # the event below tells billing; it confirms later
     until = "_until" if offer.runs_until else ""
     if "monthly_price" in changed:
         timeline_event_record(
@@ -158,6 +159,7 @@ def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
     outbound_event_record(
         type=OutboundEvent.Type.OFFER_ACCEPTED,
         data=_accepted(offer, subscriber, old_plan.code, changed, today),
+        holds={name: getattr(subscriber, name) for name in changed if name != "updated_at"},
     )
 
 

@@ -315,6 +315,13 @@ _LIVE = ["pending", "approved", "presented"]
 _DECIDED = ["approved", "rejected", "presented", "accepted", "declined"]
 
 
+class BillingState(models.TextChoices):
+    NONE = "", "—"
+    TOLD = "told", _("Waiting for billing")
+    APPLIED = "applied", _("Applied by billing")
+    REFUSED = "refused", _("Refused by billing")
+
+
 class CounterOffer(OfferTerms):
     """A concrete offer to one subscriber, with its cost, who proposed and who decided it."""
 
@@ -408,6 +415,13 @@ class CounterOffer(OfferTerms):
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answer_note = models.TextField(_("the subscriber's answer"), blank=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    # Where billing stands with an accepted offer: told (an outbound event was written with the
+    # acceptance), applied (billing confirmed it), or refused (billing rejected it, with why).
+    billing = models.CharField(
+        _("billing"), max_length=10, choices=BillingState.choices, blank=True, default=""
+    )
+    billing_at = models.DateTimeField(_("billing answered"), null=True, blank=True)
+    billing_note = models.CharField(_("billing's reason"), max_length=500, blank=True)
     price_before = models.DecimalField(
         _("price before"), max_digits=8, decimal_places=2, null=True, blank=True
     )
@@ -453,6 +467,12 @@ class CounterOffer(OfferTerms):
             ),
         ]
         indexes = [
+            # Accepted offers billing has yet to confirm (the billing tick looks for late ones).
+            models.Index(
+                fields=["answered_at"],
+                name="offer_billing_told",
+                condition=models.Q(billing="told"),
+            ),
             # The approvals inbox: pending offers, oldest first.
             models.Index(
                 fields=["proposed_at"],
@@ -496,6 +516,8 @@ class OfferHistory(HistoryRecord):
         DECLINED = "declined", _("Declined")
         EXPIRED = "expired", _("Expired")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        BILLING_APPLIED = "billing_applied", _("Applied by billing")
+        BILLING_REFUSED = "billing_refused", _("Refused by billing")
 
     offer = models.ForeignKey(CounterOffer, on_delete=models.CASCADE, related_name="history")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

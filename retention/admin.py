@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+import retention.billing.admin  # noqa: F401  registers the billing delivery pages
 from retention.models import (
     CampaignHistory,
     CancellationCase,

@@ -12,6 +12,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
     [
         f"retention.{room}"
-        for room in ("cases", "dashboard", "notifications", "outreach", "saves", "system")
+        for room in (
+            "billing",
+            "cases",
+            "dashboard",
+            "notifications",
+            "outreach",
+            "saves",
+            "system",
+        )
     ]
 )

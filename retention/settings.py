@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-tick": {"task": "retention.tasks.reminders_tick", "schedule": 60.0},
     # Outreach: send what is due, and put back what a dead worker left half-sent.
     "outreach-tick": {"task": "retention.tasks.outreach_tick", "schedule": 60.0},
+    # Billing events: deliver what is due (retries fall due here), new events included.
+    "billing-tick": {
+        "task": "retention.tasks.billing_tick",
+        "schedule": float(os.environ.get("BILLING_TICK_SECONDS", 30)),
+    },
     # The dashboard's figures for today (and yesterday once after midnight), from the cases.
     "figures-tick": {"task": "retention.tasks.figures_tick", "schedule": 300.0},
     # Nightly: discount-ending reviews, new subscribers for standing campaigns, the loyalty
@@ -390,6 +395,27 @@ OUTREACH_CHUNK = int(os.environ.get("OUTREACH_CHUNK", 200))
 # within this long was left by a dead worker: the sweep hands it out again. It must be longer
 # than any send takes; tests/retention/test_exactly_once.py shortens it for its workers.
 OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", 600))
+
+# --- Billing events (retention/billing) -----------------------------------------------------
+# A webhook that is not answered within these many seconds counts as failed, and is retried.
+BILLING_CONNECT_TIMEOUT = float(os.environ.get("BILLING_CONNECT_TIMEOUT", 5))
+BILLING_READ_TIMEOUT = float(os.environ.get("BILLING_READ_TIMEOUT", 10))
+# Retries wait twice as long each time from the first wait up to the longest (each with up to
+# half of it taken off at random, so that a receiver coming back is not hit by every sender at
+# once), for BILLING_RETRY_HOURS after the first attempt; then the delivery has failed and
+# admins are told. 30 s doubling to 6 h makes about 20 tries in three days.
+BILLING_RETRY_FIRST_SECONDS = float(os.environ.get("BILLING_RETRY_FIRST_SECONDS", 30))
+BILLING_RETRY_LONGEST_SECONDS = float(os.environ.get("BILLING_RETRY_LONGEST_SECONDS", 6 * 3600))
+BILLING_RETRY_HOURS = float(os.environ.get("BILLING_RETRY_HOURS", 72))
+# An endpoint none of whose deliveries has succeeded for this long is disabled (admins are told);
+# its events wait until an admin enables it again.
+BILLING_DISABLE_AFTER_HOURS = float(os.environ.get("BILLING_DISABLE_AFTER_HOURS", 120))
+# An accepted offer billing has not confirmed within this long reminds the agent.
+BILLING_CONFIRM_HOURS = float(os.environ.get("BILLING_CONFIRM_HOURS", 24))
+# Deliveries one worker claims at a time, and how long a claim holds before another worker may
+# send the delivery again (longer than the timeouts above).
+BILLING_CHUNK = int(os.environ.get("BILLING_CHUNK", 50))
+BILLING_LEASE_SECONDS = int(os.environ.get("BILLING_LEASE_SECONDS", 120))
 
 # --- Offers ---------------------------------------------------------------------------------
 # An offer waiting for approval this long escalates to the next authority tier.

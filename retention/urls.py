@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+import retention.billing.api
 import retention.cases.api  # noqa: F401  registers /api/v1/cancellations
 from retention.cases.views import (
     case_claim,

@@ -20,6 +20,7 @@ from django.utils.functional import Promise, cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from retention.core.roles import Role, has_role
 from subscribers import ingestion
@@ -31,11 +32,14 @@ from subscribers.models import (
     ContactPolicy,
     ContactPolicyChange,
     Equipment,
+    FieldConflict,
+    FieldHold,
     OutboundEvent,
     Plan,
     Subscriber,
     TimelineEvent,
 )
+from subscribers.outbound import hold_release
 from subscribers.services import POLICY_FIELDS, contact_policy_save
 
 # Above this many rows an unfiltered changelist shows the planner's estimate instead of an
@@ -257,6 +261,47 @@ class EquipmentAdmin(LargeTableAdmin):
     list_select_related = ("subscriber",)
     search_fields = ("=serial", "=subscriber__account_number")
     raw_id_fields = ("subscriber",)
+
+
+@admin.register(FieldHold)
+class FieldHoldAdmin(HistoryAdmin, LargeTableAdmin):
+    """Fields a desk decision holds until billing confirms it. Releasing one lets the next
+    import or pushed event set it again (the hold keeps who released it)."""
+
+    list_display = ("subscriber", "field", "value", "event", "created_at", "released_at")
+    list_filter = ("field", "released_because")
+    list_select_related = ("subscriber", "event")
+    search_fields = ("=subscriber__account_number",)
+    raw_id_fields = ("subscriber", "event")
+    ordering = ("-id",)
+    actions = ("release",)
+
+    @admin.action(description=_("Release the chosen fields to billing"), permissions=["view"])
+    def release(self, request: HttpRequest, queryset: QuerySet[FieldHold]) -> None:
+        if not has_role(request.user, Role.ADMIN):
+            raise PermissionDenied
+        released = 0
+        for hold in queryset.filter(released_at__isnull=True):
+            hold_release(hold=hold, actor=admin_actor(request))
+            released += 1
+        messages.success(
+            request,
+            ngettext("%(count)s field released.", "%(count)s fields released.", released)
+            % {"count": released},
+        )
+
+
+@admin.register(FieldConflict)
+class FieldConflictAdmin(HistoryAdmin, LargeTableAdmin):
+    """Values from billing that met a held field: not applied, listed for whoever resolves
+    them (release the hold, or let billing's confirmation do it)."""
+
+    list_display = ("at", "subscriber", "field", "incoming", "kept", "source", "where")
+    list_filter = ("field", "source")
+    list_select_related = ("subscriber",)
+    search_fields = ("=subscriber__account_number",)
+    raw_id_fields = ("subscriber", "hold")
+    ordering = ("-at", "-id")
 
 
 @admin.register(OutboundEvent)

@@ -105,6 +105,11 @@ class ItemOut(Schema):
     external_id: str | None
     status: ItemStatus
     errors: list[FieldErrorOut]
+    conflicts: list[str] = Field(
+        default_factory=list,
+        description="Subscriber fields this event would have set but that a desk decision "
+        "holds until billing confirms it: the event is stored, the field kept.",
+    )
 
 
 class IngestOut(Schema):

@@ -25,7 +25,7 @@ from subscribers.importing_columns import (
     Column,
     plan_parser,
 )
-from subscribers.importing_load import subscriber_field, writer_for
+from subscribers.importing_load import Conflict, subscriber_field, writer_for
 from subscribers.models import Plan
 from subscribers.text import visible
 
@@ -61,6 +61,8 @@ class ImportReport:
     # Bad rows in all; ``errors`` holds the first ERROR_DETAIL_LIMIT of them.
     error_count: int = 0
     skip_invalid: bool = False
+    # Values not written because the desk holds the field for billing (FieldHold).
+    conflicts: list[Conflict] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -98,10 +100,16 @@ class ImportReport:
         text = f"{read}: {self.created:,} created, {self.updated:,} updated"
         if self.error_count:
             text += f", {_count(self.error_count, 'invalid row')} skipped"
+        if self.conflicts:
+            text += (
+                f", {_count(len(self.conflicts), 'value')} kept as the desk set them "
+                "(conflicts with billing, listed below and in the admin)"
+            )
         return text + "."
 
     def __str__(self) -> str:
         lines = [self.summary(), *(str(error) for error in self.errors)]
+        lines += [f"conflict: {conflict}" for conflict in self.conflicts]
         if self.errors_not_listed:
             lines.append(f"… and {_count(self.errors_not_listed, 'more invalid row')}.")
         return "\n".join(lines)
@@ -273,5 +281,6 @@ def import_subscribers_csv(
                 transaction.set_rollback(True)
             else:
                 report.created, report.updated = writer.finish()
+                report.conflicts = writer.conflicts
     report.seconds = time.perf_counter() - started
     return report

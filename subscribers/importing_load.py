@@ -7,6 +7,8 @@ being read, then upserts from it in one statement. SQLite (development) upserts 
 """
 
 from contextlib import ExitStack
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -14,7 +16,7 @@ from django.db import connection
 from django.db.models import Field
 from django.utils import timezone
 
-from subscribers.models import Subscriber
+from subscribers.models import FieldConflict, FieldHold, Plan, Subscriber
 
 # Rows per bulk_create on SQLite.
 SQLITE_CHUNK_SIZE = 1_000
@@ -22,6 +24,25 @@ SQLITE_CHUNK_SIZE = 1_000
 # account numbers in different orders could otherwise deadlock each other.
 _IMPORT_LOCK_KEY = 7_310_001
 _STAGING_TABLE = "subscriber_import_staging"
+# Fields a desk decision may hold until billing confirms it (FieldHold): an import row that
+# would change one is a conflict, and the field keeps the desk's value.
+HELD = frozenset(FieldHold.Field.values)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A row's value the import did not write: the desk holds that field for billing."""
+
+    account_number: str
+    field: str
+    incoming: str | None
+    kept: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"account {self.account_number}: {self.field} {self.incoming or '—'} in the file, "
+            f"kept {self.kept or '—'} (a desk decision billing has not confirmed yet)"
+        )
 
 
 def subscriber_field(name: str) -> Field:
@@ -36,6 +57,9 @@ class Writer(Protocol):
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None: ...
+
+    conflicts: list[Conflict]
+
     def write(self, values: tuple[Any, ...]) -> None: ...
     def finish(self) -> tuple[int, int]: ...
 
@@ -50,6 +74,7 @@ class _CopyWriter:
 
     def __init__(self, fields: list[Field]) -> None:
         self.fields = fields
+        self.conflicts: list[Conflict] = []
         self._stack = ExitStack()
 
     def __enter__(self) -> Self:
@@ -98,7 +123,14 @@ class _CopyWriter:
                 params.append(model_field.get_db_prep_save(model_field.get_default(), connection))
         table = connection.ops.quote_name(Subscriber._meta.db_table)
         conflict = _quoted(subscriber_field("account_number"))
-        assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updates)
+        held = {_quoted(f): f.name for f in self.fields if f.name in HELD}
+        self.conflicts = _staged_conflicts(list(held.values()), now)
+        assignments = ", ".join(
+            f"{column} = {_unless_held(table, column, held[column])}"
+            if column in held
+            else f"{column} = EXCLUDED.{column}"
+            for column in updates
+        )
         # xmax is 0 on a freshly inserted row version and non-zero on one written by the DO
         # UPDATE branch: the usual way to tell inserts from updates in one upsert statement.
         sql = f"""
@@ -120,6 +152,52 @@ class _CopyWriter:
         return created, updated
 
 
+def _unless_held(table: str, column: str, name: str) -> str:
+    """The upsert's value for a column a hold may keep: the row's own while the field is held."""
+    holds = connection.ops.quote_name(FieldHold._meta.db_table)
+    # ``name`` is one of FieldHold.Field's values, never input.
+    return (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {holds} h WHERE h.subscriber_id = {table}.id "
+        f"AND h.field = '{name}' AND h.released_at IS NULL) "
+        f"THEN {table}.{column} ELSE EXCLUDED.{column} END"
+    )
+
+
+def _staged_conflicts(names: list[str], now: Any) -> list[Conflict]:
+    """Staged rows that would change a held field: recorded as conflicts, in one statement a
+    field."""
+    table = connection.ops.quote_name(Subscriber._meta.db_table)
+    holds = connection.ops.quote_name(FieldHold._meta.db_table)
+    conflicts_table = connection.ops.quote_name(FieldConflict._meta.db_table)
+    plans = connection.ops.quote_name(Plan._meta.db_table)
+    found: list[Conflict] = []
+    with connection.cursor() as cursor:
+        for name in names:
+            column = _quoted(subscriber_field(name))
+            if name == "plan":
+                incoming = f"(SELECT code FROM {plans} WHERE id = s.{column})"
+                kept = f"(SELECT code FROM {plans} WHERE id = t.{column})"
+            else:
+                incoming, kept = f"s.{column}::text", f"t.{column}::text"
+            cursor.execute(
+                f"""
+                INSERT INTO {conflicts_table}
+                    (subscriber_id, field, incoming, kept, hold_id, source, "where", at)
+                SELECT t.id, %s, to_jsonb({incoming}), to_jsonb({kept}), h.id, 'import',
+                       s.account_number, %s
+                FROM {_STAGING_TABLE} s
+                JOIN {table} t ON t.account_number = s.account_number
+                JOIN {holds} h ON h.subscriber_id = t.id AND h.field = %s
+                     AND h.released_at IS NULL
+                WHERE s.{column} IS DISTINCT FROM t.{column}
+                RETURNING "where", field, incoming #>> '{{}}', kept #>> '{{}}'
+                """,
+                [name, now, name],
+            )
+            found += [Conflict(*row) for row in cursor.fetchall()]
+    return sorted(found, key=lambda c: (c.account_number, c.field))
+
+
 class _BulkCreateWriter:
     """SQLite (development): upsert in chunks with bulk_create."""
 
@@ -127,6 +205,7 @@ class _BulkCreateWriter:
         self.names = [f.name for f in fields]
         self.update_fields = [f.name for f in fields if not f.unique] + ["updated_at"]
         self.created = self.updated = 0
+        self.conflicts: list[Conflict] = []
         self._chunk: list[tuple[Any, ...]] = []
 
     def __enter__(self) -> Self:
@@ -153,6 +232,7 @@ class _BulkCreateWriter:
         # Fields the file leaves out get the model default here, and are not in update_fields.
         objects = [Subscriber(**dict(zip(names, values, strict=True))) for values in self._chunk]
         self._chunk = []
+        self._keep_held(objects)
         # bulk_create does not say which rows it inserted; one query per chunk counts them.
         existing = Subscriber.objects.filter(
             account_number__in=[obj.account_number for obj in objects]
@@ -165,6 +245,62 @@ class _BulkCreateWriter:
         )
         self.created += len(objects) - existing
         self.updated += existing
+
+    def _keep_held(self, objects: list[Subscriber]) -> None:
+        """Objects whose held fields the file would change keep the row's values; each such
+        value is a conflict."""
+        names = [name for name in self.update_fields if name in HELD]
+        if not names:
+            return
+        holds = list(
+            FieldHold.objects.filter(
+                subscriber__account_number__in=[obj.account_number for obj in objects],
+                field__in=names,
+                released_at__isnull=True,
+            ).select_related("subscriber", "subscriber__plan")
+        )
+        by_account = {obj.account_number: obj for obj in objects}
+        now = timezone.now()
+        recorded = []
+        for hold in holds:
+            row, current = by_account[hold.subscriber.account_number], hold.subscriber
+            attribute = "plan_id" if hold.field == "plan" else hold.field
+            incoming, kept = getattr(row, attribute), getattr(current, attribute)
+            if _same(incoming, kept):
+                continue
+            setattr(row, attribute, kept)
+            if hold.field == "plan":
+                incoming = Plan.objects.get(pk=incoming).code
+                kept = current.plan.code
+            text = (
+                None if incoming is None else str(incoming),
+                None if kept is None else str(kept),
+            )
+            recorded.append(
+                FieldConflict(
+                    subscriber=current,
+                    field=hold.field,
+                    incoming=text[0],
+                    kept=text[1],
+                    hold=hold,
+                    source="import",
+                    where=current.account_number,
+                    at=now,
+                )
+            )
+            self.conflicts.append(Conflict(current.account_number, hold.field, *text))
+        FieldConflict.objects.bulk_create(recorded)
+
+
+def _same(incoming: Any, kept: Any) -> bool:
+    """A cell's value and the row's, whatever type each comes as (a price may arrive as text
+    for COPY, and be read back as a Decimal)."""
+    if incoming is None or kept is None:
+        return incoming is kept
+    try:
+        return Decimal(str(incoming)) == Decimal(str(kept))
+    except InvalidOperation:
+        return str(incoming) == str(kept)
 
 
 def writer_for(fields: list[Field]) -> Writer:

@@ -264,6 +264,9 @@ class TimelineEvent(models.Model):
         EQUIPMENT_SHIPPED = "equipment_shipped", _("Equipment shipped")
         EQUIPMENT_RETURNED = "equipment_returned", _("Equipment returned")
         NOTE = "note", _("Note")
+        BILLING = "billing", _("Billing")
+        SUSPENDED = "suspended", _("Service suspended")
+        REACTIVATED = "reactivated", _("Service reactivated")
 
     # Kinds that billing and network systems may push through the API or an import.
     EXTERNAL_KINDS = (
@@ -278,6 +281,8 @@ class TimelineEvent(models.Model):
         Kind.EQUIPMENT_RETURNED,
         Kind.NOTE,
         Kind.SIGNUP,
+        Kind.SUSPENDED,
+        Kind.REACTIVATED,
     )
 
     id = models.BigAutoField(primary_key=True)
@@ -459,11 +464,33 @@ class OutboundEvent(models.Model):
     )
     payload = models.JSONField(_("payload"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # When delivery made this event's deliveries, one per endpoint that wants it.
+    fanned_out_at = models.DateTimeField(_("deliveries made"), null=True, blank=True)
+    # Billing's answer (POST /api/v1/events/confirmations), given once: applied, or refused
+    # with a reason; the token's source says who answered.
+    confirmation = models.CharField(
+        _("billing's answer"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=[("", "—"), ("applied", _("Applied")), ("refused", _("Refused"))],
+    )
+    confirmed_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    confirmation_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    confirmed_by = models.CharField(_("answered by"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("outbound event")
         verbose_name_plural = _("outbound events")
-        indexes = [models.Index(fields=["subscriber", "id"], name="outbound_subscriber_order")]
+        indexes = [
+            models.Index(fields=["subscriber", "id"], name="outbound_subscriber_order"),
+            # The few events delivery has not picked up yet.
+            models.Index(
+                fields=["id"],
+                name="outbound_not_fanned_out",
+                condition=models.Q(fanned_out_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
@@ -505,3 +532,8 @@ def contact_policy_fields() -> dict[str, tuple[Any, None]]:
         for name in CONTACT_HOURS_FIELDS:
             fields[f"{channel}.{name}"] = (f"{label}, {hours[name]}", None)
     return fields
+
+
+# Fields the desk holds for billing, and the conflicts they meet: in a module of their own,
+# registered here with the other models.
+from subscribers.holds import FieldConflict, FieldHold  # noqa: E402, F401

@@ -3,7 +3,8 @@
 Each decision that changes what a subscriber is billed (an offer accepted, a cancellation
 processed or withdrawn, equipment asked back or returned) calls ``outbound_event_record`` inside
 its own transaction, so the event exists exactly when the decision does: a transactional outbox.
-Nothing here sends anything; delivery reads the rows.
+Nothing here sends anything: after commit it asks for delivery (retention/billing), which
+reads the rows.
 
 The payload is defined once, by the schemas below: the services build it through them (so a
 payload always matches its schema) and the OpenAPI document lists them as the webhooks a
@@ -18,13 +19,18 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import ConfigDict, Field, create_model
 
-from subscribers.models import Equipment, OutboundEvent, Subscriber
+from retention.core import broker
+from retention.core.refusals import WrongState
+from subscribers.models import Equipment, FieldHold, OutboundEvent, Subscriber
 
 Type = OutboundEvent.Type
 VERSION = 1
+# The task that delivers events (retention/billing/tasks.py), asked for by name after commit.
+DELIVER_TASK = "retention.tasks.billing_deliver"
 
 
 class SubscriberRef(Schema):
@@ -136,21 +142,31 @@ def item_of(equipment: Equipment) -> Item:
     return Item(serial=equipment.serial, kind=equipment.kind)
 
 
-def outbound_event_record(*, type: str, data: Schema) -> OutboundEvent:
+def outbound_event_record(
+    *, type: str, data: Schema, holds: dict[str, Any] | None = None
+) -> OutboundEvent:
     """The event of a decision being made. Call inside the decision's transaction: outside one
-    the event could outlive a decision that failed, or be lost with one that succeeded."""
+    the event could outlive a decision that failed, or be lost with one that succeeded.
+
+    ``holds``: the subscriber's fields the decision changed, with the desk's new values. Until
+    billing confirms the event they are held (``FieldHold``): the import and pushed events do
+    not overwrite them. A later decision's hold on a field replaces an earlier one."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("an outbound event is written inside the decision's transaction")
     if not isinstance(data, DATA[type]):
         raise TypeError(f"{type} carries {DATA[type].__name__}, not {data.__class__.__name__}")
     subscriber: SubscriberRef = data.subscriber  # type: ignore[attr-defined]
+    # The subscriber's row stays locked to the end of the decision's transaction, so a later
+    # event of the same subscriber gets a higher id and commits after this one: per subscriber,
+    # id order is the order delivery keeps. (Most decisions hold the lock already.)
+    Subscriber.objects.select_for_update().filter(pk=subscriber.id).values_list("pk").first()
     now = timezone.now()
     envelope = Envelope(id=uuid.uuid4(), type=type, version=VERSION, timestamp=now)
     payload = {
         **envelope.model_dump(mode="json"),
         "data": data.model_dump(mode="json", by_alias=True),
     }
-    return OutboundEvent.objects.create(
+    event = OutboundEvent.objects.create(
         event_id=envelope.id,
         type=type,
         version=VERSION,
@@ -158,6 +174,57 @@ def outbound_event_record(*, type: str, data: Schema) -> OutboundEvent:
         payload=payload,
         created_at=now,
     )
+    if holds:
+        fields = list(holds)
+        FieldHold.objects.filter(
+            subscriber_id=subscriber.id, field__in=fields, released_at__isnull=True
+        ).update(released_at=now, released_because=FieldHold.Released.SUPERSEDED)
+        FieldHold.objects.bulk_create(
+            FieldHold(
+                subscriber_id=subscriber.id,
+                field=field,
+                value=held_value(value),
+                event=event,
+                created_at=now,
+            )
+            for field, value in holds.items()
+        )
+    # A lost message only delays the event to the next tick; the row is what counts.
+    transaction.on_commit(lambda: broker.enqueue(DELIVER_TASK))
+    return event
+
+
+def held_value(value: Any) -> str | None:
+    """A field's value as a hold and a conflict keep it: text, a plan by its code."""
+    if value is None:
+        return None
+    if hasattr(value, "code"):
+        return str(value.code)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def holds_release(*, event: OutboundEvent, because: str) -> int:
+    """Billing answered ``event``: its fields are billing's again (the next import or pushed
+    event may set them)."""
+    return FieldHold.objects.filter(event=event, released_at__isnull=True).update(
+        released_at=timezone.now(), released_because=because
+    )
+
+
+def hold_release(*, hold: FieldHold, actor: Any) -> FieldHold:
+    """An admin resolves a conflict: the field is billing's again, whatever billing answers
+    later. The hold keeps who released it and when."""
+    with transaction.atomic():
+        locked = FieldHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.released_at is not None:
+            raise WrongState(_("This field is not held any more."))
+        locked.released_at = timezone.now()
+        locked.released_because = FieldHold.Released.ADMIN
+        locked.released_by = actor
+        locked.save(update_fields=["released_at", "released_because", "released_by"])
+    return locked
 
 
 def openapi_webhooks(components: dict[str, Any]) -> dict[str, Any]:

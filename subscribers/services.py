@@ -92,6 +92,7 @@ def subscriber_cancel(
             effective_date=effective_date,
             billing_ends_on=effective_date,
         ),
+        holds={"status": subscriber.status, "billing_ends_on": effective_date},
     )
     equipment_request_returns(subscriber=subscriber, effective_date=effective_date, actor=actor)
     return subscriber

@@ -22,6 +22,7 @@ def render(results: Results) -> str:
     lines += _outreach(results.outreach)
     lines += _history(results.history)
     lines += _tables(results.tables)
+    lines += _billing(results.billing)
     lines += results.notes
     lines += _against_other_scale(results, width)
     return "\n".join(lines)
@@ -167,6 +168,27 @@ def _outreach(outreach: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _billing(billing: dict[str, Any]) -> list[str]:
+    lines = []
+    accept, delivery = billing.get("accept"), billing.get("delivery")
+    if accept:
+        with_event, without = accept["with event"], accept["without event"]
+        lines.append(
+            f"accepting an offer: {with_event} queries with its billing event, {without} "
+            f"without (+{with_event - without})"
+        )
+    if delivery:
+        one, two = delivery["1_worker"], delivery["2_worker"]
+        lines.append(
+            f"billing events to the local receiver ({delivery['events']:,} events of "
+            f"{delivery['subscribers']:,} subscribers, signed, in order per subscriber): "
+            f"1 worker {one['events_per_second']:,.0f} events/s, 2 workers "
+            f"{two['events_per_second']:,.0f} events/s (×{delivery['two_workers_ratio']:.2f})"
+            f"{'' if one['all_once'] and two['all_once'] else '; NOT every event once'}"
+        )
+    return lines
+
+
 def _tables(tables: dict[str, Any]) -> list[str]:
     """The queue's rows by hand against django-tables2: the cost the library would add."""
     return [
@@ -249,6 +271,7 @@ def _rates_against(small: dict[str, Any], large: dict[str, Any], width: int) -> 
         ("outreach fan-out rows/s", ("outreach", "fan_out", "rows_per_second")),
         ("outreach messages/s", ("outreach", "send", "messages_per_second")),
         ("reminders/s", ("outreach", "tick", "reminders_per_second")),
+        ("billing events/s, 2 workers", ("billing", "delivery", "2_worker", "events_per_second")),
         ("history cases/s", ("history", "cases_per_second")),
         ("figures backfill days/s", ("history", "backfill", "days_per_second")),
         ("figures backfill outcomes/s", ("history", "backfill", "outcomes_per_second")),

@@ -50,6 +50,7 @@ class Results:
     outreach: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)  # the dashboard's data, how it was made
     tables: dict[str, Any] = field(default_factory=dict)  # queue rows by hand vs django-tables2
+    billing: dict[str, Any] = field(default_factory=dict)  # accept queries, delivery rates
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -64,6 +65,7 @@ class Results:
             "outreach": self.outreach,
             "history": self.history,
             "tables": self.tables,
+            "billing": self.billing,
             "notes": self.notes,
         }
 

@@ -10,6 +10,7 @@ gets a ``--skip-name`` option for it (none for a section with ``always=True``).
 from dataclasses import dataclass
 from typing import Protocol
 
+from retention.bench.billing import measure_billing
 from retention.bench.claims import measure_claims
 from retention.bench.dashboard import measure_dashboard
 from retention.bench.importing import measure_import
@@ -44,6 +45,11 @@ SECTIONS: tuple[Section, ...] = (
         "outreach",
         measure_outreach,
         "Leave out campaign fan-out, outreach sending and the reminder tick.",
+    ),
+    Section(
+        "billing",
+        measure_billing,
+        "Leave out an accepted offer's queries and the delivery of billing events.",
     ),
     Section(
         "dashboard",

@@ -23,7 +23,10 @@ def enqueue(task_name: str, *args: Any) -> bool:
     it (that module imports the service)."""
     try:
         current_app.send_task(task_name, args=args, retry=False)
-    except (OperationalError, OSError) as exc:
+    # Called after commit: the decision stands whatever the broker says, so no failure to
+    # publish (a server that is down, a connection pool closed under a thread) may reach the
+    # caller as an error.
+    except (OperationalError, OSError, RuntimeError) as exc:
         log.warning("broker unavailable, %s(%s) left to the next tick: %s", task_name, args, exc)
         return False
     return True

@@ -1,5 +1,11 @@
 """The desk's models, one module per room; imported from here as ``retention.models``."""
 
+from retention.models.billing import (
+    DeliveryAttempt,
+    EndpointHistory,
+    EventDelivery,
+    WebhookEndpoint,
+)
 from retention.models.cases import CancellationCase, CancellationReason, CaseHistory, ContactAttempt
 from retention.models.figures import CaseOutcome, DailyFigure, LoyaltySnapshot
 from retention.models.notifications import Notification, Reminder
@@ -15,6 +21,9 @@ __all__ = [
     "CaseOutcome",
     "ContactAttempt",
     "DailyFigure",
+    "DeliveryAttempt",
+    "EndpointHistory",
+    "EventDelivery",
     "Heartbeat",
     "LoyaltySnapshot",
     "Notification",
@@ -23,4 +32,5 @@ __all__ = [
     "Reminder",
     "Team",
     "User",
+    "WebhookEndpoint",
 ]

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from offers.models import AuthorityTier, CounterOffer
+from offers.models import AuthorityTier, BillingState, CounterOffer
 from retention.core.messaging import send_to_subscriber
 from retention.core.roles import Role
 from retention.models import CancellationCase, Notification, Reminder, User
@@ -213,6 +213,40 @@ class _People:
         return self._found[key]
 
 
+def _billing_message(
+    reminder: Reminder, people_of: _People
+) -> tuple[list[User], dict[str, Any], str] | None:
+    """Billing refused a decision, or has not confirmed an accepted offer in time: the agent
+    who owns the work and their managers are told, whether or not the case is still open (a
+    saved case whose offer billing refused is work again)."""
+    case, offer = reminder.case, reminder.offer
+    if offer is not None:
+        if reminder.kind == Kind.BILLING_UNCONFIRMED and offer.billing != BillingState.TOLD:
+            return None  # billing answered meanwhile
+        agent = offer.case.owner if offer.case and offer.case.owner else offer.proposer
+        url = offer_url(offer)
+        name = offer.subscriber.name
+        if reminder.kind == Kind.BILLING_UNCONFIRMED:
+            said = phrases.phrase(
+                "notify.billing_unconfirmed", id=offer.pk, name=name, since=offer.answered_at
+            )
+        else:
+            said = phrases.phrase(
+                "notify.billing_refused", id=offer.pk, name=name, reason=reminder.note
+            )
+        return [agent, *people_of.managers_of(agent)], said, url
+    if case is not None:
+        said = phrases.phrase(
+            "notify.billing_cancellation_refused",
+            id=case.pk,
+            name=case.subscriber.name,
+            reason=reminder.note,
+        )
+        owner = [case.owner] if case.owner else []
+        return owner + people_of.managers_of(case.owner), said, reverse("case", args=[case.pk])
+    return None
+
+
 def _staff_message(
     reminder: Reminder, now: datetime, people_of: _People | None = None
 ) -> tuple[list[User], dict[str, Any], str] | None:
@@ -220,6 +254,8 @@ def _staff_message(
     reminder no longer matters."""
     people_of = people_of or _People()
     case, offer = reminder.case, reminder.offer
+    if reminder.kind in (Kind.BILLING_REFUSED, Kind.BILLING_UNCONFIRMED):
+        return _billing_message(reminder, people_of)
     if case is not None:
         url = reverse("case", args=[case.pk])
         if case.status not in CancellationCase.OPEN_STATUSES:
@@ -296,6 +332,8 @@ def reminders_tick(*, now: datetime | None = None, batch: int = 500) -> Tick:
                     "offer",
                     "offer__subscriber",
                     "offer__routed_tier",
+                    "offer__proposer",
+                    "offer__case__owner",
                     "subscriber",
                     "recipient",
                 )

@@ -42,6 +42,7 @@ DIRECTION = Label("retention.ContactAttempt.direction", lower=True)
 OUTCOME = Label("retention.ContactAttempt.outcome", lower=True)
 CHANNEL = Label("subscribers.ContactHours.channel", lower=True)
 OFFER_STATUS = Label("offers.CounterOffer.status", lower=True)
+EVENT_TYPE = Label("subscribers.OutboundEvent.type")
 PAYMENT_METHOD = Label("subscribers.Subscriber.payment_method", lower=True)
 
 OUTAGE_CAUSES = {
@@ -273,6 +274,48 @@ PHRASES: dict[str, Phrase] = {
     "notify.outreach_call": _p(_("%(name)s asked for a call about “%(campaign)s”.")),
     "notify.outreach_failed": _p(
         _("%(name)s accepted “%(campaign)s” but it could not be applied: %(why)s")
+    ),
+    "billing.offer_applied": _p(_("Billing confirmed the offer is on the bill.")),
+    "billing.offer_refused": _p(_("Billing refused the offer: %(reason)s")),
+    "timeline.billing.offer_applied": _p(_("Billing applied the offer: %(offer)s")),
+    "timeline.billing.offer_refused": _p(_("Billing refused the offer: %(offer)s — %(reason)s")),
+    "billing.cancellation_applied": _p(
+        _("Billing confirmed the cancellation: nothing is billed after %(date)s"), date=day
+    ),
+    "billing.cancellation_refused": _p(_("Billing refused the cancellation: %(reason)s")),
+    "billing.event_applied": _p(_("Billing confirmed: %(type)s"), type=EVENT_TYPE),
+    "billing.event_refused": _p(_("Billing refused “%(type)s”: %(reason)s"), type=EVENT_TYPE),
+    "notify.billing_refused": _p(
+        _("Billing refused offer #%(id)s for %(name)s: %(reason)s. Agree new terms with them.")
+    ),
+    "notify.billing_unconfirmed": _p(
+        _("Billing has not confirmed offer #%(id)s for %(name)s, accepted %(since)s."),
+        since=moment,
+    ),
+    "notify.billing_cancellation_refused": _p(
+        _("Billing refused the cancellation of %(name)s (case #%(id)s): %(reason)s")
+    ),
+    "notify.billing_event_refused": _p(
+        _("Billing refused “%(type)s” for %(name)s: %(reason)s"), type=EVENT_TYPE
+    ),
+    "billing.delivery_failed": _p(
+        ngettext_lazy(
+            "Billing event “%(type)s” %(event)s could not be delivered to %(endpoint)s after "
+            "%(attempts)s attempt (last: %(reason)s). Later events of the same subscriber wait "
+            "for it: redeliver it from the admin.",
+            "Billing event “%(type)s” %(event)s could not be delivered to %(endpoint)s after "
+            "%(attempts)s attempts (last: %(reason)s). Later events of the same subscriber wait "
+            "for it: redeliver it from the admin.",
+            "attempts",
+        ),
+        type=EVENT_TYPE,
+    ),
+    "billing.endpoint_disabled": _p(
+        _(
+            "Webhook endpoint %(endpoint)s was disabled: no delivery to it has succeeded since "
+            "%(since)s. Its events wait until it is enabled again."
+        ),
+        since=moment,
     ),
     # --- Churn-risk reasons -------------------------------------------------------------------
     "risk.loyalty_penalty": _p(
