@@ -16,17 +16,20 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from offers.models import ApprovalDelegation, AuthorityTier, CounterOffer
+from offers.models import ApprovalDelegation, AuthorityTier, BillingState, CounterOffer
 from retention.core.roles import user_roles
 from subscribers.phrases import money
 
 # Offers that count against the cumulative limit: decided in favour, whatever came after,
-# except those the subscriber turned down or that ran out unanswered.
-CONCEDED = (
-    CounterOffer.Status.APPROVED,
-    CounterOffer.Status.PRESENTED,
-    CounterOffer.Status.ACCEPTED,
-)
+# except those the subscriber turned down, that ran out unanswered, or that billing refused
+# (the subscriber never got them).
+CONCEDED = Q(
+    status__in=(
+        CounterOffer.Status.APPROVED,
+        CounterOffer.Status.PRESENTED,
+        CounterOffer.Status.ACCEPTED,
+    )
+) & ~Q(billing=BillingState.REFUSED)
 CUMULATIVE_WINDOW = timedelta(days=365)
 
 
@@ -101,8 +104,8 @@ def conceded_within_year(
     """What the subscriber has been conceded in the last 12 months (the cumulative limit)."""
     now = now or timezone.now()
     offers = CounterOffer.objects.filter(
+        CONCEDED,
         subscriber_id=subscriber_id,
-        status__in=CONCEDED,
         decided_at__gte=now - CUMULATIVE_WINDOW,
     )
     if exclude_offer:

@@ -84,6 +84,10 @@ def offer_accept(
     return offer
 
 
+# The subscriber's fields an acceptance may change: held until billing confirms them.
+HELD = ("monthly_price", "promo_ends_on", "plan", "balance")
+
+
 def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
     subscriber = (
         Subscriber.objects.select_for_update().select_related("plan").get(pk=offer.subscriber_id)
@@ -94,6 +98,7 @@ def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
     kind = offer.kind
     offer.price_before = subscriber.monthly_price
     old_plan = subscriber.plan
+    before = {name: getattr(subscriber, name) for name in HELD}
     if kind == OfferKind.PAYMENT_DEFERRAL:
         offer.runs_until = today + timedelta(days=offer.days)
     elif offer.months:
@@ -159,7 +164,8 @@ def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
     outbound_event_record(
         type=OutboundEvent.Type.OFFER_ACCEPTED,
         data=_accepted(offer, subscriber, old_plan.code, changed, today),
-        holds={name: getattr(subscriber, name) for name in changed if name != "updated_at"},
+        holds={name: getattr(subscriber, name) for name in changed if name in HELD},
+        before=before,
     )
 
 

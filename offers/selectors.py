@@ -177,8 +177,8 @@ def offer_history(*, offers: list[CounterOffer]) -> dict[int, list[OfferHistory]
 def _conceded_subquery(now: datetime) -> Subquery:
     return Subquery(
         CounterOffer.objects.filter(
+            CONCEDED,
             subscriber_id=OuterRef("subscriber_id"),
-            status__in=CONCEDED,
             decided_at__gte=now - CUMULATIVE_WINDOW,
         )
         .values("subscriber_id")

@@ -412,6 +412,9 @@ BILLING_RETRY_HOURS = float(os.environ.get("BILLING_RETRY_HOURS", 72))
 BILLING_DISABLE_AFTER_HOURS = float(os.environ.get("BILLING_DISABLE_AFTER_HOURS", 120))
 # An accepted offer billing has not confirmed within this long reminds the agent.
 BILLING_CONFIRM_HOURS = float(os.environ.get("BILLING_CONFIRM_HOURS", 24))
+# Billing refused an accepted offer: its case reopens, and the agent has this many days from
+# then to agree new terms before the deadline sweep processes the cancellation first asked for.
+BILLING_REFUSED_DAYS = int(os.environ.get("BILLING_REFUSED_DAYS", 7))
 # Deliveries one worker claims at a time, and how long a claim holds before another worker may
 # send the delivery again (longer than the timeouts above).
 BILLING_CHUNK = int(os.environ.get("BILLING_CHUNK", 50))

@@ -268,7 +268,7 @@ class FieldHoldAdmin(HistoryAdmin, LargeTableAdmin):
     """Fields a desk decision holds until billing confirms it. Releasing one lets the next
     import or pushed event set it again (the hold keeps who released it)."""
 
-    list_display = ("subscriber", "field", "value", "event", "created_at", "released_at")
+    list_display = ("subscriber", "field", "value", "before", "event", "created_at", "released_at")
     list_filter = ("field", "released_because")
     list_select_related = ("subscriber", "event")
     search_fields = ("=subscriber__account_number",)

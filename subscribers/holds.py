@@ -35,8 +35,10 @@ class FieldHold(models.Model):
         verbose_name=_("subscriber"),
     )
     field = models.CharField(_("field"), max_length=20, choices=Field.choices)
-    # The desk's value, as JSON text ("24.99", a plan's code, "2027-01-31", "cancelling").
+    # The desk's value, as JSON text ("24.99", a plan's code, "2027-01-31", "cancelling"), and
+    # the value before the decision: what the field goes back to if billing refuses it.
     value = models.JSONField(_("the desk's value"), null=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
     event = models.ForeignKey(
         "subscribers.OutboundEvent",
         on_delete=models.PROTECT,

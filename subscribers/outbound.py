@@ -13,6 +13,7 @@ receiver gets (README, "Events for billing"). A change that a receiver could mis
 """
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from pydantic import ConfigDict, Field, create_model
 
 from retention.core import broker
 from retention.core.refusals import WrongState
-from subscribers.models import Equipment, FieldHold, OutboundEvent, Subscriber
+from subscribers.models import Equipment, FieldHold, OutboundEvent, Plan, Subscriber
 
 Type = OutboundEvent.Type
 VERSION = 1
@@ -143,14 +144,19 @@ def item_of(equipment: Equipment) -> Item:
 
 
 def outbound_event_record(
-    *, type: str, data: Schema, holds: dict[str, Any] | None = None
+    *,
+    type: str,
+    data: Schema,
+    holds: dict[str, Any] | None = None,
+    before: dict[str, Any] | None = None,
 ) -> OutboundEvent:
     """The event of a decision being made. Call inside the decision's transaction: outside one
     the event could outlive a decision that failed, or be lost with one that succeeded.
 
     ``holds``: the subscriber's fields the decision changed, with the desk's new values. Until
     billing confirms the event they are held (``FieldHold``): the import and pushed events do
-    not overwrite them. A later decision's hold on a field replaces an earlier one."""
+    not overwrite them. A later decision's hold on a field replaces an earlier one. ``before``:
+    the same fields' values before the decision, which a refusal puts back (``holds_refused``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("an outbound event is written inside the decision's transaction")
     if not isinstance(data, DATA[type]):
@@ -184,6 +190,7 @@ def outbound_event_record(
                 subscriber_id=subscriber.id,
                 field=field,
                 value=held_value(value),
+                before=held_value((before or {}).get(field)),
                 event=event,
                 created_at=now,
             )
@@ -211,6 +218,58 @@ def holds_release(*, event: OutboundEvent, because: str) -> int:
     return FieldHold.objects.filter(event=event, released_at__isnull=True).update(
         released_at=timezone.now(), released_because=because
     )
+
+
+def holds_refused(*, event: OutboundEvent) -> dict[str, tuple[Any, Any]]:
+    """Billing refused ``event``: its held fields are billing's again, and each one the desk
+    still shows as the decision set it goes back to its value before the decision (billing
+    never took the new one). A field a later decision changed keeps that decision's value.
+    Returns what went back: {field: (the desk's value, the value now)}."""
+    now = timezone.now()
+    holds = list(
+        FieldHold.objects.select_for_update().filter(event=event, released_at__isnull=True)
+    )
+    FieldHold.objects.filter(pk__in=[hold.pk for hold in holds]).update(
+        released_at=now, released_because=FieldHold.Released.REFUSED
+    )
+    if not holds:
+        return {}
+    subscriber = Subscriber.objects.select_for_update().get(pk=event.subscriber_id)
+    restored: dict[str, tuple[Any, Any]] = {}
+    for hold in holds:
+        name = hold.field
+        if name not in RESTORABLE or held_value(getattr(subscriber, name)) != hold.value:
+            continue
+        value = RESTORABLE[name](hold.before)
+        if value is None and not Subscriber._meta.get_field(name).null:
+            continue  # nothing to go back to (a hold written before holds kept it)
+        restored[name] = (getattr(subscriber, name), value)
+        setattr(subscriber, name, value)
+    if restored:
+        subscriber.save(update_fields=[*restored, "updated_at"])
+    return restored
+
+
+def _plan(code: str | None) -> Plan | None:
+    return Plan.objects.filter(code=code).first() if code else None
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _amount(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+# The fields an offer's acceptance changes, from a hold's text back to the field's value. (A
+# cancellation's status is not put back: its case is closed, and its owner is reminded.)
+RESTORABLE: dict[str, Callable[[Any], Any]] = {
+    FieldHold.Field.MONTHLY_PRICE: _amount,
+    FieldHold.Field.PLAN: _plan,
+    FieldHold.Field.PROMO_ENDS_ON: _day,
+    FieldHold.Field.BALANCE: _amount,
+}
 
 
 def hold_release(*, hold: FieldHold, actor: Any) -> FieldHold:

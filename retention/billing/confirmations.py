@@ -7,7 +7,10 @@ changes nothing (billing may repeat a call it is unsure of); a different one is 
 ``conflict``. What an answer does:
 
 - offer accepted: the offer is *applied by billing* (history and timeline say so), or *refused
-  by billing*: the agent and their managers get a reminder at once, to agree new terms;
+  by billing*: its saved case reopens (retention.saves.services.offer_billing_answered), the
+  subscriber's price, plan, promo end and balance go back to billing's (unless a later
+  decision changed them; the timeline says so), and the agent and their managers get a
+  reminder at once, to agree new terms;
 - cancellation processed: the timeline says billing confirmed it; a refusal reminds the case's
   owner and managers;
 - the other events: the timeline says it; a refusal tells the admins.
@@ -29,12 +32,12 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, model_validator
 
-from offers.billing import offer_billing_confirm
 from offers.models import BillingState, CounterOffer
 from retention.billing.delivery import tell_admins
 from retention.core.refusals import WrongState
 from retention.models import CancellationCase, Reminder
 from retention.notifications.reminders import reminder_schedule
+from retention.saves.services import offer_billing_answered
 from subscribers import outbound, phrases
 from subscribers.batches import (
     BatchRejected,
@@ -163,16 +166,16 @@ def _record(event: OutboundEvent, item: ConfirmationIn, *, source: str, now: dat
     event.save(
         update_fields=["confirmation", "confirmed_at", "confirmation_reason", "confirmed_by"]
     )
-    # Applied: billing has the desk's values. Refused: billing's own values stand, and the
-    # agent agrees new terms. Either way the fields are billing's to set again.
-    outbound.holds_release(
-        event=event,
-        because=FieldHold.Released.APPLIED if applied else FieldHold.Released.REFUSED,
-    )
     data = event.payload.get("data", {})
     if event.type == Type.OFFER_ACCEPTED:
         _offer_answered(event, data, applied, reason, now)
         return
+    # The fields are billing's to set again. (A refused cancellation keeps the desk's values:
+    # its case is closed, and its owner is reminded to sort it out with billing.)
+    outbound.holds_release(
+        event=event,
+        because=FieldHold.Released.APPLIED if applied else FieldHold.Released.REFUSED,
+    )
     subscriber = event.subscriber
     if event.type == Type.CANCELLATION_PROCESSED:
         said = (
@@ -216,13 +219,36 @@ def _record(event: OutboundEvent, item: ConfirmationIn, *, source: str, now: dat
 def _offer_answered(
     event: OutboundEvent, data: dict[str, Any], applied: bool, reason: str, now: datetime
 ) -> None:
+    # Locks in the order an acceptance takes them: the case, the offer, then the subscriber.
     try:
-        offer = offer_billing_confirm(
+        offer = offer_billing_answered(
             offer_id=data["offer"], applied=applied, reason=reason, at=now
         )
     except (WrongState, CounterOffer.DoesNotExist, KeyError):
-        return  # an offer accepted before billing was told of offers: the event keeps the answer
-    if not applied:
+        offer = None  # an offer accepted before billing was told of offers
+    if applied:
+        outbound.holds_release(event=event, because=FieldHold.Released.APPLIED)
+        return
+    # Billing kept its own terms: what the desk shows goes back to them.
+    restored = outbound.holds_refused(event=event)
+    for field, (was, now_is) in restored.items():
+        if field not in RESTORED_SAID:
+            continue
+        kind, code = RESTORED_SAID[field]
+        shown = (was.name, now_is.name) if field == "plan" else (was, now_is)
+        timeline_event_record(
+            subscriber=event.subscriber,
+            kind=kind,
+            phrase=phrases.phrase(code, **{"from": shown[0], "to": shown[1]}),
+            actor=None,
+            data={
+                "event": str(event.event_id),
+                "from": outbound.held_value(was),
+                "to": outbound.held_value(now_is),
+            },
+            occurred_at=now,
+        )
+    if offer is not None:
         reminder_schedule(
             kind=Reminder.Kind.BILLING_REFUSED,
             key=f"billing-refused:{event.pk}",
@@ -231,6 +257,13 @@ def _offer_answered(
             case=offer.case,
             note=reason,
         )
+
+
+# What the timeline says of a field put back after a refusal (the price and plan history).
+RESTORED_SAID = {
+    "monthly_price": (TimelineEvent.Kind.PRICE_CHANGE, "billing.price_restored"),
+    "plan": (TimelineEvent.Kind.PLAN_CHANGE, "billing.plan_restored"),
+}
 
 
 def offers_unconfirmed_remind(*, now: datetime | None = None) -> int:

@@ -26,14 +26,19 @@ def endpoint_save(
     with transaction.atomic():
         if endpoint is None:
             saved = WebhookEndpoint.objects.create(**values)
-            _history(saved, actor, Action.CREATED, {})
+            _history(
+                saved,
+                actor,
+                Action.CREATED,
+                {name: [None, _shown(name, value)] for name, value in values.items()},
+            )
             return saved
         saved = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         changes: dict[str, list[Any]] = {}
         for name, value in values.items():
             old = getattr(saved, name)
             if old != value:
-                changes[name] = ["…", "…"] if name == "secret" else [old, value]
+                changes[name] = [_shown(name, old), _shown(name, value)]
                 setattr(saved, name, value)
         if not changes:
             return saved
@@ -77,9 +82,9 @@ def _endpoint_switch(endpoint: WebhookEndpoint, actor: User, *, enabled: bool) -
 
 
 def delivery_redeliver(*, delivery: EventDelivery, actor: User) -> EventDelivery:
-    """Send a delivery again now, with a fresh three days of retries: a failed one (which
-    holds the subscriber's later events), or a delivered one the receiver lost. The event keeps
-    its ``webhook-id``, so a receiver that has it drops the repeat."""
+    """Send a delivery again now, with a fresh three days of retries from the first wait: a
+    failed one (which holds the subscriber's later events), or a delivered one the receiver
+    lost. The event keeps its ``webhook-id``, so a receiver that has it drops the repeat."""
     require_role(actor, Role.ADMIN)
     with transaction.atomic():
         locked = (
@@ -94,8 +99,14 @@ def delivery_redeliver(*, delivery: EventDelivery, actor: User) -> EventDelivery
             actor=actor,
             action=Action.REDELIVERED,
             note=str(locked.event.event_id),
-            changes={"state": [locked.state, EventDelivery.State.PENDING]},
+            changes={
+                "state": [locked.state, EventDelivery.State.PENDING],
+                "attempts": [locked.attempts, 0],
+            },
         )
+        # The attempts of this new round count from zero, so its retries start at the first
+        # wait again (every earlier attempt stays in the delivery's log).
+        locked.attempts = 0
         locked.state = EventDelivery.State.PENDING
         locked.next_attempt_at = timezone.now()
         locked.first_attempt_at = None
@@ -105,6 +116,10 @@ def delivery_redeliver(*, delivery: EventDelivery, actor: User) -> EventDelivery
         locked.save()
     transaction.on_commit(lambda: broker.enqueue(DELIVER_TASK))
     return locked
+
+
+def _shown(name: str, value: Any) -> Any:
+    return "…" if name == "secret" else value
 
 
 def _history(

@@ -79,6 +79,7 @@ class EventDelivery(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.PENDING
     )
+    # Since it was last sent again by an admin (the log keeps every attempt).
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claim = models.UUIDField(null=True, blank=True, editable=False)

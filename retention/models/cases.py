@@ -212,6 +212,7 @@ class CaseHistory(HistoryRecord):
         AUTO_CANCELLED = "auto_cancelled", _("Processed at the deadline")
         OFFER = "offer", _("Offer")
         SAVED = "saved", _("Saved: offer accepted")
+        REOPENED = "reopened", _("Reopened: billing refused the offer")
 
     case = models.ForeignKey(CancellationCase, on_delete=models.CASCADE, related_name="history")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

@@ -21,10 +21,12 @@ from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from offers import billing as offer_billing
 from offers import lifecycle as offer_lifecycle
 from offers import services as offer_services
 from offers.models import AuthorityTier, CounterOffer, OfferTemplate
 from offers.pricing import Terms, offer_phrase
+from retention.cases.priority import case_priority
 from retention.cases.services import (
     case_deadline,
     case_locked,
@@ -230,6 +232,62 @@ def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOff
     return _on_case(
         offer, actor, lambda o: offer_lifecycle.offer_withdraw(offer=o, actor=actor, note=note)
     )
+
+
+# --- Billing's answer ----------------------------------------------------------------------------
+
+
+def offer_billing_answered(
+    *, offer_id: int, applied: bool, reason: str, at: datetime
+) -> CounterOffer:
+    """Billing applied an accepted offer, or refused it. A refusal reopens the work: the saved
+    case goes back to its owner *in progress*, with a history row, so the agent agrees new terms
+    with the subscriber (or processes the cancellation they first asked for). The subscriber
+    stayed on the strength of the offer, so the case gets BILLING_REFUSED_DAYS from today before
+    the deadline sweep may process it, never less than it had.
+
+    Locks the case before the offer, the order every save service keeps (WrongState when the
+    offer cannot take an answer)."""
+    with transaction.atomic():
+        case_id = CounterOffer.objects.values_list("case_id", flat=True).get(pk=offer_id)
+        case = case_locked(CancellationCase(pk=case_id)) if case_id else None
+        offer = offer_billing.offer_billing_confirm(
+            offer_id=offer_id, applied=applied, reason=reason, at=at
+        )
+        if applied or case is None or case.status != Status.SAVED:
+            return offer
+        today = timezone.localdate(at)
+        grace = today + timedelta(days=settings.BILLING_REFUSED_DAYS)
+        case.process_by = max(case.process_by, grace)
+        priority = case_priority(
+            subscriber=case.subscriber,
+            process_by=case.process_by,
+            port_out=case.is_port_out,
+            today=today,
+        )
+        case.priority, case.priority_explained = priority.score, priority.explained
+        case.closed_at = None
+        case.outcome_note = ""
+        case_set_status(
+            case,
+            None,
+            CaseHistory.Action.REOPENED,
+            Status.IN_PROGRESS,
+            phrase=phrases.phrase(
+                "history.billing_reopened", id=offer.pk, reason=reason, date=case.process_by
+            ),
+        )
+        case.save(
+            update_fields=[
+                "status",
+                "process_by",
+                "priority",
+                "priority_explained",
+                "closed_at",
+                "outcome_note",
+            ]
+        )
+    return offer
 
 
 # --- The periodic tick --------------------------------------------------------------------------

@@ -225,6 +225,13 @@ PHRASES: dict[str, Phrase] = {
     ),
     "history.offer": _p(_("Offer #%(id)s %(status)s: %(offer)s"), status=OFFER_STATUS),
     "history.offer_accepted": _p(_("Offer accepted: %(offer)s")),
+    "history.billing_reopened": _p(
+        _(
+            "Billing refused offer #%(id)s: %(reason)s. Agree new terms with the subscriber, "
+            "or process the cancellation, by %(date)s."
+        ),
+        date=day,
+    ),
     # Why a contact was refused (subscribers.selectors.contact_refusal_message says it live).
     "refusal.allowed": _p(_("Allowed now.")),
     "refusal.port_out_once": _p(
@@ -279,6 +286,11 @@ PHRASES: dict[str, Phrase] = {
     "billing.offer_refused": _p(_("Billing refused the offer: %(reason)s")),
     "timeline.billing.offer_applied": _p(_("Billing applied the offer: %(offer)s")),
     "timeline.billing.offer_refused": _p(_("Billing refused the offer: %(offer)s — %(reason)s")),
+    "billing.price_restored": _p(
+        _("Price %(from)s → %(to)s a month: billing kept its price"),
+        **{"from": money, "to": money},
+    ),
+    "billing.plan_restored": _p(_("Plan %(from)s → %(to)s: billing kept its plan")),
     "billing.cancellation_applied": _p(
         _("Billing confirmed the cancellation: nothing is billed after %(date)s"), date=day
     ),

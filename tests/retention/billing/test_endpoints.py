@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from retention.billing.delivery import deliveries_fan_out, deliveries_work
@@ -84,7 +85,13 @@ def test_registering_and_changing_an_endpoint_are_recorded_with_what_changed(adm
         True,
     )
     assert endpoint.secret.startswith("whsec_")  # one of its own when none is given
-    assert history(endpoint) == [(Action.CREATED, "ilze", {})]
+    created = {
+        "name": [None, "Billing"],
+        "url": [None, "https://billing.example/events"],
+        "event_types": [None, [Type.CANCELLATION_PROCESSED, Type.CANCELLATION_WITHDRAWN]],
+        "enabled": [None, True],
+    }
+    assert history(endpoint) == [(Action.CREATED, "ilze", created)]
 
     changed = endpoint_save(
         endpoint=endpoint,
@@ -158,10 +165,10 @@ def test_enabling_or_disabling_twice_is_refused_and_recorded_once(
 
     endpoint.refresh_from_db()
     assert (endpoint.enabled, endpoint.failing_since) == (True, None)
-    assert history(endpoint) == [
-        (Action.CREATED, "ilze", {}),
-        (Action.DISABLED, "ilze", {}),
-        (Action.ENABLED, "ilze", {}),
+    assert [row[:2] for row in history(endpoint)] == [
+        (Action.CREATED, "ilze"),
+        (Action.DISABLED, "ilze"),
+        (Action.ENABLED, "ilze"),
     ]
     assert asked == [DELIVER_TASK]  # its waiting events go at once
 
@@ -213,13 +220,16 @@ def test_redelivering_a_failed_delivery_sends_it_again_with_a_fresh_three_days(
         Action.REDELIVERED,
         admin,
         str(failed.event.event_id),
-        {"state": [State.FAILED, State.PENDING]},
+        {"state": [State.FAILED, State.PENDING], "attempts": [failed.attempts, 0]},
     )
+    assert failed.attempts > 10 and again.attempts == 0
 
     deliveries_work()  # fails, but its three days start now: it is tried again
     again.refresh_from_db()
-    assert (again.state, again.first_attempt_at) == (State.PENDING, asked_at)
-    assert again.next_attempt_at > asked_at
+    assert (again.state, again.first_attempt_at, again.attempts) == (State.PENDING, asked_at, 1)
+    # The new round starts at the first wait, not at the longest the last round reached.
+    first = timedelta(seconds=settings.BILLING_RETRY_FIRST_SECONDS)
+    assert asked_at + first / 2 <= again.next_attempt_at <= asked_at + first
 
     receiver.status = 200
     work_until(clock, asked_at + 7 * HOUR)
@@ -296,7 +306,10 @@ def test_an_endpoint_registered_through_the_admin_form_is_recorded(admin_client,
         secret,
         [Type.OFFER_ACCEPTED, Type.CANCELLATION_PROCESSED],
     )
-    assert history(endpoint) == [(Action.CREATED, admin_user.username, {})]
+    (row,) = history(endpoint)
+    assert row[:2] == (Action.CREATED, admin_user.username)
+    assert row[2]["secret"] == [None, "…"]  # never the secret itself
+    assert row[2]["url"] == [None, "https://billing.example/events"]
 
 
 def test_an_endpoint_changed_through_the_admin_form_is_recorded_with_what_changed(
