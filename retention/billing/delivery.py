@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -81,10 +81,10 @@ def deliveries_fan_out(*, limit: int = 1000) -> int:
 # --- Claiming ---------------------------------------------------------------------------------
 
 
-def deliveries_claim(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """Claim due deliveries, at most one per subscriber and endpoint (the earliest); returns
-    their ids. A delivery whose lease ran out (its worker died) is due again."""
-    now = now or timezone.now()
+def claimable(now: datetime) -> QuerySet[EventDelivery]:
+    """Deliveries a worker may send now: due, not held by a live claim, to an enabled
+    endpoint, and the earliest of their subscriber's undelivered events for that endpoint. A
+    delivery whose lease ran out (its worker died) is due again."""
     earlier = EventDelivery.objects.filter(
         endpoint=OuterRef("endpoint"),
         subscriber=OuterRef("subscriber"),
@@ -94,16 +94,25 @@ def deliveries_claim(*, now: datetime | None = None, limit: int | None = None) -
     earlier_unseen = OutboundEvent.objects.filter(
         subscriber=OuterRef("subscriber"), pk__lt=OuterRef("event_id"), fanned_out_at__isnull=True
     )
+    return (
+        EventDelivery.objects.filter(
+            Q(leased_until__isnull=True) | Q(leased_until__lt=now),
+            state=State.PENDING,
+            next_attempt_at__lte=now,
+            endpoint__enabled=True,
+        )
+        .exclude(Exists(earlier))
+        .exclude(Exists(earlier_unseen))
+    )
+
+
+def deliveries_claim(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Claim deliveries a worker may send now (``claimable``), at most one per subscriber and
+    endpoint; returns their ids."""
+    now = now or timezone.now()
     with transaction.atomic():
         ids = list(
-            EventDelivery.objects.filter(
-                Q(leased_until__isnull=True) | Q(leased_until__lt=now),
-                state=State.PENDING,
-                next_attempt_at__lte=now,
-                endpoint__enabled=True,
-            )
-            .exclude(Exists(earlier))
-            .exclude(Exists(earlier_unseen))
+            claimable(now)
             .order_by("next_attempt_at", "event_id")
             .select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", flat=True)[: limit or settings.BILLING_CHUNK]
@@ -341,11 +350,10 @@ def deliveries_work(*, limit: int | None = None) -> Round:
 
 
 def deliveries_due(*, now: datetime | None = None) -> bool:
-    """Whether a round would find work: events not fanned out, or deliveries due."""
+    """Whether a round would find work: events not fanned out, or deliveries a worker may send
+    now. (Events held behind a subscriber's earlier one that is being retried, or deliveries a
+    live worker holds, ask for no task: the tick would only wake workers to claim nothing.)"""
     now = now or timezone.now()
     return (
-        OutboundEvent.objects.filter(fanned_out_at__isnull=True).exists()
-        or EventDelivery.objects.filter(
-            state=State.PENDING, next_attempt_at__lte=now, endpoint__enabled=True
-        ).exists()
+        OutboundEvent.objects.filter(fanned_out_at__isnull=True).exists() or claimable(now).exists()
     )

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from retention.billing import delivery
@@ -38,7 +39,7 @@ from retention.models import (
     WebhookEndpoint,
 )
 from retention.models.billing import webhook_secret_new
-from subscribers.models import OutboundEvent
+from subscribers.models import OutboundEvent, Subscriber
 from subscribers.outbound import DELIVER_TASK
 from tests.factories import SubscriberFactory, user_with_role
 from tests.retention.billing.conftest import NOW, SLOW, Type, processed, withdrawn, work_until
@@ -586,7 +587,9 @@ def test_a_later_event_waits_while_another_worker_is_still_fanning_out_the_earli
 # --- The tick and the task --------------------------------------------------------------------
 
 
-def test_the_tick_asks_for_delivery_only_when_something_is_due(receiver, endpoint, clock, asked):
+def test_the_tick_asks_for_delivery_only_when_something_is_due(
+    receiver, endpoint, clock, asked, settings
+):
     billing_tick()
     assert asked == []  # nothing at all
 
@@ -596,13 +599,26 @@ def test_the_tick_asks_for_delivery_only_when_something_is_due(receiver, endpoin
 
     receiver.status = 500
     deliveries_work()
+    later = withdrawn(Subscriber.objects.get(pk=event.subscriber_id))
+    deliveries_fan_out()
     asked.clear()
     billing_tick()
-    assert asked == []  # its retry is not due yet
+    # Its retry is not due yet, and the subscriber's later event waits behind it.
+    assert asked == []
+    assert delivery_of(later, endpoint).next_attempt_at <= timezone.now()
 
     clock.move_to(delivery_of(event, endpoint).next_attempt_at)
     billing_tick()
     assert asked == [DELIVER_TASK]
+
+    # A worker holds it now (its lease runs): nothing more for another worker to claim.
+    assert deliveries_claim() == [delivery_of(event, endpoint).pk]
+    asked.clear()
+    billing_tick()
+    assert asked == []
+    clock.move_to(timezone.now() + timedelta(seconds=settings.BILLING_LEASE_SECONDS + 1))
+    billing_tick()
+    assert asked == [DELIVER_TASK]  # the worker died: the lease ran out
 
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
     asked.clear()
