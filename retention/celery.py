@@ -20,6 +20,7 @@ app.autodiscover_tasks(
             "outreach",
             "saves",
             "system",
+            "tariffs",
         )
     ]
 )

@@ -213,6 +213,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.nightly_loyalty",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Nightly, after the loyalty run: every subscriber's tariff fit from their usage, then what
+    # follows from it (the dashboard's snapshot, the annual best-tariff notices due today).
+    "nightly-tariff-fit": {
+        "task": "retention.tasks.nightly_tariff_fit",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "reprioritise-open-cases": {
         "task": "retention.tasks.reprioritise_open_cases",
         "schedule": 3600.0,

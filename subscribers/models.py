@@ -6,59 +6,14 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from retention.core.history import HistoryRecord
 from subscribers.phrases import changes_said, said
 
-
-class Plan(models.Model):
-    class Kind(models.TextChoices):
-        FLAT = "flat", _("Flat rate")
-        METERED_TIME = "metered_time", _("Metered by time")
-        METERED_VOLUME = "metered_volume", _("Metered by volume")
-        BUSINESS = "business", _("Business / shared")
-
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    download_mbps = models.PositiveIntegerField(_("download speed, Mbit/s"))
-    upload_mbps = models.PositiveIntegerField(_("upload speed, Mbit/s"))
-    list_price = models.DecimalField(_("monthly list price"), max_digits=8, decimal_places=2)
-    new_customer_price = models.DecimalField(
-        _("current new-customer price"),
-        max_digits=8,
-        decimal_places=2,
-        help_text=_("What a new customer pays today for this service (the loyalty benchmark)."),
-    )
-    is_sold = models.BooleanField(_("sold to new customers now"), default=True)
-    # The name is the product's brand, the same in every language ("Optika 300"); what the
-    # plan is for is said in each language, as the offer catalogue's and the cancellation
-    # reasons' names are: an admin edits the three side by side, and a missing translation
-    # falls back to English rather than to an empty line.
-    description_en = models.CharField(_("description (English)"), max_length=200, blank=True)
-    description_lv = models.CharField(_("description (Latvian)"), max_length=200, blank=True)
-    description_ru = models.CharField(_("description (Russian)"), max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = _("plan")
-        verbose_name_plural = _("plans")
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(list_price__gte=0), name="plan_price_gte_0"),
-            models.CheckConstraint(
-                condition=models.Q(new_customer_price__gte=0), name="plan_new_price_gte_0"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def description(self) -> str:
-        language = get_language() or "en"
-        return getattr(self, f"description_{language[:2]}", "") or self.description_en
+# Plans, priced as they are sold: in a module of their own, registered here with the others.
+from subscribers.plans import Plan
 
 
 class Subscriber(models.Model):
@@ -537,3 +492,6 @@ def contact_policy_fields() -> dict[str, tuple[Any, None]]:
 # Fields the desk holds for billing, and the conflicts they meet: in a module of their own,
 # registered here with the other models.
 from subscribers.holds import FieldConflict, FieldHold  # noqa: E402, F401
+
+# Monthly usage and the tariff fit computed from it, likewise.
+from subscribers.usage import TariffFit, Usage  # noqa: E402, F401

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from offers.models import AuthorityTier, OfferTemplate
 from retention.models import CancellationCase, CancellationReason, User
-from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
+from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent, Usage
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -71,6 +71,21 @@ class SubscriberFactory(factory.django.DjangoModelFactory[Subscriber]):
     plan = factory.SubFactory(PlanFactory)
     monthly_price = Decimal("29.99")
     promo_ends_on = factory.LazyFunction(lambda: date.today() - timedelta(days=4 * 365))
+
+
+class UsageFactory(factory.django.DjangoModelFactory[Usage]):
+    """A month of a household's usage; ``period`` is the first day of a month."""
+
+    class Meta:
+        model = Usage
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    period = date(2026, 1, 1)
+    gb_down = Decimal("120.00")
+    gb_up = Decimal("15.00")
+    hours_online = Decimal("150.0")
+    peak_devices = 3
+    people = 1
 
 
 class EquipmentFactory(factory.django.DjangoModelFactory[Equipment]):

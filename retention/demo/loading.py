@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from retention.demo.copying import load_postgres
 from retention.demo.generator import DemoGenerator
-from retention.demo.plans import PLAN_DESCRIPTIONS
+from retention.demo.plans import PLAN_DESCRIPTIONS, PLAN_PRICING
 from retention.demo.rows import Bundle, LoadReport, PlanRow, SeedOptions, SubscriberRow
 from subscribers.models import Equipment, OutboundEvent, Plan, Subscriber, TimelineEvent
 
@@ -96,10 +96,32 @@ def _upsert_plans(rows: tuple[PlanRow, ...]) -> dict[str, int]:
                 "description_en": PLAN_DESCRIPTIONS[row.code][0],
                 "description_lv": PLAN_DESCRIPTIONS[row.code][1],
                 "description_ru": PLAN_DESCRIPTIONS[row.code][2],
+                "sold_to_residential": "r" in row.segments,
+                "sold_to_small_business": "s" in row.segments,
+                "sold_to_corporate": "c" in row.segments,
+                **_pricing(row.code),
             },
         )
         ids[row.code] = plan.pk
     return ids
+
+
+def _pricing(code: str) -> dict[str, object]:
+    """The plan's pricing rule, every field named: a plan that changed kind loses the old one."""
+    fields = dict.fromkeys(
+        (
+            "included_hours",
+            "extra_hour_price",
+            "included_gb",
+            "extra_gb_price",
+            "included_seats",
+            "extra_seat_price",
+            "extras_cap",
+        )
+    )
+    for name, value in PLAN_PRICING.get(code, {}).items():
+        fields[name] = Decimal(value) if isinstance(value, str) else value
+    return fields
 
 
 # --- ORM writer (SQLite and anything without COPY) --------------------------------------------

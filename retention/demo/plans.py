@@ -111,6 +111,31 @@ PLAN_DESCRIPTIONS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# How each metered and business plan prices what its fee does not include: hours or GB
+# included and the price of each extra one, or users included and the price per extra user,
+# and the most the extras add to a month (None: no cap). Flat plans have no such rule.
+PLAN_PRICING: dict[str, dict[str, object]] = {
+    "stundas-30": {"included_hours": 30, "extra_hour_price": "0.40", "extras_cap": "15.00"},
+    "stundas-10": {"included_hours": 10, "extra_hour_price": "0.50", "extras_cap": None},
+    "mobilais-10gb": {"included_gb": 10, "extra_gb_price": "0.50", "extras_cap": "20.00"},
+    "mobilais-50gb": {"included_gb": 50, "extra_gb_price": "0.30", "extras_cap": "20.00"},
+    "lauku-lte-100gb": {"included_gb": 100, "extra_gb_price": "0.20", "extras_cap": None},
+    "bizness-mobilais-100gb": {"included_gb": 100, "extra_gb_price": "0.20", "extras_cap": "30.00"},
+    "bizness-100": {"included_seats": 5, "extra_seat_price": "4.00", "extras_cap": None},
+    "bizness-300": {"included_seats": 10, "extra_seat_price": "3.00", "extras_cap": None},
+    "bizness-1000-koplietosana": {
+        "included_seats": 25,
+        "extra_seat_price": "2.00",
+        "extras_cap": None,
+    },
+    "korporativais-birojs-500": {
+        "included_seats": 100,
+        "extra_seat_price": "1.50",
+        "extras_cap": None,
+    },
+    "korporativais-10g": {"included_seats": 500, "extra_seat_price": "1.00", "extras_cap": None},
+}
+
 # Annual indexation of list prices: (date, percent). Subscribers past their promo get these
 # as price_change events; today's list price already includes them all.
 INDEXATIONS = ((date(2022, 4, 1), 5), (date(2023, 4, 1), 8), (date(2025, 4, 1), 3))
