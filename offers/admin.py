@@ -86,6 +86,7 @@ class OfferTemplateForm(forms.ModelForm):
             "months",
             "days",
             "new_plan",
+            "to_fitting_plan",
             "min_tenure_months",
             "segments",
             "reason_categories",
@@ -99,7 +100,15 @@ class OfferTemplateForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        terms_fields = ("kind", "percent", "amount", "months", "days", "new_plan")
+        terms_fields = (
+            "kind",
+            "percent",
+            "amount",
+            "months",
+            "days",
+            "new_plan",
+            "to_fitting_plan",
+        )
         # A field that is already wrong (e.g. "abc" as a percentage) has its own error.
         if any(name in self.errors for name in terms_fields):
             return cleaned
@@ -110,6 +119,7 @@ class OfferTemplateForm(forms.ModelForm):
             months=cleaned.get("months") or 0,
             days=cleaned.get("days") or 0,
             new_plan=cleaned.get("new_plan"),
+            fitting=bool(cleaned.get("to_fitting_plan")),
         )
         try:
             terms_validate(terms)
@@ -141,7 +151,15 @@ class OfferTemplateAdmin(admin.ModelAdmin):
         (
             _("Terms"),
             {
-                "fields": ("kind", "percent", "amount", "months", "days", "new_plan"),
+                "fields": (
+                    "kind",
+                    "percent",
+                    "amount",
+                    "months",
+                    "days",
+                    "new_plan",
+                    "to_fitting_plan",
+                ),
                 "description": _(
                     "Fill in what the kind needs and leave the rest empty: a percentage "
                     "discount needs the percentage and months; a fixed discount or loyalty perk "
@@ -172,6 +190,8 @@ class OfferTemplateAdmin(admin.ModelAdmin):
             parts.append(ngettext("%(n)s day", "%(n)s days", obj.days) % {"n": obj.days})
         if obj.new_plan is not None:
             parts.append(f"→ {obj.new_plan.name}")
+        if obj.to_fitting_plan:
+            parts.append(f"→ {_('the plan that fits')}")
         return " · ".join(parts) or "—"
 
 

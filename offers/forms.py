@@ -9,6 +9,7 @@ from offers.authority import delegation_period_problem
 from offers.exceptions import InvalidTerms
 from offers.models import CounterOffer, OfferKind, OfferTemplate
 from offers.pricing import PERMANENT_MONTHS, Terms, terms_validate
+from offers.selectors import tariff_fit_for_offer
 from retention.core.roles import Role
 from subscribers.models import Plan
 
@@ -118,20 +119,30 @@ class AmendForm(forms.Form):
 
     def terms(self) -> Terms:
         data = self.cleaned_data
+        new_plan = data.get("new_plan", self.offer.new_plan)
         return Terms(
             kind=self.offer.kind,
             percent=data.get("percent", self.offer.percent),
             amount=data.get("amount", self.offer.amount),
             months=data.get("months", self.offer.months) or 0,
             days=data.get("days", self.offer.days) or 0,
-            new_plan=data.get("new_plan", self.offer.new_plan),
+            new_plan=new_plan,
+            # Still the move to the plan that fits while the plan is the one it moved to;
+            # another plan makes it an ordinary plan change, checked as one.
+            fitting=self.offer.to_fitting_plan and new_plan == self.offer.new_plan,
         )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not self.errors:
+            terms = self.terms()
+            fit = (
+                tariff_fit_for_offer(subscriber_id=self.offer.subscriber_id)
+                if terms.fitting
+                else None
+            )
             try:
-                terms_validate(self.terms(), self.offer.subscriber)
+                terms_validate(terms, self.offer.subscriber, fit=fit)
             except InvalidTerms as exc:
                 raise forms.ValidationError(str(exc)) from None
         return cleaned

@@ -84,6 +84,15 @@ class OfferTerms(models.Model):
         ),
     )
 
+    to_fitting_plan = models.BooleanField(
+        _("to the plan that fits"),
+        default=False,
+        help_text=_(
+            "A plan change to the plan that fits how the subscriber uses the service, from "
+            "their usage (their tariff fit): the new plan is filled in for each subscriber."
+        ),
+    )
+
     class Meta:
         abstract = True
 

@@ -7,7 +7,7 @@ nothing and any agent may offer it.
 """
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from offers.exceptions import InvalidTerms
 from offers.models import CounterOffer, OfferKind, OfferTerms
 from subscribers import phrases
-from subscribers.models import Plan, Subscriber
+from subscribers.models import Plan, Subscriber, TariffFit
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -44,6 +44,9 @@ class Terms:
     months: int = 0
     days: int = 0
     new_plan: Plan | None = None
+    # A plan change to the plan that fits how the subscriber uses the service: ``new_plan``
+    # comes from their tariff fit (``terms_for``), never from the catalogue row.
+    fitting: bool = False
 
     @classmethod
     def of(cls, row: OfferTerms) -> "Terms":
@@ -54,11 +57,13 @@ class Terms:
             months=row.months,
             days=row.days,
             new_plan=row.new_plan,
+            fitting=row.to_fitting_plan,
         )
 
     def onto(self, row: OfferTerms) -> None:
         row.kind, row.percent, row.amount = self.kind, self.percent, self.amount
         row.months, row.days, row.new_plan = self.months, self.days, self.new_plan
+        row.to_fitting_plan = self.fitting
 
     def as_data(self) -> dict[str, object]:
         return {
@@ -68,6 +73,7 @@ class Terms:
             "months": self.months,
             "days": self.days,
             "new_plan": self.new_plan.code if self.new_plan else None,
+            "to_fitting_plan": self.fitting,
         }
 
 
@@ -89,11 +95,44 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def terms_validate(terms: Terms, subscriber: Subscriber | None = None) -> None:
-    """Raise InvalidTerms with a reason a person can act on; ``subscriber`` adds their checks."""
+def fit_moves_to(fit: TariffFit | None, subscriber: Subscriber) -> Plan | None:
+    """The plan a move to the plan that fits would take the subscriber to (``fit`` is their
+    tariff fit, with its plan loaded): none when they have no fit (too little usage) or their
+    own plan fits them."""
+    if fit is None or fit.subscriber_id != subscriber.pk:
+        return None
+    if fit.verdict == TariffFit.Verdict.FITS or fit.best_plan_id == subscriber.plan_id:
+        return None
+    plan = fit.best_plan
+    # Computed last night: a plan withdrawn since is no longer one to move to.
+    if not (plan.is_sold and plan.is_sold_to(subscriber.segment)):
+        return None
+    return plan
+
+
+def terms_for(row: OfferTerms, subscriber: Subscriber, fit: TariffFit | None) -> Terms:
+    """A catalogue row's terms for one subscriber: a move to the plan that fits gets the plan
+    from their tariff fit (``fit``: theirs, or None)."""
+    terms = Terms.of(row)
+    if terms.fitting:
+        return replace(terms, new_plan=fit_moves_to(fit, subscriber))
+    return terms
+
+
+def terms_validate(
+    terms: Terms, subscriber: Subscriber | None = None, *, fit: TariffFit | None = None
+) -> None:
+    """Raise InvalidTerms with a reason a person can act on; ``subscriber`` adds their checks,
+    and ``fit`` (their tariff fit) those of a move to the plan that fits."""
     kind = terms.kind
     if kind not in OfferKind.values:
         raise InvalidTerms(_("Unknown offer kind."))
+    if terms.fitting and kind != OfferKind.PLAN_CHANGE:
+        raise InvalidTerms(_("Only a plan change moves to the plan that fits."))
+    if terms.fitting and subscriber is None and terms.new_plan is not None:
+        raise InvalidTerms(
+            _("The plan that fits is found for each subscriber: leave the new plan empty.")
+        )
     if kind in MONTHLY_KINDS and not 1 <= terms.months <= MAX_MONTHS:
         raise InvalidTerms(_("Give between 1 and %(n)s months.") % {"n": MAX_MONTHS})
     if terms.months > MAX_MONTHS:
@@ -122,7 +161,18 @@ def terms_validate(terms: Terms, subscriber: Subscriber | None = None) -> None:
         and terms.new_plan.download_mbps <= subscriber.plan.download_mbps
     ):
         raise InvalidTerms(_("The new plan is not faster than the subscriber's plan."))
-    if kind == OfferKind.PLAN_CHANGE:
+    if terms.fitting:
+        # Their usage priced on every plan chose this one: what it costs them is the fit's
+        # figure (fee and extras), not the fee alone, and a shared account's plan may cost
+        # more. So the "costs less" rule below is not this offer's rule; the fit's plan is.
+        moves_to = fit_moves_to(fit, subscriber)
+        if moves_to is None:
+            raise InvalidTerms(_("No plan fits how this subscriber uses the service better."))
+        if terms.new_plan is None or terms.new_plan.pk != moves_to.pk:
+            raise InvalidTerms(
+                _("The plan that fits this subscriber is %(plan)s.") % {"plan": moves_to.name}
+            )
+    elif kind == OfferKind.PLAN_CHANGE:
         target = terms.new_plan or subscriber.plan
         if target.new_customer_price >= subscriber.monthly_price:
             if target == subscriber.plan:

@@ -33,9 +33,12 @@ from offers.pricing import (
     offer_cost,
     offer_describe,
     terms_describe,
+    terms_for,
     terms_validate,
 )
-from subscribers.models import Subscriber
+from subscribers.fit import MIN_SAVING
+from subscribers.fit_reasons import fit_offer_note
+from subscribers.models import Subscriber, TariffFit
 
 # What the builder puts first for a reason.
 FIRST_FOR_REASON = {
@@ -60,6 +63,12 @@ def template_eligible(
     return not template.reason_categories or reason_category in template.reason_categories
 
 
+def tariff_fit_for_offer(*, subscriber_id: int) -> TariffFit | None:
+    """The subscriber's tariff fit, its plan loaded, as a move to the plan that fits reads it
+    (the last one computed: nightly, and whenever their usage arrives)."""
+    return TariffFit.objects.select_related("best_plan").filter(subscriber_id=subscriber_id).first()
+
+
 def is_loyalty_tariff(terms: Terms) -> bool:
     return terms.kind == OfferKind.PLAN_CHANGE and terms.new_plan is None
 
@@ -77,6 +86,9 @@ class OfferChoice:
     # Empty when some tier covers it; else why nobody may approve it (the builder does not
     # offer to propose it: the service would refuse with this very sentence).
     beyond_everyone: str = ""
+    # A move to the plan that fits: what it would cost them with their usage (fee and
+    # extras), and for a shared account that it holds the people on the line.
+    fit_note: str = ""
 
     @property
     def proposable(self) -> bool:
@@ -90,13 +102,17 @@ def offer_choices(
     authority: Authority,
     conceded: Decimal,
     now: datetime | None = None,
+    fit: TariffFit | None = None,
 ) -> list[OfferChoice]:
     """The catalogue offers this subscriber is eligible for, ranked for the case.
 
-    Service fixes first when the reason is quality, deferral and split payment first for
-    hardship, the loyalty tariff first (after those) when the subscriber pays more than a new
-    customer; the catalogue's own order after that; offers nobody may approve last. Two
-    queries: the catalogue and the authority tiers.
+    The move to the plan that fits (``fit``: their tariff fit, its plan loaded) first when it
+    saves them at least MIN_SAVING a month, and no such move without a fit; then service fixes
+    first when the reason is quality (fix before discount: for that reason the fixes go ahead
+    of the move too), deferral and split payment first for hardship, the loyalty tariff first
+    (after those) when the subscriber pays more than a new customer; the catalogue's own order
+    after that; offers nobody may approve last. A shared account's move, which may cost them
+    more, keeps its catalogue place. Two queries: the catalogue and the authority tiers.
     """
     today = timezone.localdate(now)
     first = FIRST_FOR_REASON.get(ReasonCategory(reason_category), ()) if reason_category else ()
@@ -108,9 +124,9 @@ def offer_choices(
             template=template, subscriber=subscriber, reason_category=reason_category, today=today
         ):
             continue
-        terms = Terms.of(template)
+        terms = terms_for(template, subscriber, fit)
         try:
-            terms_validate(terms, subscriber)
+            terms_validate(terms, subscriber, fit=fit)
         except InvalidTerms:
             continue  # e.g. a deferral for someone who owes nothing: not an offer for them
         cost = offer_cost(terms=terms, subscriber=subscriber)
@@ -123,7 +139,18 @@ def offer_choices(
         beyond = ""
         if over and tier_covering_among(tiers, **figures) is None:
             beyond = beyond_every_authority(tiers=tiers, **figures)
-        if template.kind in first:
+        fit_note = ""
+        if terms.fitting and fit is not None:
+            fit_note = fit_offer_note(fit)
+        if (
+            terms.fitting
+            and fit is not None
+            and fit.saving >= MIN_SAVING
+            and fit.verdict != TariffFit.Verdict.SHARED
+        ):
+            rank = len(first) if reason_category == ReasonCategory.QUALITY else -1
+            why = _("Fits how they use it")
+        elif template.kind in first:
             rank, why = first.index(template.kind), _("Suits the reason")
         elif penalty and is_loyalty_tariff(terms):
             rank, why = len(first), _("Pays more than a new customer")
@@ -132,7 +159,7 @@ def offer_choices(
         if beyond:
             rank += 1000
         choice = OfferChoice(
-            template, cost, terms_describe(terms, cost), not over, over, why, beyond
+            template, cost, terms_describe(terms, cost), not over, over, why, beyond, fit_note
         )
         ranked.append((rank, template.position, template.pk, choice))
     ranked.sort(key=lambda item: item[:3])

@@ -25,8 +25,8 @@ from offers.authority import (
 )
 from offers.exceptions import BeyondEveryAuthority, InvalidTerms, OutsideAuthority
 from offers.models import AuthorityTier, CounterOffer, OfferHistory, OfferTemplate
-from offers.pricing import Cost, Terms, cost_of, offer_cost, terms_validate
-from offers.selectors import template_eligible
+from offers.pricing import Cost, Terms, cost_of, offer_cost, terms_for, terms_validate
+from offers.selectors import tariff_fit_for_offer, template_eligible
 from offers.steps import (
     Note,
     cost_set,
@@ -74,8 +74,9 @@ def offer_propose(
         today=timezone.localdate(now),
     ):
         raise InvalidTerms(_("This subscriber is not eligible for that offer."))
-    terms = Terms.of(template)
-    terms_validate(terms, subscriber)
+    fit = tariff_fit_for_offer(subscriber_id=subscriber.pk) if template.to_fitting_plan else None
+    terms = terms_for(template, subscriber, fit)
+    terms_validate(terms, subscriber, fit=fit)
     cost = offer_cost(terms=terms, subscriber=subscriber)
     cumulative = conceded_within_year(subscriber_id=subscriber.pk, now=now) + cost.total
     figures = {"monthly": cost.monthly, "total": cost.total, "cumulative": cumulative}
@@ -265,7 +266,8 @@ def offer_amend(
         _require_pending(offer)
         if terms.kind != offer.kind:
             raise InvalidTerms(_("An amendment keeps the kind of offer; reject it instead."))
-        terms_validate(terms, offer.subscriber)
+        fit = tariff_fit_for_offer(subscriber_id=offer.subscriber_id) if terms.fitting else None
+        terms_validate(terms, offer.subscriber, fit=fit)
         before = Terms.of(offer).as_data() | {"total_cost": str(offer.total_cost)}
         cost = offer_cost(terms=terms, subscriber=offer.subscriber)
         authority = _approver_authority(offer, actor, cost, now)

@@ -31,8 +31,10 @@ def detail(request: DeskRequest, pk: int) -> HttpResponse:
     filters = TimelineFilterForm(request.GET)
     kinds = filters.cleaned_data["kind"] if filters.is_valid() else []
     page = selectors.timeline_page(subscriber=subscriber, kinds=kinds)
+    now = timezone.now()
     context = {
-        **selectors.subscriber_summary(subscriber=subscriber, now=timezone.now()),
+        **selectors.subscriber_summary(subscriber=subscriber, now=now),
+        "usage": selectors.fit_explained(subscriber=subscriber, today=timezone.localdate(now)),
         "filters": filters,
         "kinds": kinds,
         "page": page,

@@ -98,6 +98,8 @@ def offer_catalogue_defaults() -> int:
     what is missing; how many offers were added. Reloading the demo data empties the catalogue
     on PostgreSQL (it truncates the plans with CASCADE, and offers may point at a plan)."""
     before = OfferTemplate.objects.count()
-    # The migration's own loader, so the defaults are written down once.
+    # The migrations' own loaders, so the defaults are written down once: the tiers and the
+    # catalogue, and the move to the plan that fits (a row that names no plan).
     import_module("offers.migrations.0002_catalogue").load(django_apps, None)
+    import_module("offers.migrations.0007_move_to_fitting_plan").load(django_apps, None)
     return OfferTemplate.objects.count() - before

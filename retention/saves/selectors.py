@@ -33,7 +33,7 @@ from retention.models import (
     CancellationCase,
     User,
 )
-from subscribers.models import Subscriber
+from subscribers.models import Subscriber, TariffFit
 
 # --- Who may see an offer, and who may act on it ------------------------------------------------
 
@@ -189,9 +189,16 @@ class OfferPanel:
 
 
 def offer_panel(
-    *, user: User, subscriber: Subscriber, case: CancellationCase | None, can_propose: bool
+    *,
+    user: User,
+    subscriber: Subscriber,
+    case: CancellationCase | None,
+    can_propose: bool,
+    fit: TariffFit | None = None,
 ) -> OfferPanel:
-    """Offers so far (with their history) and, when a new one may be made, the builder.
+    """Offers so far (with their history) and, when a new one may be made, the builder, which
+    offers the move to the plan that fits from ``fit`` (the subscriber's, as the summary loads
+    it: ``subscribers.selectors.tariff_fit_get``).
 
     Each offer comes flagged with ``may_act`` (``offer_may_act``), worked out without a query:
     the case's owner is loaded with the case, each proactive offer's proposer with the offer.
@@ -213,6 +220,10 @@ def offer_panel(
     authority = authority_for(user)
     reason = case.reason.category if case is not None and case.reason else ""
     choices = offer_choices(
-        subscriber=subscriber, reason_category=reason, authority=authority, conceded=conceded
+        subscriber=subscriber,
+        reason_category=reason,
+        authority=authority,
+        conceded=conceded,
+        fit=fit,
     )
     return OfferPanel(cards, live, choices, authority, conceded)

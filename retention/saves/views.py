@@ -168,11 +168,16 @@ def _subscriber_offers(request: DeskRequest[User], subscriber_pk: int, **extra: 
         and subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED)
         and has_role(request.user, *WORKER_ROLES)
     )
+    summary = subscriber_summary(subscriber=subscriber, now=timezone.now())
     return {
-        **subscriber_summary(subscriber=subscriber, now=timezone.now()),
+        **summary,
         "open_case": open_case,
         "offers": offer_panel(
-            user=request.user, subscriber=subscriber, case=None, can_propose=can_propose
+            user=request.user,
+            subscriber=subscriber,
+            case=None,
+            can_propose=can_propose,
+            fit=summary["fit"],
         ),
         **extra,
     }

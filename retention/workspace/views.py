@@ -78,6 +78,7 @@ def case_workspace(
             subscriber=subscriber,
             case=case,
             can_propose=can_act and case.status == CancellationCase.Status.IN_PROGRESS,
+            fit=summary["fit"],
         ),
         "propose_form": extra.pop("propose_form", None),
         **extra,

@@ -299,12 +299,12 @@ def test_the_case_page_query_count_is_constant(
     cases.case_claim(case=case, actor=agent)
     for i in range(events):
         cases.case_add_note(case=case, actor=agent, text=f"note {i}")
-    # session, user, roles, case (+subscriber, plan, owner, reason), contact policy, recent
-    # contacts, equipment, history, contact log, timeline, reason choices (a port-out case
-    # adds one: has its one save contact been made?); the offers panel: the case's offers,
-    # the 12-month concessions, the agent's authority tier, the catalogue and every tier (is
-    # an offer beyond everyone's authority?).
-    with django_assert_num_queries(16):
+    # session, user, roles, case (+subscriber, plan, owner, reason), the subscriber's tariff
+    # fit, contact policy, recent contacts, equipment, history, contact log, timeline, reason
+    # choices (a port-out case adds one: has its one save contact been made?); the offers
+    # panel: the case's offers, the 12-month concessions, the agent's authority tier, the
+    # catalogue and every tier (is an offer beyond everyone's authority?).
+    with django_assert_num_queries(17):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 

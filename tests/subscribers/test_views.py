@@ -1,6 +1,8 @@
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.urls import reverse
 
@@ -12,6 +14,7 @@ from tests.factories import (
     TimelineEventFactory,
     UserFactory,
 )
+from tests.subscribers.fit_catalogue import priced_catalogue, user_with_usage
 
 pytestmark = pytest.mark.django_db
 
@@ -116,9 +119,9 @@ def test_subscriber_page_query_count_is_the_same_for_10_and_1000_events(
     subscriber = SubscriberFactory.create()
     EquipmentFactory.create_batch(3, subscriber=subscriber)
     add_events(subscriber, events)
-    # session, user, roles, subscriber+plan, equipment, contact policy, recent contacts,
-    # timeline page
-    with django_assert_num_queries(8):
+    # session, user, roles, subscriber+plan, tariff fit (none), equipment, contact policy,
+    # recent contacts, usage months (none: no plans to price), timeline page
+    with django_assert_num_queries(10):
         response = agent_client.get(reverse("subscribers:detail", args=[subscriber.pk]))
     assert response.status_code == 200
     assert len(response.context["page"].events) == min(events, 50)
@@ -232,3 +235,132 @@ def test_fewer_than_three_characters_ask_for_more_without_a_query(
         response = agent_client.get(reverse("subscribers:search"), {"q": "Oz"})
     assert response.context["result"].too_short
     assert "at least 3 characters" in response.content.decode()
+
+
+# --- Best plan for how they use it ----------------------------------------------------------
+
+TODAY = date(2026, 6, 15)
+
+
+@pytest.fixture
+def plans(db):
+    return priced_catalogue()
+
+
+def fit_page(client, subscriber, language="en"):
+    return client.get(
+        reverse("subscribers:detail", args=[subscriber.pk]), HTTP_ACCEPT_LANGUAGE=language
+    )
+
+
+@time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=UTC), tick=False)
+def test_a_light_user_on_a_flat_rate_is_told_the_metered_plan_and_what_it_saves(
+    agent_client, plans
+):
+    light = user_with_usage(plans, "light", TODAY)
+    response = fit_page(agent_client, light)
+    html = response.content.decode()
+    assert (
+        "Online about 12 hours a month: Stundas 30 would have cost €8.40 a month instead of "
+        "€29.99; saves €21.59 a month."
+    ) in html
+    assert "Light user paying for a flat rate" in html
+    usage = response.context["usage"]
+    # Cheapest first, their own plan among them; the business plan is not sold to them.
+    assert [(row.plan.code, str(row.cost)) for row in usage.costs] == [
+        ("stundas30", "8.40"),
+        ("gb50", "10.00"),
+        ("fibre100", "19.99"),
+        ("fibre300", "29.99"),
+    ]
+    assert [row.plan.code for row in usage.costs if row.is_best] == ["stundas30"]
+    assert [row.plan.code for row in usage.costs if row.is_own] == ["fibre300"]
+    assert str(usage.costs[0].difference) == "-21.59"
+    # Twelve months in each chart, July to June's previous month.
+    assert len(usage.gb_chart.bars) == len(usage.hours_chart.bars) == 12
+    assert usage.gb_chart.labels[0][1] == "Jun" and usage.gb_chart.labels[-1][1] == "May"
+    assert html.count('class="bar bar-gb"') == 12
+    # The plan card says it briefly, from the stored fit.
+    assert (
+        "Light user paying for a flat rate: Stundas 30 would cost €8.40 a month instead of "
+        "€29.99, saving €21.59." in html
+    )
+
+
+@time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize(
+    ("kind", "sentence"),
+    [
+        (
+            "heavy",
+            "Online about 200 hours a month, past the 30 hours their plan includes: paying per "
+            "hour cost them €23.40 a month; Fibre 100 would have cost €19.99; saves €3.41 a "
+            "month.",
+        ),
+        (
+            "shared",
+            "7 people share the line, more than a plan made for one household holds: Biznes 10 "
+            "holds them all, at €53.00 a month instead of €29.99; it costs €23.01 a month more.",
+        ),
+        (
+            "fits",
+            "Their plan fits how they use it (about 150 hours online and 300 GB a month): no "
+            "plan on sale to them would save them €1.00 a month or more.",
+        ),
+    ],
+)
+def test_each_verdict_is_said_with_its_figures(agent_client, plans, kind, sentence):
+    response = fit_page(agent_client, user_with_usage(plans, kind, TODAY))
+    assert sentence in response.content.decode()
+
+
+@time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=UTC), tick=False)
+def test_the_shared_brief_names_the_people_on_the_line(agent_client, plans):
+    html = fit_page(agent_client, user_with_usage(plans, "shared", TODAY)).content.decode()
+    assert (
+        "Shared account on a one-household plan: Biznes 10 holds the 7 people on the line, at "
+        "€53.00 a month instead of €29.99." in html
+    )
+    assert "may cost more" in html
+
+
+@time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=UTC), tick=False)
+def test_the_fit_is_said_in_the_readers_language_with_their_money_format(agent_client, plans):
+    light = user_with_usage(plans, "light", TODAY)
+    html = fit_page(agent_client, light, "lv").content.decode()
+    assert "€21,59" in html and "€8,40" in html
+    # The chart's coordinates stay numbers an SVG reads, whatever the language writes.
+    assert 'class="bar bar-gb"' in html
+    assert not re.search(r' (x|y|width|height)="[0-9.]*,', html)
+
+
+@time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize("months", [0, 2])
+def test_without_enough_usage_the_page_says_so_plainly(agent_client, plans, months):
+    subscriber = user_with_usage(plans, "light", TODAY, months=months)
+    response = fit_page(agent_client, subscriber)
+    html = response.content.decode()
+    assert (
+        f"Not enough usage to tell which plan fits: {months} of the last 12 months on record, "
+        "and it takes at least 3." in html
+    )
+    assert "Not enough usage to tell yet." in html
+    assert response.context["usage"].result is None
+    assert 'id="fit-costs"' not in html
+    assert ('class="usage-chart"' in html) is bool(months)
+
+
+@time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize("kind", ["light", "shared"])
+def test_the_fit_costs_the_subscriber_page_two_queries_more_with_usage(
+    agent_client, plans, django_assert_num_queries, kind
+):
+    subscriber = user_with_usage(plans, kind, TODAY)
+    EquipmentFactory.create_batch(3, subscriber=subscriber)
+    add_events(subscriber, 60)
+    # session, user, roles, subscriber+plan, tariff fit (+its plan, the people on the line),
+    # equipment, contact policy, recent contacts, usage months, the plans to price them on,
+    # timeline page
+    with django_assert_num_queries(11):
+        response = fit_page(agent_client, subscriber)
+    assert response.context["usage"].result is not None
