@@ -17,6 +17,7 @@ from retention.models import (
     OutreachCampaign,
     OutreachMessage,
     Reminder,
+    TariffFitSnapshot,
     Team,
     User,
 )
@@ -183,4 +184,11 @@ class CaseOutcomeAdmin(ReadOnlyAdmin):
 class LoyaltySnapshotAdmin(ReadOnlyAdmin):
     list_display = ("day", "segment", "region", "active", "overpaying", "overpayment")
     list_filter = ("segment", "region")
+    date_hierarchy = "day"
+
+
+@admin.register(TariffFitSnapshot)
+class TariffFitSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("day", "verdict", "subscribers", "current_total", "best_total", "overpayment")
+    list_filter = ("verdict",)
     date_hierarchy = "day"

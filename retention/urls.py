@@ -127,6 +127,11 @@ urlpatterns = [
         dashboard_views.dashboard_export,
         name="dashboard_export",
     ),
+    path(
+        "dashboard/tariff-fit/<slug:verdict>/",
+        dashboard_views.tariff_fit_list,
+        name="dashboard_tariff_fit",
+    ),
     path("dashboard/me/", dashboard_views.agent_figures, name="my_figures"),
     path("dashboard/agents/<int:pk>/", dashboard_views.agent_figures, name="agent_figures"),
     path("outreach/", campaigns, name="campaigns"),

@@ -9,22 +9,26 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.functional import Promise, cached_property
-from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from retention.core.roles import Role, has_role
 from subscribers import ingestion
+from subscribers.admin_base import EXACT_COUNT_LIMIT as EXACT_COUNT_LIMIT
+from subscribers.admin_base import BoundedFieldsMixin as BoundedFieldsMixin
+from subscribers.admin_base import EstimatedCountPaginator as EstimatedCountPaginator
+from subscribers.admin_base import HistoryAdmin as HistoryAdmin
+from subscribers.admin_base import LargeTableAdmin as LargeTableAdmin
+from subscribers.admin_base import ServiceWrittenAdmin as ServiceWrittenAdmin
+from subscribers.admin_base import admin_actor as admin_actor
+from subscribers.admin_base import history_link as history_link
 from subscribers.admin_import import subscriber_import_urls
+
+# Plans (with their pricing), usage months and tariff fits: registered by admin_usage.
+from subscribers.admin_usage import PlanAdmin as PlanAdmin
 from subscribers.models import (
     CONTACT_HOURS_FIELDS,
     ApiToken,
@@ -35,127 +39,11 @@ from subscribers.models import (
     FieldConflict,
     FieldHold,
     OutboundEvent,
-    Plan,
     Subscriber,
     TimelineEvent,
 )
 from subscribers.outbound import hold_release
 from subscribers.services import POLICY_FIELDS, contact_policy_save
-
-# Above this many rows an unfiltered changelist shows the planner's estimate instead of an
-# exact count: COUNT(*) over 20,000,000 timeline rows takes seconds.
-EXACT_COUNT_LIMIT = 10_000
-
-
-class EstimatedCountPaginator(Paginator):
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if (
-            connection.vendor == "postgresql"
-            and isinstance(queryset, QuerySet)
-            and not queryset.query.where
-        ):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [queryset.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            estimate = int(row[0]) if row else -1
-            if estimate > EXACT_COUNT_LIMIT:
-                return estimate
-        return super().count
-
-
-class BoundedFieldsMixin:
-    """The limits the database's check constraints hold, given to the form fields too, so a
-    mistake reads "Ensure this value is greater than or equal to 0." on its field instead of
-    "Constraint “plan_price_gte_0” is violated." above the form."""
-
-    field_bounds: dict[str, dict[str, int]] = {}
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs.update(self.field_bounds.get(db_field.name, {}))
-        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
-
-
-class LargeTableAdmin(admin.ModelAdmin):
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    list_per_page = 50
-
-
-def admin_actor(request: HttpRequest) -> AbstractUser:
-    """The administrator a save in the admin is recorded as (the admin lets in only users)."""
-    user = request.user
-    if not isinstance(user, AbstractUser):
-        raise PermissionDenied
-    return user
-
-
-class HistoryAdmin(admin.ModelAdmin):
-    """A history written only by services: read, never added, changed or deleted here."""
-
-    show_full_result_count = False  # one COUNT(*) per page is enough for a growing table
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ServiceWrittenAdmin(admin.ModelAdmin):
-    """A model written only by a service that records each write: only admins are offered the
-    forms (others may read), and every deletion, one or several from the list, is one call of
-    ``delete_one`` (the service), all or none."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and has_role(request.user, Role.ADMIN)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and has_role(request.user, Role.ADMIN)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and has_role(request.user, Role.ADMIN)
-
-    def delete_one(self, obj: Any, actor: AbstractUser) -> None:
-        raise NotImplementedError
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        self.delete_one(obj, admin_actor(request))
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        actor = admin_actor(request)
-        with transaction.atomic():
-            for obj in queryset:
-                self.delete_one(obj, actor)
-
-
-def history_link(url_name: str, text: str | Promise, **filters: int | str) -> str:
-    """A link from an object's page to its history, filtered to it; no query."""
-    url = f"{reverse(url_name)}?{urlencode(filters)}" if filters else reverse(url_name)
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
-@admin.register(Plan)
-class PlanAdmin(BoundedFieldsMixin, admin.ModelAdmin):
-    field_bounds = {"list_price": {"min_value": 0}, "new_customer_price": {"min_value": 0}}
-    list_display = (
-        "name",
-        "code",
-        "kind",
-        "download_mbps",
-        "list_price",
-        "new_customer_price",
-        "is_sold",
-    )
-    list_filter = ("kind", "is_sold")
-    search_fields = ("name", "code")
 
 
 class EquipmentInline(admin.TabularInline):

@@ -1,6 +1,7 @@
 """The ingestion API for billing and network systems (token-authenticated, idempotent).
 
     POST /api/v1/events         push 1..API_BATCH_LIMIT timeline events (subscribers/ingestion.py)
+    POST /api/v1/usage          push 1..API_BATCH_LIMIT usage months (subscribers/usage_ingest.py)
     GET  /api/v1/openapi.json   the schema; open to anyone
 
 Calls authenticate with ``Authorization: Bearer <token>`` (tokens are made in the admin), not a
@@ -33,6 +34,7 @@ from subscribers.ingestion import (
 )
 from subscribers.models import ApiToken
 from subscribers.outbound import openapi_webhooks
+from subscribers.usage_ingest import UsageIn, UsageIngestResult, UsageStatus, usage_ingest
 
 
 class BearerToken(HttpBearer):
@@ -130,6 +132,40 @@ class BatchErrorOut(ErrorOut):
     items: list[ItemOut] = Field(default_factory=list, description="Every rejected event.")
 
 
+class UsageBatchIn(Schema):
+    # Validated one by one against UsageIn in usage_ingest, as events are (see EventBatchIn).
+    usage: Annotated[
+        list[Annotated[Any, WithJsonSchema(UsageIn.model_json_schema())]],
+        within_batch_limit("usage months"),
+    ] = Field(min_length=1, description="1 to API_BATCH_LIMIT (default 1,000) usage months.")
+
+
+class UsageItemOut(Schema):
+    index: int = Field(description="Position of the month in the batch, from 0.")
+    account_number: str | None = Field(description="As sent; null when not usable.")
+    period: str | None = Field(description="As sent (YYYY-MM); null when not usable.")
+    status: UsageStatus = Field(
+        description="created, updated (other figures replaced the stored ones), unchanged (the "
+        "same figures as stored); rejected: invalid, unknown_subscriber."
+    )
+    errors: list[FieldErrorOut]
+
+
+class UsageIngestOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int = Field(description="Invalid or unknown subscriber; only with skip_invalid.")
+    items: list[UsageItemOut] = Field(description="Every month of the batch, in the order sent.")
+
+
+class UsageBatchErrorOut(ErrorOut):
+    errors: list[FieldErrorOut] = Field(
+        default_factory=list, description="Problems with the request as a whole."
+    )
+    items: list[UsageItemOut] = Field(default_factory=list, description="Every rejected month.")
+
+
 # --- Errors -----------------------------------------------------------------------------------
 
 
@@ -202,3 +238,23 @@ def events_post(
     return batch_answer(
         lambda: events_ingest(source=token.source, items=payload.events, skip_invalid=skip_invalid)
     )
+
+
+@api.post(
+    "/usage",
+    response={200: UsageIngestOut, 400: UsageBatchErrorOut, 401: ErrorOut, 413: ErrorOut},
+    url_name="usage",
+    summary="Push usage months",
+)
+def usage_post(
+    request: HttpRequest, payload: UsageBatchIn, skip_invalid: bool = False
+) -> Status[UsageIngestResult | dict[str, Any]]:
+    """Store subscribers' usage, one row per account number and month (`period`, YYYY-MM).
+
+    A month sent again replaces the stored figures (`updated`), or changes nothing when they
+    are the same (`unchanged`). If any month is invalid or names an unknown account number,
+    nothing is stored and the response is a 400 listing each such month by index. With
+    `?skip_invalid=true` the other months are stored and the rejected ones reported with a 200.
+    The tariff fit of every subscriber whose usage changed is recomputed at once.
+    """
+    return batch_answer(lambda: usage_ingest(items=payload.usage, skip_invalid=skip_invalid))

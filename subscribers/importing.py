@@ -12,19 +12,15 @@ import csv
 import operator
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from django.db import transaction
 
-from subscribers.importing_columns import (
-    COLUMNS_BY_NAME,
-    REQUIRED_COLUMNS,
-    Column,
-    plan_parser,
-)
+from subscribers.importing_columns import COLUMNS, Column, Parser, plan_parser
+from subscribers.importing_columns import COLUMNS_BY_NAME as COLUMNS_BY_NAME  # the admin's list
 from subscribers.importing_load import Conflict, subscriber_field, writer_for
 from subscribers.models import Plan
 from subscribers.text import visible
@@ -55,6 +51,8 @@ class RowError:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    # Rows that match what is stored already (an import that replaces, like usage months).
+    unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
     seconds: float = 0.0
@@ -66,7 +64,7 @@ class ImportReport:
 
     @property
     def imported(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.unchanged
 
     @property
     def failed(self) -> bool:
@@ -98,6 +96,8 @@ class ImportReport:
                 return f"{read}: nothing imported, every row is invalid."
             return f"{read}: nothing imported, {_count(self.error_count, 'invalid row')}."
         text = f"{read}: {self.created:,} created, {self.updated:,} updated"
+        if self.unchanged:
+            text += f", {self.unchanged:,} unchanged"
         if self.error_count:
             text += f", {_count(self.error_count, 'invalid row')} skipped"
         if self.conflicts:
@@ -123,7 +123,7 @@ def _count(number: int, noun: str) -> str:
 
 
 @contextmanager
-def _open_text(file: TextIO | str | os.PathLike[str]) -> Iterator[TextIO]:
+def open_text(file: TextIO | str | os.PathLike[str]) -> Iterator[TextIO]:
     if isinstance(file, str | os.PathLike):
         # utf-8-sig drops the byte-order mark that Excel writes, and reads files without one.
         with open(file, encoding="utf-8-sig", newline="") as text:
@@ -132,7 +132,20 @@ def _open_text(file: TextIO | str | os.PathLike[str]) -> Iterator[TextIO]:
         yield file
 
 
-def _read_header(reader: Any) -> list[Column]:
+def read_header(reader: Any, allowed: Sequence[Column] = COLUMNS) -> list[Column]:
+    """The columns the header row names, in its order, from the ``allowed`` ones; raises
+    ImportFileError when it is not a header of such a file."""
+    try:
+        return _header_columns(reader, {column.name: column for column in allowed})
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "The file is not UTF-8 text. Export it as CSV UTF-8 and upload it again."
+        ) from None
+    except csv.Error as exc:
+        raise ImportFileError(f"The header line is not valid CSV: {exc}.") from None
+
+
+def _header_columns(reader: Any, by_name: dict[str, Column]) -> list[Column]:
     try:
         header = next(reader)
     except StopIteration:
@@ -152,37 +165,41 @@ def _read_header(reader: Any) -> list[Column]:
             f"Columns named more than once in the header: {', '.join(duplicated)}."
         )
     unknown = [
-        name or f"(empty name in column {i})"
+        visible(name) or f"(empty name in column {i})"
         for i, name in enumerate(names, 1)
-        if name not in COLUMNS_BY_NAME
+        if name not in by_name
     ]
     if unknown:
         raise ImportFileError(
             f"Unknown columns: {', '.join(unknown)}. The file is refused as a whole. "
-            f"Allowed columns: {', '.join(COLUMNS_BY_NAME)}."
+            f"Allowed columns: {', '.join(by_name)}."
         )
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    missing = [
+        column.name for column in by_name.values() if column.required and column.name not in names
+    ]
     if missing:
         raise ImportFileError(f"Required columns missing from the header: {', '.join(missing)}.")
-    return [COLUMNS_BY_NAME[name] for name in names]
+    return [by_name[name] for name in names]
 
 
-def _validated_rows(
+def validated_rows(
     reader: Any,
     columns: list[Column],
-    plans: dict[str, int],
+    parsers: Sequence[Parser],
     report: ImportReport,
     progress: Callable[[int], None] | None,
-) -> Iterator[tuple[Any, ...]]:
-    """Yield the values of every valid row, in header order; record the bad ones in the report."""
-    parsers = [
-        plan_parser(plans) if column.name == "plan_code" else column.parse for column in columns
-    ]
+    *,
+    once_per_account: bool = True,
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Yield the line and the values of every valid row, in header order (each cell read by
+    its column's parser in ``parsers``); record the bad ones in the report.
+
+    ``once_per_account``: an account number may appear on one row only. An import keyed by more
+    than the account (usage: account and month) leaves that check to its writer.
+    """
     names = [column.name for column in columns]
     width = len(columns)
     account_index = names.index("account_number")
-    # First line of each account number, to report duplicates. The only state that grows with
-    # the file: about 110 MB per million rows.
     seen: dict[str, int] = {}
     rows = 0
     line_end = reader.line_num
@@ -214,7 +231,7 @@ def _validated_rows(
                     except ValueError as exc:
                         problems.append(f"{name}: {exc}")
                 account = row[account_index].strip()
-            if account and len(account) <= 32:
+            if once_per_account and account and len(account) <= 32:
                 # Even a bad row claims its account number: the file contradicts itself about
                 # that subscriber, so a later row for it is not taken at face value either.
                 first = seen.setdefault(account, line)
@@ -223,7 +240,7 @@ def _validated_rows(
             if problems:
                 report.add_error(line, account, "; ".join(problems))
             else:
-                yield values
+                yield line, values
     except UnicodeDecodeError:
         raise ImportFileError(
             f"The file is not UTF-8 text (the first problem is after line {line_end}). "
@@ -255,22 +272,19 @@ def import_subscribers_csv(
     """
     started = time.perf_counter()
     report = ImportReport(skip_invalid=skip_invalid)
-    with _open_text(file) as text:
+    with open_text(file) as text:
         reader = csv.reader(text)
-        try:
-            columns = _read_header(reader)
-        except UnicodeDecodeError:
-            raise ImportFileError(
-                "The file is not UTF-8 text. Export it as CSV UTF-8 and upload it again."
-            ) from None
-        except csv.Error as exc:
-            raise ImportFileError(f"The header line is not valid CSV: {exc}.") from None
+        columns = read_header(reader)
         fields = [subscriber_field(column.field) for column in columns]
         with transaction.atomic():
             plans = dict(Plan.objects.values_list("code", "id"))
+            parsers = [
+                plan_parser(plans) if column.name == "plan_code" else column.parse
+                for column in columns
+            ]
             writer = writer_for(fields)
             with writer:
-                for values in _validated_rows(reader, columns, plans, report, progress):
+                for _line, values in validated_rows(reader, columns, parsers, report, progress):
                     # After the first bad row nothing will be written, but reading goes on so
                     # that every bad row is reported at once.
                     if skip_invalid or not report.error_count:

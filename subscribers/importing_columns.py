@@ -31,7 +31,7 @@ _validate_email = EmailValidator()
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
-def _text(max_length: int, *, required: bool) -> Parser:
+def text_parser(max_length: int, *, required: bool) -> Parser:
     def parse(raw: str) -> str:
         value = raw.strip()
         if not value:
@@ -80,17 +80,22 @@ def _date(*, required: bool) -> Parser:
     return parse
 
 
-def _decimal(max_digits: int, *, negative: bool) -> Parser:
-    whole_digits = max_digits - 2
+def decimal_parser(
+    max_digits: int, *, negative: bool, places: int = 2, maximum: Decimal | None = None
+) -> Parser:
+    """A number with a dot and at most ``places`` decimals, below 10 ** (max_digits - places)
+    (or at most ``maximum``), passed on as text for the database to parse."""
+    whole_digits = max_digits - places
     # Plain numbers within the column's range match this and are passed on as they are (the
     # database parses them); anything else gets the full check below.
     plain = re.compile(
-        ("-?" if negative else "") + rf"[0-9]{{1,{whole_digits}}}(?:\.[0-9]{{1,2}})?"
+        ("-?" if negative else "") + rf"[0-9]{{1,{whole_digits}}}(?:\.[0-9]{{1,{places}}})?"
     )
     limit = Decimal(10) ** whole_digits
+    example = "29.99" if places == 2 else "12.5"
 
     def parse(raw: str) -> str:
-        if plain.fullmatch(raw):
+        if plain.fullmatch(raw) and (maximum is None or Decimal(raw) <= maximum):
             return raw
         if (stripped := raw.strip()) != raw:
             return parse(stripped)
@@ -99,15 +104,38 @@ def _decimal(max_digits: int, *, negative: bool) -> Parser:
         if "," in raw:
             raise ValueError(f"{raw!r}: use a dot as the decimal separator")
         if not _DECIMAL_RE.fullmatch(raw):
-            raise ValueError(f"{raw!r} is not a number like 29.99")
+            raise ValueError(f"{raw!r} is not a number like {example}")
         value = Decimal(raw)
-        if value.as_tuple().exponent < -2:  # type: ignore[operator]  # finite, so an int
-            raise ValueError(f"{raw} has more than 2 decimal places")
+        if value.as_tuple().exponent < -places:  # type: ignore[operator]  # finite, so an int
+            raise ValueError(f"{raw} has more than {places} decimal place{'s' * (places != 1)}")
         if abs(value) >= limit:
             raise ValueError(f"{raw} must be less than {limit}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"{raw} must be at most {maximum}")
         if value < 0 and not negative:
             raise ValueError(f"{raw} must not be negative")
         return str(value)  # leading zeros, or a negative zero
+
+    return parse
+
+
+def integer_parser(minimum: int, maximum: int, *, default: int | None = None) -> Parser:
+    """A whole number from ``minimum`` to ``maximum``; an empty cell is ``default`` if given."""
+
+    def parse(raw: str) -> int:
+        if raw.isascii() and raw.isdigit() and minimum <= (value := int(raw)) <= maximum:
+            return value
+        if (stripped := raw.strip()) != raw:
+            return parse(stripped)
+        if not raw:
+            if default is None:
+                raise ValueError("is required")
+            return default
+        if not re.fullmatch(r"-?[0-9]+", raw):
+            raise ValueError(f"{raw!r} is not a whole number")
+        if int(raw) < minimum:
+            raise ValueError(f"{raw} must be at least {minimum}")
+        raise ValueError(f"{raw} must be at most {maximum}")
 
     return parse
 
@@ -173,25 +201,33 @@ COLUMNS: tuple[Column, ...] = (
         "account_number",
         "account_number",
         True,
-        _text(32, required=True),
+        text_parser(32, required=True),
         "Billing account number, up to 32 characters. Rows are matched on it.",
     ),
-    Column("name", "name", True, _text(200, required=True), "Up to 200 characters."),
+    Column("name", "name", True, text_parser(200, required=True), "Up to 200 characters."),
     # The parser here only documents the shape; each import looks codes up in the plans it read.
     Column(
-        "plan_code", "plan", True, _text(40, required=True), "Code of an existing plan (Plan.code)."
+        "plan_code",
+        "plan",
+        True,
+        text_parser(40, required=True),
+        "Code of an existing plan (Plan.code).",
     ),
     Column(
         "monthly_price",
         "monthly_price",
         True,
-        _decimal(8, negative=False),
+        decimal_parser(8, negative=False),
         "Current monthly price, e.g. 29.99: dot separator, at most 2 decimals, 0 to 999999.99.",
     ),
     Column("signup_date", "signup_date", True, _date(required=True), "YYYY-MM-DD."),
-    Column("region", "region", True, _text(64, required=True), "Up to 64 characters."),
+    Column("region", "region", True, text_parser(64, required=True), "Up to 64 characters."),
     Column(
-        "phone", "phone", False, _text(32, required=False), "Up to 32 characters; may be empty."
+        "phone",
+        "phone",
+        False,
+        text_parser(32, required=False),
+        "Up to 32 characters; may be empty.",
     ),
     Column("email", "email", False, _email, "A valid address; may be empty."),
     Column("language", "language", False, _choice(_S.Language), "lv, ru or en. Default lv."),
@@ -227,14 +263,14 @@ COLUMNS: tuple[Column, ...] = (
         "balance",
         "balance",
         False,
-        _decimal(10, negative=True),
+        decimal_parser(10, negative=True),
         "Amount owed now, e.g. 12.50 (at most 2 decimals); negative means in credit. Default 0.",
     ),
     Column(
         "arrears",
         "arrears",
         False,
-        _decimal(10, negative=False),
+        decimal_parser(10, negative=False),
         "Overdue part of the balance, e.g. 4.99; not negative. Default 0.",
     ),
     Column(

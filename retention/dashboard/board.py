@@ -14,6 +14,7 @@ from retention.dashboard.drill import WHAT
 from retention.dashboard.filters import DIMENSION_LABELS, GRAINS, Filters, dashboard_url
 from retention.dashboard.loyalty import Loyalty, loyalty
 from retention.dashboard.queries import Figures, Row, breakdown, series, total
+from retention.dashboard.tariff_fit import TariffFitFigures, VerdictRow, tariff_fit_figures
 
 
 class Board:
@@ -28,7 +29,11 @@ class Board:
         "quality-agent",
         "loyalty",
         "campaigns",
+        "tariff-fit",
     )
+    # Tables the filters do not change (the latest nightly count of the whole desk): a filter
+    # change, which swaps only the figures, does not read them.
+    UNFILTERED = ("tariff-fit",)
 
     def __init__(self, filters: Filters) -> None:
         self.filters = filters
@@ -63,6 +68,10 @@ class Board:
         return self._once("campaigns", lambda: campaigns(self.filters))
 
     @property
+    def tariff_fit(self) -> TariffFitFigures:
+        return self._once("tariff_fit", tariff_fit_figures)
+
+    @property
     def drills(self) -> dict[str, str]:
         """The drill-down of each kind of figure, for the period's tiles."""
         return self._once("drills", lambda: {what: self.drill_url(what) for what in WHAT})
@@ -75,6 +84,13 @@ class Board:
         if not column.what or not isinstance(row, Row) or not row.link:
             return None
         return self.drill_url(column.what, **row.link)
+
+    @staticmethod
+    def verdict_url(row: Any, column: tables.FigureColumn) -> str | None:
+        """The subscribers behind a verdict's count."""
+        if not isinstance(row, VerdictRow):
+            return None
+        return reverse("dashboard_tariff_fit", args=[row.verdict])
 
     # Tables ------------------------------------------------------------------------------
 
@@ -124,6 +140,11 @@ class Board:
             ),
             "campaigns": lambda: tables.CampaignFiguresTable(
                 self.campaigns, caption=_("Outreach campaigns"), **common
+            ),
+            "tariff-fit": lambda: tables.TariffFitTable(
+                self.tariff_fit.rows,
+                caption=_("On a plan that does not fit, by verdict"),
+                **{**common, "cell_url": self.verdict_url},
             ),
         }
         return builders[name]()

@@ -19,6 +19,7 @@ from django_tables2.utils import OrderByTuple
 
 from retention.dashboard.export import UNITS, csv_value
 from retention.dashboard.queries import Figures, first_contact_rows, ratio
+from retention.dashboard.tariff_fit import signed_money
 from retention.templatetags.figures import figure as written
 
 DESK_TABLE = "django_tables2/desk.html"
@@ -215,6 +216,34 @@ class CampaignFiguresTable(FigureTable):
     acceptance_rate = FigureColumn(_("Acceptance rate"), kind="percent")
 
 
+class ChangeColumn(FigureColumn):
+    """A change of the provider's monthly revenue: a rise says so with its plus sign."""
+
+    def render(self, value: Any, record: Any, table: Any) -> str:
+        return signed_money(value)
+
+
+class TariffFitTable(FigureTable):
+    """Rows: retention.dashboard.tariff_fit.VerdictRow. Each count links to its subscribers."""
+
+    subscribers = FigureColumn(_("Subscribers"), what="tariff_fit")
+    current_total = FigureColumn(_("Pay a month now"), kind="money")
+    best_total = FigureColumn(_("Would pay on the plan that fits"), kind="money")
+    overpayment = FigureColumn(_("Overpay a month"), kind="money")
+    revenue_change = ChangeColumn(_("Provider's revenue a month, if all move"), kind="money")
+
+    class Meta:
+        # Shared accounts stand apart: theirs is the one row whose move may raise the revenue.
+        row_attrs = {
+            "class": lambda record: "verdict-shared" if record.verdict == "shared" else None
+        }
+
+    def __init__(self, data: Any, **kwargs: Any):
+        # The verdicts keep the dashboard's order: sorted, they would hide that shared accounts
+        # are the only ones that may raise the revenue.
+        super().__init__(data, first=_("Verdict"), orderable=False, **kwargs)
+
+
 # --- An agent against the team --------------------------------------------------------------
 
 
@@ -362,3 +391,39 @@ class DrillTable(tables.Table):
 
     def value_auto_processed(self, value: Any) -> str:
         return str(_("yes")) if value else ""
+
+
+# --- The subscribers behind a tariff-fit verdict ----------------------------------------------
+
+
+class FitListTable(tables.Table):
+    """Rows: subscribers.models.TariffFit, with the subscriber, their plan and the plan that
+    fits read along (one query a page)."""
+
+    account = Column(_("Account"), accessor="subscriber__account_number")
+    name = Column(_("Name"), accessor="subscriber__name")
+    plan = Column(_("Plan"), accessor="subscriber__plan__name")
+    current_cost = FigureColumn(_("Pays a month"), kind="money")
+    best_plan = Column(_("Plan that fits"), accessor="best_plan__name")
+    best_cost = FigureColumn(_("Would pay"), kind="money")
+    saving = FigureColumn(_("Saving a month"), kind="money")
+
+    row_header = "account"
+    caption_class = "visually-hidden"
+
+    def __init__(self, data: Any, *, caption: Any):
+        super().__init__(
+            data,
+            attrs={"class": "figures", "id": "fit-subscribers"},
+            template_name=DESK_TABLE,
+            orderable=False,
+            empty_text=_("No subscribers with this verdict."),
+        )
+        self.caption = caption
+        self.empty_id = "fit-empty"
+        self.subscriber_prefix = reverse("subscribers:detail", args=[0]).removesuffix("0/")
+
+    def render_account(self, value: Any, record: Any) -> str:
+        return format_html(
+            '<a href="{}{}/">{}</a>', self.subscriber_prefix, record.subscriber_id, value
+        )

@@ -21,7 +21,20 @@ from retention.dashboard.filters import DEFAULT_PERIOD, Filters, only
 from retention.dashboard.forms import DashboardForm, DrillForm
 from retention.dashboard.queries import computed_at, source_of
 from retention.dashboard.selectors import agent_figures_for_user
-from retention.dashboard.tables import DrillTable, FigureTable, MeVsTeamTable, StreamedRows
+from retention.dashboard.tables import (
+    DrillTable,
+    FigureTable,
+    FitListTable,
+    MeVsTeamTable,
+    StreamedRows,
+)
+from retention.dashboard.tariff_fit import (
+    VERDICT_HELP,
+    fit_after,
+    fit_cursor,
+    fit_page,
+    misfit_verdict,
+)
 from retention.models import User
 
 
@@ -65,7 +78,9 @@ def dashboard_page(request: DeskRequest[User]) -> HttpResponse:
         "board": board,
         "filters": board.filters,
         "tables": {
-            name.replace("-", "_"): _sorted(request, board.table(name)) for name in Board.TABLES
+            name.replace("-", "_"): _sorted(request, board.table(name))
+            for name in Board.TABLES
+            if not (request.htmx and name in Board.UNFILTERED)
         },
         "charts": board.charts(),
         "computed_at": computed_at(board.filters),
@@ -151,6 +166,30 @@ def _chosen_labels(
             shown = dict(field.choices).get(value, value)  # type: ignore[arg-type]
         labels.append((str(field.label), str(shown)))
     return labels
+
+
+# --- The subscribers behind a tariff-fit verdict --------------------------------------------
+
+
+@require_GET
+@role_required(Role.MANAGER)
+def tariff_fit_list(request: DeskRequest[User], verdict: str) -> HttpResponse:
+    chosen = misfit_verdict(verdict)
+    after = fit_after(token) if (token := request.GET.get("after")) else None
+    page, next_key = fit_page(chosen, after)
+    context = {
+        "verdict": chosen,
+        "help": VERDICT_HELP[chosen],
+        "page": page,
+        "table": FitListTable(page, caption=chosen.label),
+        "next_cursor": fit_cursor(next_key) if next_key else "",
+    }
+    template = (
+        "retention/dashboard_tariff_fit.html#rows"
+        if request.htmx
+        else "retention/dashboard_tariff_fit.html"
+    )
+    return render(request, template, context)
 
 
 # --- An agent's own page ------------------------------------------------------------------

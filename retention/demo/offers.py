@@ -101,5 +101,5 @@ def offer_catalogue_defaults() -> int:
     # The migrations' own loaders, so the defaults are written down once: the tiers and the
     # catalogue, and the move to the plan that fits (a row that names no plan).
     import_module("offers.migrations.0002_catalogue").load(django_apps, None)
-    import_module("offers.migrations.0007_move_to_fitting_plan").load(django_apps, None)
+    import_module("offers.migrations.0008_plan_that_fits_row").load(django_apps, None)
     return OfferTemplate.objects.count() - before

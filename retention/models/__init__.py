@@ -7,7 +7,12 @@ from retention.models.billing import (
     WebhookEndpoint,
 )
 from retention.models.cases import CancellationCase, CancellationReason, CaseHistory, ContactAttempt
-from retention.models.figures import CaseOutcome, DailyFigure, LoyaltySnapshot
+from retention.models.figures import (
+    CaseOutcome,
+    DailyFigure,
+    LoyaltySnapshot,
+    TariffFitSnapshot,
+)
 from retention.models.notifications import Notification, Reminder
 from retention.models.outreach import CampaignHistory, OutreachCampaign, OutreachMessage
 from retention.models.staff import TIME_ZONE_CHOICES, Heartbeat, Team, User
@@ -30,6 +35,7 @@ __all__ = [
     "OutreachCampaign",
     "OutreachMessage",
     "Reminder",
+    "TariffFitSnapshot",
     "Team",
     "User",
     "WebhookEndpoint",

@@ -1,5 +1,7 @@
 """What the dashboard reads: one row per closed case, daily rollups, loyalty snapshots."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from offers.models import OfferKind
 from retention.models.cases import CancellationCase, CancellationReason
 from retention.models.staff import Team
+from subscribers.models import TariffFit
 
 
 class CaseOutcome(models.Model):
@@ -167,3 +170,41 @@ class LoyaltySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.segment} {self.region}: {self.overpaying}"
+
+
+class TariffFitSnapshot(models.Model):
+    """Subscribers by tariff-fit verdict, counted each night after the fits are computed, with
+    what they pay a month now and what they would pay on the plan that fits: the dashboard reads
+    a few rows instead of summing every subscriber's fit. Written by
+    retention.dashboard.tariff_fit.fit_snapshot_take, a row for every verdict, a day at a time."""
+
+    day = models.DateField(_("day"))
+    verdict = models.CharField(_("verdict"), max_length=10, choices=TariffFit.Verdict.choices)
+    subscribers = models.PositiveIntegerField(_("subscribers"), default=0)
+    current_total = models.DecimalField(
+        _("pay a month now"), max_digits=14, decimal_places=2, default=0
+    )
+    best_total = models.DecimalField(
+        _("would pay a month on the plan that fits"), max_digits=14, decimal_places=2, default=0
+    )
+    # The savings above zero only: a shared account's plan that fits may cost more, and that
+    # must not hide what the others overpay.
+    overpayment = models.DecimalField(
+        _("overpay a month"), max_digits=14, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("tariff fit snapshot")
+        verbose_name_plural = _("tariff fit snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "verdict"], name="tariff_fit_snapshot_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.verdict}: {self.subscribers}"
+
+    @property
+    def revenue_change(self) -> Decimal:
+        """What moving them all would change the provider's monthly revenue by (negative: the
+        provider earns less)."""
+        return self.best_total - self.current_total

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from retention.core.history import HistoryRecord
@@ -10,7 +11,13 @@ from subscribers.models import ContactChannel
 
 
 class OutreachCampaign(models.Model):
-    """Better terms offered proactively to subscribers who match the criteria."""
+    """Better terms offered proactively to subscribers who match the criteria; or, with the
+    purpose "best tariff notice", the desk's own campaign of a year that tells every active
+    subscriber with a tariff fit which plan fits them best (retention.outreach.notice)."""
+
+    class Purpose(models.TextChoices):
+        OFFER = "offer", _("Offer")
+        BEST_TARIFF = "best_tariff", _("Best tariff notice")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -57,6 +64,19 @@ class OutreachCampaign(models.Model):
     not_contacted_days = models.PositiveSmallIntegerField(
         _("not contacted in this many days"), default=30
     )
+    # Would save at least this much a month on the plan that fits them (their tariff fit).
+    min_saving = models.DecimalField(
+        _("would save at least, EUR a month"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.OFFER
+    )
+    # The year a best tariff notice campaign is for: its key, one a year.
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     subject = models.CharField(_("e-mail subject"), max_length=150, blank=True)
     body_lv = models.TextField(_("message (Latvian)"))
     body_ru = models.TextField(_("message (Russian)"))
@@ -65,8 +85,37 @@ class OutreachCampaign(models.Model):
     class Meta:
         verbose_name = _("outreach campaign")
         verbose_name_plural = _("outreach campaigns")
+        constraints = [
+            # One best tariff notice a year: two nightly runs at once create one campaign, and
+            # its unique (campaign, subscriber) messages make the notice once a year each.
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=models.Q(purpose="best_tariff"),
+                name="outreach_one_notice_a_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose="offer", year__isnull=True)
+                | models.Q(purpose="best_tariff", year__isnull=False),
+                name="outreach_notice_has_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_saving__isnull=True) | models.Q(min_saving__gte=0),
+                name="outreach_min_saving_not_negative",
+            ),
+        ]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_notice(self) -> bool:
+        return self.purpose == self.Purpose.BEST_TARIFF
+
+    @property
+    def title(self) -> str:
+        """The campaign's name as pages show it: a notice is named in the reader's language."""
+        if self.is_notice:
+            return gettext("Best tariff notice %(year)s") % {"year": self.year}
         return self.name
 
 
@@ -120,6 +169,7 @@ class OutreachMessage(models.Model):
         NONE = "", _("None")
         ACCEPTED = "accepted", _("Accepted the offer")
         CALL = "call", _("Asked for a call")
+        SWITCHED = "switched", _("Switched to the plan that fits")
 
     campaign = models.ForeignKey(
         OutreachCampaign, on_delete=models.CASCADE, related_name="messages"

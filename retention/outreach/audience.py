@@ -7,16 +7,17 @@ to one message per campaign and subscriber, so a fan-out can be repeated (a stan
 nightly top-up, a worker that died half-way) without doubling anyone's message.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from offers.pricing import add_months
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage
-from subscribers.models import Subscriber, TimelineEvent
+from subscribers.models import Subscriber, TariffFit, TimelineEvent
 
 FAN_OUT_CHUNK = 50_000
 
@@ -28,7 +29,15 @@ def campaign_matching(
     the campaign's quiet period. One query, whatever the size."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    if campaign.is_notice:
+        return notice_matching(year=campaign.year or today.year, today=today)
     subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    if campaign.min_saving is not None:
+        # A join on the tariff fit (one row per subscriber): those whose plan does not fit
+        # them and who would save at least this much a month on the plan that does.
+        subscribers = subscribers.filter(
+            tariff_fit__saving__gte=campaign.min_saving,
+        ).exclude(tariff_fit__verdict=TariffFit.Verdict.FITS)
     if campaign.min_tenure_months:
         months = campaign.min_tenure_months
         subscribers = subscribers.filter(signup_date__lte=add_months(today, -months))
@@ -62,6 +71,32 @@ def campaign_matching(
     return subscribers
 
 
+def notice_matching(*, year: int, today: date) -> QuerySet[Subscriber]:
+    """Who is due the best tariff notice of ``year`` by ``today`` (in that year): every active
+    subscriber with a tariff fit, whether or not another plan would save them anything (the law
+    asks to tell everyone), once their signup anniversary of that year has come.
+
+    Why the anniversary and not one day for all: the load (messages, replies, switches and the
+    calls they bring) spreads over the year instead of landing on one night, and each hears at
+    the same point of their contract year. A subscriber who signed up this year hears on their
+    first anniversary. A night the task did not run is caught up by the next one of the same
+    year (anniversary on or before today), and a subscriber whose fit arrives later in the year
+    hears then. A 29 February signup is due on 1 March in other years."""
+    if today.year != year:
+        # A past year's notice takes nobody in: who was missed hears in this year's.
+        return Subscriber.objects.none()
+    cutoff = today
+    passed = Q(signup_date__month__lt=cutoff.month) | Q(
+        signup_date__month=cutoff.month, signup_date__day__lte=cutoff.day
+    )
+    return Subscriber.objects.filter(
+        passed,
+        status=Subscriber.Status.ACTIVE,
+        tariff_fit__isnull=False,
+        signup_date__year__lt=year,
+    )
+
+
 def campaign_fan_out(*, campaign: OutreachCampaign, now: datetime | None = None) -> int:
     """Create the campaign's message rows for everyone who matches, chunk by chunk of
     subscriber ids; safe to repeat (existing rows are left alone). Returns rows added."""
@@ -74,7 +109,10 @@ def campaign_fan_out(*, campaign: OutreachCampaign, now: datetime | None = None)
     while last < top:
         upper = last + FAN_OUT_CHUNK
         chunk = matching.filter(pk__gt=last, pk__lte=upper).annotate(sid=F("pk")).values("sid")
-        sql, params = chunk.query.sql_with_params()
+        try:
+            sql, params = chunk.query.sql_with_params()
+        except EmptyResultSet:
+            break  # the criteria can match nobody (a past year's notice): no SQL to run
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} "

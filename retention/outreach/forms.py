@@ -1,5 +1,7 @@
 """A campaign's draft."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +41,17 @@ class CampaignForm(forms.ModelForm):
     )
     min_risk = forms.IntegerField(
         label=_("Churn risk at least"), min_value=0, max_value=100, initial=0
+    )
+    min_saving = forms.DecimalField(
+        label=_("Would save at least, EUR a month"),
+        help_text=_(
+            "On the plan that fits how they use the service (their tariff fit). Empty: any."
+        ),
+        min_value=Decimal("0"),
+        max_value=Decimal("9999.99"),
+        max_digits=7,
+        decimal_places=2,
+        required=False,
     )
 
     class Meta:

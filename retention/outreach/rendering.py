@@ -13,12 +13,12 @@ from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from offers.pricing import Terms, offer_cost
+from offers.pricing import Terms, fit_moves_to, offer_cost
 from retention.core.refusals import InvalidInput
 from retention.models import OutreachCampaign
 from retention.outreach.audience import campaign_matching
 from retention.outreach.links import preview_link
-from subscribers.models import Subscriber
+from subscribers.models import Subscriber, TariffFit
 from subscribers.phrases import money
 
 PLACEHOLDERS = ("name", "offer", "price", "new_price", "link")
@@ -30,11 +30,36 @@ class _Values(dict[str, str]):
         return "{" + key + "}"
 
 
+def campaign_said(campaign: OutreachCampaign) -> str | dict[str, str]:
+    """The campaign's name as a phrase parameter: a manager's campaign by the name they gave
+    it; the desk's notice by its name in each language, said in each reader's."""
+    if not campaign.is_notice:
+        return campaign.name
+    said = {}
+    for language in LANGUAGES:
+        with override(language):
+            said[language] = campaign.title
+    return said
+
+
+def subscriber_language(subscriber: Subscriber) -> str:
+    return subscriber.language if subscriber.language in LANGUAGES else "lv"
+
+
 def message_render(
-    campaign: OutreachCampaign, subscriber: Subscriber, *, link: str
+    campaign: OutreachCampaign,
+    subscriber: Subscriber,
+    *,
+    link: str,
+    fit: TariffFit | None = None,
 ) -> tuple[str, str, str]:
-    """The subject and text in the subscriber's language, and that language."""
-    language = subscriber.language if subscriber.language in LANGUAGES else "lv"
+    """The subject and text in the subscriber's language, and that language. A best tariff
+    notice (``fit``: the subscriber's tariff fit, its plan loaded) is the desk's own text."""
+    language = subscriber_language(subscriber)
+    if campaign.is_notice:
+        with override(language):
+            subject, text = notice_render(campaign, subscriber, fit, link=link)
+        return subject, text, language
     body = getattr(campaign, f"body_{language}") or campaign.body_en
     # Amounts as the text's language writes them (the English text when theirs is missing).
     written_in = language if getattr(campaign, f"body_{language}") else "en"
@@ -49,6 +74,49 @@ def message_render(
     values = _Values(name=subscriber.name, offer=label, price=price, new_price=new_price, link=link)
     text = string.Formatter().vformat(body, (), values)
     return campaign.subject or label, text, language
+
+
+def notice_render(
+    campaign: OutreachCampaign, subscriber: Subscriber, fit: TariffFit | None, *, link: str
+) -> tuple[str, str]:
+    """The best tariff notice in the active language: the plan that fits them and what it
+    saves, or that their own plan fits them best. Everyone hears it, not only those who would
+    save."""
+    subject = _("Your best tariff for %(year)s") % {"year": campaign.year}
+    hello = _(
+        "Hello, %(name)s. Once a year we look at how you use your Internet service and tell you "
+        "which of our plans fits you best."
+    ) % {"name": subscriber.name}
+    if fit is None:
+        return subject, f"{hello} {link}"
+    figures = {
+        "months": fit.months,
+        "plan": subscriber.plan.name,
+        "current": money(fit.current_cost),
+        "best": fit.best_plan.name,
+        "best_cost": money(fit.best_cost),
+        "saving": money(fit.saving),
+        "link": link,
+    }
+    moves_to = fit_moves_to(fit, subscriber)
+    if moves_to is None:
+        said = _(
+            "Your plan %(plan)s already fits you best: over the last %(months)s months you paid "
+            "%(current)s a month on average. There is nothing you need to do. Details: %(link)s"
+        )
+    elif fit.saving > 0:
+        said = _(
+            "Over the last %(months)s months you paid %(current)s a month on average on "
+            "%(plan)s. On %(best)s you would have paid %(best_cost)s a month: %(saving)s a month "
+            "less. See it and switch if you like: %(link)s"
+        )
+    else:
+        said = _(
+            "Over the last %(months)s months you paid %(current)s a month on average on "
+            "%(plan)s, which does not hold how you use it. %(best)s does, for %(best_cost)s a "
+            "month. See it and switch if you like: %(link)s"
+        )
+    return subject, f"{hello} {said % figures}"
 
 
 def body_check(body: str) -> str:

@@ -19,6 +19,7 @@ from retention.core.roles import Role
 from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.notifications.reminders import reminder_for_pending_offer
 from retention.notifications.services import notify
+from retention.outreach.rendering import campaign_said
 from subscribers import phrases
 from subscribers.models import Subscriber, TimelineEvent
 from subscribers.services import timeline_event_record
@@ -51,6 +52,8 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
         if message.state not in (MState.SENT, MState.RESPONDED):
             raise WrongState(_("This message was not sent."))
         campaign, subscriber = message.campaign, message.subscriber
+        if campaign.is_notice:
+            raise UnknownAnswer(_("Unknown response."))  # a notice is answered by its switch
         message.state, message.response, message.responded_at = MState.RESPONDED, response, now
         message.save(update_fields=["state", "response", "responded_at"])
         timeline_event_record(
@@ -58,7 +61,7 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
             kind=TimelineEvent.Kind.CONTACT,
             phrase=phrases.phrase(
                 "outreach.accepted" if response == Message.Response.ACCEPTED else "outreach.call",
-                campaign=campaign.name,
+                campaign=campaign_said(campaign),
             ),
             data={"direction": "inbound", "campaign": campaign.pk, "message": message.pk},
             occurred_at=now,
@@ -72,7 +75,9 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
 
 def _ask_for_call(campaign: OutreachCampaign, subscriber: Subscriber) -> None:
     url = reverse("subscriber_offers", args=[subscriber.pk])
-    said = phrases.phrase("notify.outreach_call", name=subscriber.name, campaign=campaign.name)
+    said = phrases.phrase(
+        "notify.outreach_call", name=subscriber.name, campaign=campaign_said(campaign)
+    )
     people = {campaign.created_by.pk: campaign.created_by}
     team = campaign.created_by.team_id
     if team is not None:
@@ -82,32 +87,44 @@ def _ask_for_call(campaign: OutreachCampaign, subscriber: Subscriber) -> None:
         notify(recipient=person, phrase=said, url=url)
 
 
+def offer_taken_online(campaign: OutreachCampaign, subscriber: Subscriber) -> CounterOffer:
+    """The campaign's offer, accepted by the subscriber through their link: proposed in the
+    name of the campaign's author and, within their authority, presented and accepted at once
+    (applied to the plan and price, told to billing); beyond it, waiting for an approver.
+    Raises the offers workflow's refusals. Call inside the answer's transaction."""
+    actor = campaign.created_by
+    offer = offer_services.offer_propose(
+        subscriber=subscriber,
+        template=campaign.template,
+        proposer=actor,
+        note=phrases.phrase("offer.from_outreach", campaign=campaign_said(campaign)),
+    )
+    if offer.status == CounterOffer.Status.APPROVED:
+        offer = offer_lifecycle.offer_present(
+            offer=offer, actor=actor, note=phrases.phrase("offer.outreach_link")
+        )
+        offer = offer_lifecycle.offer_accept(
+            offer=offer, actor=actor, note=phrases.phrase("offer.accepted_online")
+        )
+    elif offer.status == CounterOffer.Status.PENDING:
+        # Its approvers are reminded like those of an offer made on the desk.
+        reminder_for_pending_offer(offer=offer)
+    return offer
+
+
 def _accept(campaign: OutreachCampaign, subscriber: Subscriber) -> CounterOffer | None:
     actor = campaign.created_by
     try:
-        offer = offer_services.offer_propose(
-            subscriber=subscriber,
-            template=campaign.template,
-            proposer=actor,
-            note=phrases.phrase("offer.from_outreach", campaign=campaign.name),
-        )
-        if offer.status == CounterOffer.Status.APPROVED:
-            offer = offer_lifecycle.offer_present(
-                offer=offer, actor=actor, note=phrases.phrase("offer.outreach_link")
-            )
-            offer = offer_lifecycle.offer_accept(
-                offer=offer, actor=actor, note=phrases.phrase("offer.accepted_online")
-            )
-        elif offer.status == CounterOffer.Status.PENDING:
-            # Its approvers are reminded like those of an offer made on the desk.
-            reminder_for_pending_offer(offer=offer)
-        return offer
+        return offer_taken_online(campaign, subscriber)
     except (InvalidTerms, WrongState, OutsideAuthority) as exc:
         # Why it failed is the refusal's own message, in the language it was raised in.
         notify(
             recipient=actor,
             phrase=phrases.phrase(
-                "notify.outreach_failed", name=subscriber.name, campaign=campaign.name, why=str(exc)
+                "notify.outreach_failed",
+                name=subscriber.name,
+                campaign=campaign_said(campaign),
+                why=str(exc),
             ),
             url=reverse("subscriber_offers", args=[subscriber.pk]),
         )

@@ -22,10 +22,15 @@ from retention.models import OutreachCampaign, OutreachMessage
 from retention.notifications.services import CLAIM_TIMEOUT
 from retention.outreach.audience import campaign_fan_out
 from retention.outreach.links import message_link
-from retention.outreach.rendering import message_render
+from retention.outreach.rendering import campaign_said, message_render
 from subscribers import phrases
-from subscribers.models import ContactChannel, TimelineEvent
-from subscribers.selectors import contact_decision, contact_policy_get, outbound_contacts_of
+from subscribers.models import ContactChannel, Subscriber, TariffFit, TimelineEvent
+from subscribers.selectors import (
+    ContactDecision,
+    contact_decision,
+    contact_policy_get,
+    outbound_contacts_of,
+)
 from subscribers.services import timeline_event_record
 
 Campaign = OutreachCampaign
@@ -83,32 +88,81 @@ def outreach_send(
     recent = outbound_contacts_of(
         subscriber_ids=[m.subscriber_id for m in messages], since=now - policy.period
     )
+    # A notice says each subscriber's tariff fit: the chunk's fits in one query.
+    fits: dict[int, TariffFit] = {}
+    if campaign.is_notice:
+        fits = {
+            fit.subscriber_id: fit
+            for fit in TariffFit.objects.filter(
+                subscriber_id__in=[m.subscriber_id for m in messages]
+            ).select_related("best_plan")
+        }
     for message in messages:
-        outcome = _send_one(campaign, message, now, policy, recent[message.subscriber_id])
+        outcome = _send_one(
+            campaign,
+            message,
+            now,
+            policy,
+            recent[message.subscriber_id],
+            fits.get(message.subscriber_id),
+        )
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
+# A notice the law asks to give goes by e-mail, or by SMS where e-mail may not be used (asked
+# not to, or no address): do-not-contact is kept per channel, not for the notice as a whole.
+NOTICE_CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS)
+
+
+def _decide(
+    campaign: Campaign, subscriber: Any, now: datetime, policy: Any, recent: list[datetime]
+) -> ContactDecision:
+    """The channel to use now, or why none may be used: the first allowed channel; else the
+    one allowed soonest (quiet hours, over the cap: deferred); else the first refusal."""
+    channels = NOTICE_CHANNELS if campaign.is_notice else (campaign.channel,)
+    decisions = [
+        contact_decision(subscriber=subscriber, channel=c, now=now, policy=policy, recent=recent)
+        for c in channels
+    ]
+    allowed = [d for d in decisions if d.allowed]
+    if allowed:
+        return allowed[0]
+    later = [d for d in decisions if d.reason in ("quiet_hours", "over_cap") and d.next_allowed_at]
+    if later:
+        return min(later, key=lambda d: d.next_allowed_at or now)
+    return decisions[0]
+
+
 def _send_one(
-    campaign: Campaign, message: Message, now: datetime, policy: Any, recent: list[datetime]
+    campaign: Campaign,
+    message: Message,
+    now: datetime,
+    policy: Any,
+    recent: list[datetime],
+    fit: TariffFit | None,
 ) -> str:
     subscriber = message.subscriber
-    decision = contact_decision(
-        subscriber=subscriber, channel=campaign.channel, now=now, policy=policy, recent=recent
-    )
+    leaving = subscriber.status in (Subscriber.Status.CANCELLING, Subscriber.Status.CANCELLED)
+    if campaign.is_notice and (fit is None or leaving):
+        # Left, or no usage to judge by any more, since the notice was due: nothing to say.
+        _mark(message, MState.SKIPPED, skip_reason="no_fit" if fit is None else "not_active")
+        return "skipped"
+    decision = _decide(campaign, subscriber, now, policy, recent)
     if not decision.allowed:
         if decision.reason in ("quiet_hours", "over_cap") and decision.next_allowed_at:
             _mark(message, MState.DEFERRED, due_at=decision.next_allowed_at)
             return "deferred"
         _mark(message, MState.SKIPPED, skip_reason=decision.reason)
         return "skipped"
-    subject, body, _language = message_render(campaign, subscriber, link=message_link(message))
+    channel = decision.channel
+    subject, body, _language = message_render(
+        campaign, subscriber, link=message_link(message), fit=fit
+    )
     key = f"outreach-{message.pk}"
-    address = subscriber.email if campaign.channel == ContactChannel.EMAIL else subscriber.phone
+    address = subscriber.email if channel == ContactChannel.EMAIL else subscriber.phone
     try:
-        send_to_subscriber(
-            channel=campaign.channel, key=key, to=address, body=body, subject=subject
-        )
+        send_to_subscriber(channel=channel, key=key, to=address, body=body, subject=subject)
     except Exception as exc:
         _mark(message, MState.FAILED, error=str(exc)[:300])
         return "failed"
@@ -122,11 +176,11 @@ def _send_one(
                 subscriber=subscriber,
                 kind=TimelineEvent.Kind.CONTACT,
                 phrase=phrases.phrase(
-                    "outreach.sent", channel=campaign.channel, campaign=campaign.name
+                    "outreach.sent", channel=channel, campaign=campaign_said(campaign)
                 ),
                 data={
                     "direction": "outbound",
-                    "channel": campaign.channel,
+                    "channel": channel,
                     "campaign": campaign.pk,
                     "message": message.pk,
                 },

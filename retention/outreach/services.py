@@ -42,6 +42,7 @@ DRAFT_FIELDS = (
     "region",
     "plan",
     "not_contacted_days",
+    "min_saving",
     "standing",
     "subject",
     "body_lv",

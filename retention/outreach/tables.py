@@ -27,7 +27,7 @@ def _sent(state: str, verbose_name: Any) -> tables.Column:
 class CampaignsTable(tables.Table):
     """Newest first; handed the request (``RequestConfig``), its headings sort the rows."""
 
-    name = tables.Column(_("Campaign"), accessor="0__name")
+    name = tables.Column(_("Campaign"), accessor="0__title", order_by="0__name")
     state = tables.Column(_("State"), accessor="0__state")
     offer = tables.Column(_("Offer"), accessor="0__template__label")
     channel = tables.Column(_("Channel"), accessor="0__channel")
@@ -52,11 +52,13 @@ class CampaignsTable(tables.Table):
 
     def render_name(self, value: str, record: tuple[Any, Any]) -> str:
         campaign = record[0]
-        standing = (
-            format_html(' <span class="badge">{}</span>', _("standing"))
-            if campaign.standing
-            else ""
-        )
+        standing: str
+        if campaign.is_notice:
+            standing = format_html(' <span class="badge notice">{}</span>', _("annual, standing"))
+        elif campaign.standing:
+            standing = format_html(' <span class="badge">{}</span>', _("standing"))
+        else:
+            standing = ""
         return format_html(
             '<a href="{}{}/">{}</a>{}', self.campaign_prefix, campaign.pk, value, standing
         )
@@ -74,4 +76,6 @@ class CampaignsTable(tables.Table):
     def render_created(self, value: Any, record: tuple[Any, Any]) -> str:
         author = record[0].created_by
         when = day(timezone.localtime(value))
+        if record[0].is_notice:
+            return f"{when} · {_('the desk')}"
         return f"{when} · {author.get_full_name() or author.username}"

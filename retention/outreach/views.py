@@ -1,6 +1,8 @@
 """The outreach pages: campaigns for managers (a draft with its preview, launching, pausing,
 resuming, the progress and the history), and the subscriber's personal link from a message."""
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from offers.models import CounterOffer
-from offers.pricing import Terms, offer_cost, terms_describe
+from offers.pricing import Terms, fit_moves_to, offer_cost, terms_describe, terms_for
 from retention.core.http import DeskRequest
 from retention.core.refusals import Refusal
 from retention.core.roles import Role, role_required
@@ -22,6 +24,7 @@ from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.outreach import selectors, services
 from retention.outreach.forms import CampaignForm
 from retention.outreach.links import message_from_token
+from retention.outreach.notice import notice_fit, notice_switch
 from retention.outreach.rendering import campaign_preview
 from retention.outreach.replies import outreach_respond
 from retention.outreach.tables import CampaignsTable
@@ -122,6 +125,8 @@ SKIP_REASONS = {
     "no_address": gettext_lazy("no address on file"),
     "over_cap": gettext_lazy("contacted as often as the policy allows"),
     "quiet_hours": gettext_lazy("quiet hours"),
+    "no_fit": gettext_lazy("no tariff fit any more"),
+    "not_active": gettext_lazy("no longer an active subscriber"),
 }
 
 
@@ -187,9 +192,63 @@ def outreach_link(request: HttpRequest, token: str) -> HttpResponse:
     # activates a language per request, so this lasts for this response only.
     translation.activate(message.subscriber.language)
     request.LANGUAGE_CODE = translation.get_language()
+    if message.campaign.is_notice:
+        if request.method == "POST":
+            return _switch(request, message, token)
+        return render(request, "retention/outreach_link.html", _notice_context(message))
     if request.method == "POST":
         return _respond(request, message, token)
     return render(request, "retention/outreach_link.html", _link_context(message))
+
+
+def _switch(request: HttpRequest, message: OutreachMessage, token: str) -> HttpResponse:
+    """The notice's "switch" button: the plan and the fit's date the page showed come back, so
+    a fit worked out again in between is refused rather than acted on."""
+    try:
+        plan_id = int(request.POST.get("plan", ""))
+        computed_on = date.fromisoformat(request.POST.get("computed_on", ""))
+    except ValueError:
+        context = _notice_context(message, error=_("Unknown response."))
+        return render(request, "retention/outreach_link.html", context, status=400)
+    try:
+        # Refusals are said in the subscriber's language (the page's); what the switch writes
+        # for staff is stored as phrases, said in each reader's.
+        offer = notice_switch(message=message, plan_id=plan_id, computed_on=computed_on)
+    except Refusal as exc:
+        context = _notice_context(message_from_token(token), error=str(exc))
+        return render(request, "retention/outreach_link.html", context, status=exc.status)
+    if offer.status == CounterOffer.Status.ACCEPTED:
+        messages.success(request, _("Done: you are on the plan that fits you from your next bill."))
+    else:
+        messages.success(request, _("Thank you. A colleague will confirm your new plan shortly."))
+    return redirect("outreach_link", token=token)
+
+
+def _notice_context(message: OutreachMessage, **extra: object) -> dict[str, object]:
+    """The best tariff notice's page: the plan that fits and what it saves, with the switch
+    while it applies; or that their plan fits them best; or the switch they made."""
+    subscriber = message.subscriber
+    fit = notice_fit(message)
+    context: dict[str, object] = {
+        "message": message,
+        "campaign": message.campaign,
+        "subscriber": subscriber,
+        "notice": True,
+        "fit": fit,
+        **extra,
+    }
+    if message.response == OutreachMessage.Response.SWITCHED:
+        offer = selectors.message_offer(message)
+        context["switch_waiting"] = (
+            offer is not None and offer.status != CounterOffer.Status.ACCEPTED
+        )
+        return context
+    moves_to = fit_moves_to(fit, subscriber)
+    context["moves_to"] = moves_to
+    if fit is not None and moves_to is not None:
+        terms = terms_for(message.campaign.template, subscriber, fit)
+        context["new_price"] = offer_cost(terms=terms, subscriber=subscriber).new_monthly_price
+    return context
 
 
 def _respond(request: HttpRequest, message: OutreachMessage, token: str) -> HttpResponse:

@@ -308,7 +308,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="tarifffit",
-            index=models.Index(fields=["verdict", "saving"], name="fit_verdict_saving"),
+            index=models.Index(fields=["verdict", "saving", "subscriber"], name="fit_verdict_saving"),
         ),
         migrations.AddIndex(
             model_name="tarifffit",

@@ -66,6 +66,7 @@ def _pages(role: str) -> list[str]:
         reverse("dashboard"),
         reverse("dashboard") + "?period=12m&by=agent",
         reverse("dashboard_cases"),
+        reverse("dashboard_tariff_fit", args=["light"]),
         reverse("agent_figures", args=[User.objects.get(username="agent").pk]),
     ]
     if role == "Manager":

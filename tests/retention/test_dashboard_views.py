@@ -301,8 +301,8 @@ def test_the_dashboard_costs_the_same_queries_at_any_size(
     manager_client.get(reverse("dashboard"))  # the regions of the filter are cached from now
     # session, user, roles; quality by offer kind, series, breakdown (+ reason names), quality
     # by agent (+ names), loyalty, campaigns (+ states, + answers), computed-at; the form's
-    # teams, agents and reasons.
-    with django_assert_num_queries(17):
+    # teams, agents and reasons; the latest tariff-fit snapshot.
+    with django_assert_num_queries(18):
         manager_client.get(reverse("dashboard"), MARCH)
     OutreachMessage.objects.create(
         campaign=campaign,
@@ -311,9 +311,9 @@ def test_the_dashboard_costs_the_same_queries_at_any_size(
         due_at=riga(3, 5, 10),
     )
     figures.figures_refresh_range(first=date(2026, 3, 1), last=date(2026, 3, 31))
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         manager_client.get(reverse("dashboard"), MARCH)
-    # A filter change: the figures only, no form.
+    # A filter change: the figures only, no form, no tariff fit.
     with django_assert_num_queries(14):
         manager_client.get(reverse("dashboard"), MARCH, HTTP_HX_REQUEST="true")
 

@@ -7,11 +7,20 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from retention.models import TariffFitSnapshot
 from retention.tariffs.tasks import nightly_tariff_fit
 from subscribers.models import TariffFit
 from tests.factories import PlanFactory, SubscriberFactory, UsageFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _snapshot() -> list[tuple[object, ...]]:
+    return list(
+        TariffFitSnapshot.objects.order_by("verdict").values_list(
+            "day", "verdict", "subscribers", "current_total", "best_total", "overpayment"
+        )
+    )
 
 
 def test_nightly_task_computes_every_fit_once_however_often_it_runs():
@@ -36,9 +45,13 @@ def test_nightly_task_computes_every_fit_once_however_often_it_runs():
     with time_machine.travel("2026-12-04 01:15Z", tick=False):
         nightly_tariff_fit()
         first = list(TariffFit.objects.values())
+        counted = _snapshot()
         nightly_tariff_fit()
 
     assert list(TariffFit.objects.values()) == first
+    assert _snapshot() == counted
+    light = TariffFitSnapshot.objects.get(verdict="light")
+    assert (light.day, light.subscribers, light.overpayment) == (date(2026, 12, 4), 1, Decimal(22))
     fit = TariffFit.objects.get()
     assert (fit.computed_on, fit.best_plan.code, fit.verdict) == (
         date(2026, 12, 4),

@@ -128,5 +128,5 @@ def user_with_usage(
 def fit_move_template() -> OfferTemplate:
     """The catalogue's move to the plan that fits, as its migration writes it (transactional
     tests flush what migrations loaded)."""
-    import_module("offers.migrations.0007_move_to_fitting_plan").load(django_apps, None)
+    import_module("offers.migrations.0008_plan_that_fits_row").load(django_apps, None)
     return OfferTemplate.objects.get(code="plan-that-fits")

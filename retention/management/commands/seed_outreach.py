@@ -2,6 +2,7 @@
 (retention.demo.outreach). Idempotent; part of ``make run``."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from retention.demo.outreach import (
     NAME,
@@ -11,7 +12,8 @@ from retention.demo.outreach import (
     demo_past_campaign,
     loyalty_offer,
 )
-from retention.models import User
+from retention.models import OutreachCampaign, User
+from retention.outreach.notice import notices_nightly
 
 
 class Command(BaseCommand):
@@ -41,6 +43,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Recorded the finished campaign “{PAST_NAME}” ({recorded} messages)."
             )
+        # This year's best tariff notice, as the nightly tariff task makes it: those whose
+        # signup anniversary has come this year (and who have a tariff fit) get theirs.
+        today = timezone.localdate()
+        added = notices_nightly(today=today)
+        if OutreachCampaign.objects.filter(purpose="best_tariff", year=today.year).exists():
+            self.stdout.write(f"Best tariff notice {today.year}: {added} notices added.")
         agent = User.objects.filter(username=str(options["agent"])).first()
         if agent is None:
             return

@@ -1,11 +1,12 @@
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from subscribers.importing import ImportFileError, import_subscribers_csv
+from subscribers.importing import ImportFileError, ImportReport, import_subscribers_csv
 from subscribers.importing_columns import REQUIRED_COLUMNS
 
 
@@ -28,6 +29,12 @@ class Command(BaseCommand):
         f"Required columns: {', '.join(REQUIRED_COLUMNS)}. A file with invalid rows imports "
         "nothing unless --skip-invalid is given."
     )
+
+    def run_import(
+        self, path: Path, *, skip_invalid: bool, progress: Callable[[int], None]
+    ) -> ImportReport:
+        # import_usage's command is this one with another import.
+        return import_subscribers_csv(file=path, skip_invalid=skip_invalid, progress=progress)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="CSV file with a header row")
@@ -59,9 +66,7 @@ class Command(BaseCommand):
                     bar.set_postfix_str("writing to the database…")
 
             try:
-                report = import_subscribers_csv(
-                    file=path, skip_invalid=skip_invalid, progress=progress
-                )
+                report = self.run_import(path, skip_invalid=skip_invalid, progress=progress)
             except ImportFileError as exc:
                 raise CommandError(f"{path}: {exc} Nothing was imported.") from exc
         style = self.style.ERROR if report.failed else self.style.SUCCESS
