@@ -1,18 +1,20 @@
 """Import speed: new subscribers from a billing export through import_subscribers_csv, against
-a raw COPY of the same rows (with and without the subscriber table's indexes)."""
+a raw COPY of the same rows (with and without the subscriber table's indexes); and usage months
+through import_usage_csv, against a raw COPY of the same rows into the usage table."""
 
 import csv
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from retention.bench.results import Log, Results
 from retention.bench.scale import SEED
 from retention.demo.generator import IMPORT_COLUMNS, import_rows
-from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
+from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent, Usage
 
 _RAW_COLUMNS = (
     "account_number", "name", "plan_id", "monthly_price", "signup_date", "region", "phone",
@@ -55,6 +57,7 @@ def measure_import(results: Results, *, requests: int, log: Log) -> None:
         "copy_unindexed_seconds": round(bare_seconds, 2),
         "copy_unindexed_rows_per_second": round(rows / bare_seconds),
     }
+    measure_usage_import(results, log=log)
 
 
 def _raw_copies(path: Path, copy_file: Path, *, log: Log) -> tuple[float, float]:
@@ -118,3 +121,87 @@ def _raw_copy(path: Path, *, bare: bool = False) -> float:
         if bare:
             wrapper.execute("DROP TABLE bench_copy_floor")
     return seconds
+
+
+# --- Usage months -------------------------------------------------------------------------------
+
+# The usage months the benchmark imports start this many months back: older than the 12 months
+# seed_demo writes, so that every row is created, and within the 36 months an import takes.
+_USAGE_FIRST_MONTH_BACK = 30
+_USAGE_COLUMNS = ("subscriber_id", "period", "gb_down", "gb_up", "hours_online", "peak_devices",
+                  "people", "received_at")  # fmt: skip
+
+
+def measure_usage_import(results: Results, *, log: Log) -> None:
+    """Usage rows per second through import_usage_csv (validation, staging COPY, checks, one
+    upsert, the fits of the subscribers touched), against a raw COPY of the same rows into the
+    usage table, in the same run."""
+    from subscribers.usage_import import import_usage_csv
+
+    rows = results.scale.import_rows
+    accounts = list(Subscriber.objects.order_by("id").values_list("account_number", "id")[:rows])
+    if not accounts:
+        results.note("Usage import not measured: no subscribers.", log)
+        return
+    months = _bench_months(-(-rows // len(accounts)))
+    _delete_usage(months)
+    with tempfile.TemporaryDirectory() as tmp:
+        path, copy_path = Path(tmp) / "usage.csv", Path(tmp) / "usage.copy"
+        log(f"Writing {rows:,} usage months to a CSV file…")
+        now = datetime.now(UTC).isoformat()
+        with path.open("w", encoding="utf-8", newline="") as out, copy_path.open("w") as raw:
+            writer = csv.writer(out)
+            writer.writerow(["account_number", "period", "gb_down", "gb_up", "hours_online",
+                             "peak_devices", "people"])  # fmt: skip
+            for n in range(rows):
+                account, pk = accounts[n % len(accounts)]
+                month = months[n // len(accounts)]
+                figures = (f"{(n * 37) % 900}.{n % 100:02d}", f"{(n * 7) % 90}.5",
+                           f"{(n * 13) % 744}.0", str(1 + n % 9), "1")  # fmt: skip
+                writer.writerow([account, f"{month:%Y-%m}", *figures])
+                raw.write("\t".join((str(pk), month.isoformat(), *figures, now)) + "\n")
+        log("Importing it with import_usage_csv…")
+        start = time.perf_counter()
+        report = import_usage_csv(file=path, skip_invalid=False)
+        import_seconds = time.perf_counter() - start
+        if report.error_count or report.created != rows:
+            raise RuntimeError(f"the usage benchmark file did not import cleanly: {report}")
+        _delete_usage(months)
+        log("Loading the same usage rows with a raw COPY…")
+        copy_seconds = _raw_usage_copy(copy_path)
+        _delete_usage(months)
+    results.imports["usage"] = {
+        "rows": rows,
+        "import_seconds": round(import_seconds, 2),
+        "import_rows_per_second": round(rows / import_seconds),
+        "copy_seconds": round(copy_seconds, 2),
+        "copy_rows_per_second": round(rows / copy_seconds),
+        "import_vs_copy": round(import_seconds / copy_seconds, 2),
+    }
+
+
+def _bench_months(count: int) -> list[date]:
+    today = timezone.localdate()
+    first = today.year * 12 + today.month - 1 - _USAGE_FIRST_MONTH_BACK
+    return [date((first + n) // 12, (first + n) % 12 + 1, 1) for n in range(count)]
+
+
+def _delete_usage(months: list[date]) -> None:
+    with transaction.atomic():
+        Usage.objects.filter(period__in=months).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Usage._meta.db_table}")
+
+
+def _raw_usage_copy(path: Path) -> float:
+    table = connection.ops.quote_name(Usage._meta.db_table)
+    columns = ", ".join(map(connection.ops.quote_name, _USAGE_COLUMNS))
+    with transaction.atomic(), connection.cursor() as wrapper:
+        start = time.perf_counter()
+        with (
+            wrapper.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            path.open(encoding="utf-8") as text,
+        ):
+            while chunk := text.read(1 << 20):
+                copy.write(chunk)
+        return time.perf_counter() - start

@@ -3,6 +3,7 @@ other measurements, compared with the other scale's last run when there is one."
 
 from typing import Any
 
+from retention.bench.fit import fit_lines
 from retention.bench.pages import DEEP_PAGE
 from retention.bench.results import Figure, Results, other_scale
 
@@ -23,6 +24,7 @@ def render(results: Results) -> str:
     lines += _history(results.history)
     lines += _tables(results.tables)
     lines += _billing(results.billing)
+    lines += fit_lines(results.fit)
     lines += results.notes
     lines += _against_other_scale(results, width)
     return "\n".join(lines)
@@ -134,6 +136,13 @@ def _imports(i: dict[str, Any]) -> list[str]:
             "  the same COPY into a table without indexes: "
             f"{i['copy_unindexed_seconds']:.1f} s "
             f"({i['copy_unindexed_rows_per_second']:,} rows/s)"
+        )
+    if u := i.get("usage"):
+        lines.append(
+            f"usage import: {u['rows']:,} rows in {u['import_seconds']:.1f} s "
+            f"({u['import_rows_per_second']:,} rows/s, fits included); raw COPY "
+            f"{u['copy_seconds']:.1f} s ({u['copy_rows_per_second']:,} rows/s); "
+            f"import / COPY x{u['import_vs_copy']:.2f}"
         )
     return lines
 
@@ -275,6 +284,7 @@ def _rates_against(small: dict[str, Any], large: dict[str, Any], width: int) -> 
         ("history cases/s", ("history", "cases_per_second")),
         ("figures backfill days/s", ("history", "backfill", "days_per_second")),
         ("figures backfill outcomes/s", ("history", "backfill", "outcomes_per_second")),
+        ("tariff fit subscribers/s", ("fit", "subscribers_per_second")),
     ]
     lines = []
     for label, path in rates:

@@ -51,6 +51,7 @@ class Results:
     history: dict[str, Any] = field(default_factory=dict)  # the dashboard's data, how it was made
     tables: dict[str, Any] = field(default_factory=dict)  # queue rows by hand vs django-tables2
     billing: dict[str, Any] = field(default_factory=dict)  # accept queries, delivery rates
+    fit: dict[str, Any] = field(default_factory=dict)  # the nightly tariff fit, SQL vs a loop
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -66,6 +67,7 @@ class Results:
             "history": self.history,
             "tables": self.tables,
             "billing": self.billing,
+            "fit": self.fit,
             "notes": self.notes,
         }
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from retention.bench.billing import measure_billing
 from retention.bench.claims import measure_claims
 from retention.bench.dashboard import measure_dashboard
+from retention.bench.fit import measure_fit
 from retention.bench.importing import measure_import
 from retention.bench.outreach import measure_outreach
 from retention.bench.pages import measure_pages
@@ -55,5 +56,10 @@ SECTIONS: tuple[Section, ...] = (
         "dashboard",
         measure_dashboard,
         "Leave out the history of closed cases, the figures' backfill and the dashboard.",
+    ),
+    Section(
+        "tariff-fit",
+        measure_fit,
+        "Leave out the nightly tariff fit over every subscriber and its Python-loop ratio.",
     ),
 )

@@ -1,5 +1,5 @@
 """The PostgreSQL writer of the demo data: one transaction that detaches the indexes and key
-constraints of the three big tables, truncates them, streams every row through
+constraints of the four big tables, truncates them, streams every row through
 ``COPY ... FREEZE`` and rebuilds exactly the indexes and constraints it found (read from the
 catalogue, so migrations stay the single definition)."""
 
@@ -18,9 +18,9 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from retention.demo.generator import DemoGenerator
-from retention.demo.rows import Bundle, EquipmentRow, LoadReport, SubscriberRow
+from retention.demo.rows import Bundle, EquipmentRow, LoadReport, SubscriberRow, UsageRow
 from retention.demo.units import DAY, date_of, eur
-from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent
+from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent, Usage
 
 _SUBSCRIBER_COLUMNS = (
     "id", "account_number", "name", "phone", "email", "language", "time_zone", "region",
@@ -36,7 +36,11 @@ _EVENT_COLUMNS = (
     "id", "subscriber_id", "kind", "occurred_at", "actor_id", "source", "external_id", "summary",
     "code", "params", "data", "recorded_at",
 )  # fmt: skip
-_MODELS: list[type[Any]] = [TimelineEvent, Equipment, Subscriber]
+_USAGE_COLUMNS = (
+    "id", "subscriber_id", "period", "gb_down", "gb_up", "hours_online", "peak_devices", "people",
+    "received_at",
+)  # fmt: skip
+_MODELS: list[type[Any]] = [TimelineEvent, Equipment, Usage, Subscriber]
 _FLUSH_EVERY = 2000  # subscribers
 NULL = "\\N"  # COPY text for NULL
 
@@ -181,18 +185,21 @@ def _copy_rows(
 ) -> None:
     stamps = _Stamps(generator.start_day - 1, generator.today_day + 2)
     now_text = timezone.now().isoformat()
+    usage_text = _UsageText(generator, now_text)
     with (
         tempfile.TemporaryFile("w+", encoding="utf-8") as subscriber_file,
         tempfile.TemporaryFile("w+", encoding="utf-8") as equipment_file,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as usage_file,
     ):
         # One COPY stream at a time per connection: events go straight to the server while
-        # the (twenty times smaller) subscriber and equipment rows wait in temporary files.
+        # the (smaller) subscriber, equipment and usage rows wait in temporary files.
         with cursor.copy(_copy_sql(TimelineEvent, _EVENT_COLUMNS)) as copy:
-            spools = (subscriber_file, equipment_file)
-            _stream(generator.bundles(plan_ids), copy, spools, stamps, now_text, report, bar)
+            spools = (subscriber_file, equipment_file, usage_file)
+            _stream(generator.bundles(plan_ids), copy, spools, stamps, usage_text, report, bar)
         for model, columns, spool in (
             (Subscriber, _SUBSCRIBER_COLUMNS, subscriber_file),
             (Equipment, _EQUIPMENT_COLUMNS, equipment_file),
+            (Usage, _USAGE_COLUMNS, usage_file),
         ):
             spool.seek(0)
             with cursor.copy(_copy_sql(model, columns)) as copy:
@@ -206,17 +213,34 @@ def _restore(cursor: Any, schema: DetachedSchema, log: Callable[[str], None]) ->
         cursor.execute(statement)
         log(f"  {time.perf_counter() - step:6.1f} s  {statement[:110]}")
     for statement in connection.ops.sequence_reset_sql(
-        no_style(), [Plan, Subscriber, Equipment, TimelineEvent]
+        no_style(), [Plan, Subscriber, Equipment, TimelineEvent, Usage]
     ):
         cursor.execute(statement)
+
+
+class _UsageText:
+    """Usage rows as COPY text: the window's months and the received time written once."""
+
+    def __init__(self, generator: DemoGenerator, now_text: str) -> None:
+        self.now_text = now_text
+        # "\t2026-01-01\t" for each month of the window, by its index.
+        self.periods = [f"\t{first.isoformat()}\t" for first, _, _ in generator.usage_window]
+
+    def __call__(self, rows: list[UsageRow]) -> str:
+        periods, received = self.periods, self.now_text
+        return "".join(
+            f"{uid}\t{sid}{periods[month]}{eur(down)}\t{eur(up)}\t{tenths // 10}.{tenths % 10}\t"
+            f"{devices}\t{people}\t{received}\n"
+            for uid, sid, month, down, up, tenths, devices, people in rows
+        )
 
 
 def _stream(
     bundles: Iterator[Bundle],
     copy: Any,
-    spools: tuple[IO[str], IO[str]],
+    spools: tuple[IO[str], IO[str], IO[str]],
     stamps: _Stamps,
-    now_text: str,
+    usage_text: _UsageText,
     report: LoadReport,
     bar: tqdm[Any],
 ) -> None:
@@ -225,10 +249,14 @@ def _stream(
     lines: list[str] = []
     subscriber_lines: list[str] = []
     equipment_lines: list[str] = []
-    pending = events = subscribers = equipment = 0
+    usage_lines: list[str] = []
+    now_text = usage_text.now_text
+    pending = events = subscribers = equipment = usage = 0
     for bundle in bundles:
         subscriber_lines.append(_subscriber_line(bundle.subscriber, now_text))
         equipment_lines.extend(map(_equipment_line, bundle.equipment))
+        usage_lines.append(usage_text(bundle.usage))
+        usage += len(bundle.usage)
         for eid, sid, kind, at, source, ext, summary, data in bundle.events:
             stamp = stamps(at)
             lines.append(
@@ -242,27 +270,26 @@ def _stream(
         subscribers += 1
         pending += 1
         if pending == _FLUSH_EVERY:
-            _flush(copy, spools, lines, subscriber_lines, equipment_lines)
+            _flush(copy, spools, lines, subscriber_lines, equipment_lines, usage_lines)
             bar.update(pending)
             pending = 0
-    _flush(copy, spools, lines, subscriber_lines, equipment_lines)
+    _flush(copy, spools, lines, subscriber_lines, equipment_lines, usage_lines)
     bar.update(pending)
     report.subscribers, report.equipment, report.events = subscribers, equipment, events
+    report.usage = usage
 
 
 def _flush(
     copy: Any,
-    spools: tuple[IO[str], IO[str]],
+    spools: tuple[IO[str], IO[str], IO[str]],
     lines: list[str],
-    subscriber_lines: list[str],
-    equipment_lines: list[str],
+    *spooled: list[str],
 ) -> None:
     copy.write("".join(lines))
-    spools[0].write("".join(subscriber_lines))
-    spools[1].write("".join(equipment_lines))
     lines.clear()
-    subscriber_lines.clear()
-    equipment_lines.clear()
+    for spool, pending in zip(spools, spooled, strict=True):
+        spool.write("".join(pending))
+        pending.clear()
 
 
 def _subscriber_line(s: SubscriberRow, now_text: str) -> str:

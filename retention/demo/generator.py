@@ -16,9 +16,10 @@ from retention.demo.heavy import heavy_bundle
 from retention.demo.people import person
 from retention.demo.plans import PLANS
 from retention.demo.regular import regular_bundle
-from retention.demo.rows import Bundle, PlanRow, SeedOptions
+from retention.demo.rows import Bundle, PlanRow, SeedOptions, UsageRow
 from retention.demo.texts import PAYMENT_METHODS
-from retention.demo.units import add_months, date_of, eur, pretty_price
+from retention.demo.units import add_months, date_of, epoch_day, eur, pretty_price
+from retention.demo.usage import usage_rows
 from retention.demo.world import World
 
 
@@ -31,6 +32,8 @@ class DemoGenerator(World):
     def bundles(self, plan_ids: dict[str, int]) -> Iterator[Bundle]:
         event_id = 1
         equipment_id = 1
+        usage_id = 1
+        plan_of = {plan_ids[p.code]: p for p in self.plan_rows()}
         carry = 0
         per_subscriber = self.options.events_per_subscriber
         for index in range(self.options.subscribers):
@@ -42,9 +45,30 @@ class DemoGenerator(World):
                 # The deficit of short-tenure subscribers moves on to the next ones, so the
                 # average stays at the requested number of events.
                 carry = max(-per_subscriber, min(carry, 3 * per_subscriber))
+            bundle.pattern, bundle.usage = self.usage_of(bundle, plan_of, usage_id)
             event_id += len(bundle.events)
             equipment_id += len(bundle.equipment)
+            usage_id += len(bundle.usage)
             yield bundle
+
+    def usage_of(
+        self, bundle: Bundle, plan_of: dict[int, PlanRow], first_id: int
+    ) -> tuple[str, list[UsageRow]]:
+        """How the subscriber uses the line, and their usage months (after the rest of their
+        story, from a stream of their own)."""
+        s = bundle.subscriber
+        return usage_rows(
+            self.usage_rng.random,
+            self.usage_window,
+            sid=s.id,
+            first_id=first_id,
+            segment=s.segment,
+            plan=plan_of[s.plan_id],
+            start_day=epoch_day(s.signup_date),
+            end_day=bundle.end_day or self.today_day,
+            status=s.status,
+            churn_risk=s.churn_risk,
+        )
 
 
 IMPORT_COLUMNS = (

@@ -12,18 +12,27 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from retention.demo.copying import load_postgres
 from retention.demo.generator import DemoGenerator
 from retention.demo.plans import PLAN_DESCRIPTIONS, PLAN_PRICING
 from retention.demo.rows import Bundle, LoadReport, PlanRow, SeedOptions, SubscriberRow
-from subscribers.models import Equipment, OutboundEvent, Plan, Subscriber, TimelineEvent
+from subscribers.models import (
+    Equipment,
+    OutboundEvent,
+    Plan,
+    Subscriber,
+    TariffFit,
+    TimelineEvent,
+    Usage,
+)
 
 
 def database_is_empty() -> bool:
@@ -31,13 +40,18 @@ def database_is_empty() -> bool:
 
 
 def reset_demo_data() -> None:
-    """Delete subscribers, their events and equipment, and plans (and what refers to them)."""
+    """Delete subscribers, their events, equipment, usage and tariff fits, and plans (and what
+    refers to them)."""
     if connection.vendor == "postgresql":
         tables = ", ".join(
             connection.ops.quote_name(m._meta.db_table)
-            for m in (TimelineEvent, Equipment, Subscriber, Plan)
+            for m in (TimelineEvent, Equipment, Usage, TariffFit, Subscriber, Plan)
         )
         with connection.cursor() as cursor:
+            # Rows inserted earlier in the same transaction (fits, say) leave foreign-key checks
+            # pending, and TRUNCATE refuses to run while they are: run them now.
+            if not connection.get_autocommit():
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             # CASCADE also empties the desk's cases and offers that point at these rows.
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         return
@@ -45,6 +59,8 @@ def reset_demo_data() -> None:
         OutboundEvent.objects.all().delete()  # they protect their subscribers
         TimelineEvent.objects.all().delete()
         Equipment.objects.all().delete()
+        TariffFit.objects.all().delete()
+        Usage.objects.all().delete()
         Subscriber.objects.all().delete()
         Plan.objects.all().delete()
 
@@ -75,7 +91,7 @@ def load_demo(
             if connection.vendor == "postgresql":
                 load_postgres(generator, plan_ids, report, bar=bar, log=log, started=started)
             else:
-                _load_orm(generator.bundles(plan_ids), report, bar)
+                _load_orm(generator.bundles(plan_ids), generator, report, bar)
                 report.seconds["generate and insert"] = time.perf_counter() - started
     return report
 
@@ -133,27 +149,36 @@ def _cents(value: int) -> Decimal:
     return Decimal(value) / 100
 
 
-def _load_orm(bundles: Iterator[Bundle], report: LoadReport, bar: tqdm[Any]) -> None:
+def _load_orm(
+    bundles: Iterator[Bundle], generator: DemoGenerator, report: LoadReport, bar: tqdm[Any]
+) -> None:
     subscribers: list[Subscriber] = []
     equipment: list[Equipment] = []
     events: list[TimelineEvent] = []
+    usage: list[Usage] = []
+    periods = [first for first, _, _ in generator.usage_window]
+    received = timezone.now()
 
     def flush() -> None:
         Subscriber.objects.bulk_create(subscribers, batch_size=500)
         Equipment.objects.bulk_create(equipment, batch_size=500)
         TimelineEvent.objects.bulk_create(events, batch_size=500)
+        Usage.objects.bulk_create(usage, batch_size=500)
         report.subscribers += len(subscribers)
         report.equipment += len(equipment)
         report.events += len(events)
+        report.usage += len(usage)
         bar.update(len(subscribers))
         subscribers.clear()
         equipment.clear()
         events.clear()
+        usage.clear()
 
     for bundle in bundles:
         subscribers.append(_subscriber(bundle.subscriber))
         equipment.extend(Equipment(**e._asdict()) for e in bundle.equipment)
         events.extend(_events(bundle))
+        usage.extend(_usage(bundle, periods, received))
         if len(subscribers) >= _ORM_CHUNK or len(events) >= 20 * _ORM_CHUNK:
             flush()
     flush()
@@ -184,6 +209,21 @@ def _subscriber(s: SubscriberRow) -> Subscriber:
         churn_risk=s.churn_risk,
         churn_risk_reasons=json.loads(s.churn_risk_reasons),
     )
+
+
+def _usage(bundle: Bundle, periods: list[date], received: datetime) -> Iterator[Usage]:
+    for uid, sid, month, down, up, tenths, devices, people in bundle.usage:
+        yield Usage(
+            id=uid,
+            subscriber_id=sid,
+            period=periods[month],
+            gb_down=_cents(down),
+            gb_up=_cents(up),
+            hours_online=Decimal(tenths) / 10,
+            peak_devices=devices,
+            people=people,
+            received_at=received,
+        )
 
 
 def _events(bundle: Bundle) -> Iterator[TimelineEvent]:

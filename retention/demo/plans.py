@@ -14,20 +14,20 @@ _BUSINESS = Plan.Kind.BUSINESS.value
 # New-customer prices of plans no longer sold are those of the comparable plan sold today:
 # that is what a loyal subscriber on the old plan would pay if they signed up again.
 PLANS: tuple[PlanRow, ...] = (
-    PlanRow("optika-100", "Optika 100", _FLAT, 100, 50, 2499, 1499, True, "r", 2012, 9999, 30, "fibre"),  # noqa: E501
-    PlanRow("optika-300", "Optika 300", _FLAT, 300, 100, 2999, 1999, True, "r", 2016, 9999, 30, "fibre"),  # noqa: E501
-    PlanRow("optika-1000", "Optika 1000", _FLAT, 1000, 300, 3999, 2799, True, "r", 2020, 9999, 12, "fibre"),  # noqa: E501
+    PlanRow("optika-100", "Optika 100", _FLAT, 100, 50, 2499, 1599, True, "r", 2012, 9999, 30, "fibre"),  # noqa: E501
+    PlanRow("optika-300", "Optika 300", _FLAT, 300, 100, 2999, 2499, True, "r", 2016, 9999, 30, "fibre"),  # noqa: E501
+    PlanRow("optika-1000", "Optika 1000", _FLAT, 1000, 300, 3999, 2999, True, "r", 2020, 9999, 12, "fibre"),  # noqa: E501
     PlanRow("optika-300-tv", "Optika 300 + TV", _FLAT, 300, 100, 4299, 2999, True, "r", 2017, 9999, 12, "fibre+tv"),  # noqa: E501
     PlanRow("dsl-20", "DSL 20", _FLAT, 20, 2, 2299, 1499, False, "r", 2000, 2016, 8, "dsl"),
     PlanRow("kabelis-50", "Kabelis 50 + TV", _FLAT, 50, 10, 3199, 2999, False, "r", 2010, 2019, 8, "cable+tv"),  # noqa: E501
     PlanRow("stundas-30", "Stundas 30", _TIME, 30, 10, 899, 699, True, "r", 2010, 9999, 4, "dsl"),
     PlanRow("stundas-10", "Stundas 10", _TIME, 20, 5, 599, 499, False, "r", 2000, 2018, 2, "dsl"),
-    PlanRow("mobilais-10gb", "Mobilais 10 GB", _VOLUME, 50, 10, 999, 799, True, "r", 2014, 9999, 6, "lte"),  # noqa: E501
+    PlanRow("mobilais-10gb", "Mobilais 10 GB", _VOLUME, 50, 10, 999, 849, True, "r", 2014, 9999, 6, "lte"),  # noqa: E501
     PlanRow("mobilais-50gb", "Mobilais 50 GB", _VOLUME, 150, 30, 1599, 1199, True, "r", 2018, 9999, 6, "lte"),  # noqa: E501
     PlanRow("lauku-lte-100gb", "Lauku LTE 100 GB", _VOLUME, 100, 20, 1999, 1199, False, "r", 2015, 2022, 5, "lte"),  # noqa: E501
     PlanRow("bizness-100", "Bizness 100", _BUSINESS, 100, 100, 4999, 4499, False, "s", 2000, 2019, 15, "fibre"),  # noqa: E501
     PlanRow("bizness-300", "Bizness 300", _BUSINESS, 300, 300, 5999, 4499, True, "s", 2014, 9999, 40, "fibre"),  # noqa: E501
-    PlanRow("bizness-mobilais-100gb", "Bizness Mobilais 100 GB", _VOLUME, 150, 50, 2499, 1999, True, "s", 2016, 9999, 10, "lte"),  # noqa: E501
+    PlanRow("bizness-mobilais-100gb", "Bizness Mobilais 100 GB", _VOLUME, 150, 50, 2499, 1999, True, "s", 2016, 9999, 30, "lte"),  # noqa: E501
     PlanRow("bizness-1000-koplietosana", "Bizness 1000 koplietošana", _BUSINESS, 1000, 1000, 8999, 6999, True, "sc", 2018, 9999, 25, "fibre"),  # noqa: E501
     PlanRow("korporativais-birojs-500", "Korporatīvais Birojs 500", _BUSINESS, 500, 500, 19900, 15900, True, "c", 2012, 9999, 40, "fibre"),  # noqa: E501
     PlanRow("korporativais-10g", "Korporatīvais 10G", _BUSINESS, 10000, 10000, 49900, 39900, True, "c", 2016, 9999, 30, "fibre"),  # noqa: E501

@@ -46,7 +46,10 @@ def regular_bundle(
     payments(world, story, carry)
     subscriber = _subscriber_row(world, story, plan_ids)
     story.events.sort(key=_first)
-    return Bundle(subscriber, story.equipment, _numbered(story.events, story.sid, first_event_id))
+    events = _numbered(story.events, story.sid, first_event_id)
+    return Bundle(
+        subscriber, story.equipment, events, end_day=story.end_day if story.cancelled else 0
+    )
 
 
 def _who(world: World) -> tuple[str, str, str, str, str, str]:

@@ -22,6 +22,8 @@ class SeedOptions:
             "events_per_subscriber": self.events_per_subscriber,
             "heavy": self.heavy,
             "heavy_events": self.heavy_events,
+            # What a load holds besides: a bench database loaded without usage loads again.
+            "usage_months": 12,
         }
 
 
@@ -86,11 +88,19 @@ EventRow = tuple[int, int, str, int, str, str | None, str, str]
 Draft = tuple[int, str, str, str | None, str, str]
 
 
+# (id, subscriber_id, month of the usage window (0 = oldest), GB down in hundredths, GB up in
+# hundredths, hours online in tenths, peak devices, people)
+UsageRow = tuple[int, int, int, int, int, int, int, int]
+
+
 @dataclass
 class Bundle:
     subscriber: SubscriberRow
     equipment: list[EquipmentRow]
     events: list[EventRow]
+    usage: list[UsageRow] = field(default_factory=list)
+    pattern: str = ""  # how they use the line (retention.demo.usage)
+    end_day: int = 0  # epoch day the contract ended; 0: it runs on
 
 
 @dataclass
@@ -100,11 +110,12 @@ class LoadReport:
     subscribers: int = 0
     equipment: int = 0
     events: int = 0
+    usage: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
-        return self.plans + self.subscribers + self.equipment + self.events
+        return self.plans + self.subscribers + self.equipment + self.events + self.usage
 
     @property
     def total_seconds(self) -> float:
@@ -115,6 +126,7 @@ class LoadReport:
         phases = ", ".join(f"{name} {secs:.1f} s" for name, secs in self.seconds.items())
         return (
             f"Loaded {self.subscribers:,} subscribers, {self.events:,} timeline events, "
-            f"{self.equipment:,} equipment items and {self.plans} plans in {total:.1f} s "
+            f"{self.equipment:,} equipment items, {self.usage:,} usage months and "
+            f"{self.plans} plans in {total:.1f} s "
             f"({self.rows / total:,.0f} rows/s; {phases})."
         )

@@ -11,6 +11,7 @@ from retention.demo.people import REGION_WEIGHTS, REGIONS
 from retention.demo.plans import PLANS
 from retention.demo.rows import PlanRow, SeedOptions
 from retention.demo.units import DAY, epoch_day, fast_randrange, month_of, month_start
+from retention.demo.usage import usage_window
 
 # Heavy subscribers are corporate accounts with tens of thousands of events, so that deep
 # timeline pages can be measured. Their account numbers do not depend on the seed and have ten
@@ -35,6 +36,9 @@ class World:
         self.rng = random.Random(options.seed)
         self.rnd = self.rng.random
         self.randrange = fast_randrange(self.rng)
+        # Usage has a stream of its own (retention.demo.usage), drawn subscriber by subscriber.
+        self.usage_rng = random.Random(options.seed * 7 + 5)
+        self.usage_window = usage_window(self.today)
         self.salt = random.Random(options.seed * 7 + 1).getrandbits(32)
         self.account_offset = random.Random(options.seed * 7 + 2).randrange(_ACCOUNT_SPACE)
         self.phone_offset = random.Random(options.seed * 7 + 3).randrange(10_000_000)
