@@ -90,7 +90,20 @@ class PlanAdmin(BoundedFieldsMixin, admin.ModelAdmin):
     list_filter = ("kind", "is_sold")
     search_fields = ("name", "code")
     fieldsets = (
-        (None, {"fields": ("code", "name", "kind", "download_mbps", "upload_mbps", "is_sold")}),
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "name",
+                    "kind",
+                    "download_mbps",
+                    "upload_mbps",
+                    "includes_tv",
+                    "is_sold",
+                )
+            },
+        ),
         (
             _("Monthly fee"),
             {"fields": ("list_price", "new_customer_price")},

@@ -13,7 +13,8 @@ test holds them equal):
   rounded half up to the cent. Everything is counted in whole cents.
 - **Plans that could fit** are those sold now to the subscriber's segment, at least as fast as
   they need (their current download speed, or ``USAGE_MBPS_PER_DEVICE`` for each device they
-  had online at once at their peak, whichever is less), and that hold the people on the line:
+  had online at once at their peak, whichever is less), with TV if their plan has it (a move
+  never takes away a service to save money), and that hold the people on the line:
   a plan that is not a business plan is made for one household, ``HOUSEHOLD_PEOPLE`` at most.
   Their own plan always counts, if it holds them.
 - **The plan that fits** is the cheapest of those (the faster one on a tie). Moving saves the
@@ -154,7 +155,10 @@ def fit_explain(
     for plan in plans:
         is_own = plan.pk == own_plan.pk
         if not is_own and not (
-            plan.is_sold and plan.is_sold_to(subscriber.segment) and plan.download_mbps >= needed
+            plan.is_sold
+            and plan.is_sold_to(subscriber.segment)
+            and plan.download_mbps >= needed
+            and (plan.includes_tv or not own_plan.includes_tv)
         ):
             continue
         fee = _cents(subscriber.monthly_price if is_own else plan.new_customer_price)
@@ -214,17 +218,17 @@ WITH months AS (
 subs AS (
     SELECT s.id AS sid, s.segment AS segment, s.plan_id AS own_id,
            CAST(ROUND(s.monthly_price * 100) AS INTEGER) AS own_fee,
-           COUNT(*) AS n, MAX(m.people) AS people,
+           op.includes_tv AS own_tv, COUNT(*) AS n, MAX(m.people) AS people,
            MIN(op.download_mbps, MAX(m.devices) * %(per_device)s) AS needed
     FROM months m
     JOIN subscribers_subscriber s ON s.id = m.sid
     JOIN subscribers_plan op ON op.id = s.plan_id
-    WHERE s.status IN ({statuses})
-    GROUP BY s.id, s.segment, s.plan_id, s.monthly_price, op.download_mbps
+    WHERE s.status IN ({statuses}) AND {who_subscriber}
+    GROUP BY s.id, s.segment, s.plan_id, s.monthly_price, op.download_mbps, op.includes_tv
     HAVING COUNT(*) >= %(min_months)s
 ),
 plans AS (
-    SELECT p.id, p.kind, p.download_mbps, p.is_sold,
+    SELECT p.id, p.kind, p.download_mbps, p.is_sold, p.includes_tv,
            p.sold_to_residential, p.sold_to_small_business, p.sold_to_corporate,
            CAST(ROUND(p.new_customer_price * 100) AS INTEGER) AS new_fee,
            COALESCE(p.included_hours, 0) * 10 AS inc_h10,
@@ -244,7 +248,7 @@ candidates AS (
            p.inc_h10, p.inc_g100, p.inc_seats, p.hour_c, p.gb_c, p.seat_c, p.cap_c
     FROM subs s
     JOIN plans p ON p.id = s.own_id OR (
-        p.is_sold AND p.download_mbps >= s.needed AND (
+        p.is_sold AND p.download_mbps >= s.needed AND (p.includes_tv OR NOT s.own_tv) AND (
             (s.segment = 'residential' AND p.sold_to_residential)
             OR (s.segment = 'small_business' AND p.sold_to_small_business)
             OR (s.segment = 'corporate' AND p.sold_to_corporate)
@@ -316,7 +320,10 @@ FROM best
 
 def _sql(who: str) -> str:
     statuses = ", ".join(f"'{status}'" for status in FIT_STATUSES)
-    sql = _FIT_SQL.format(who=who, statuses=statuses)
+    # The subscribers restricted as the usage is, so each chunk reads its own range by the
+    # primary key rather than every subscriber (a hash of a million rows a chunk).
+    who_subscriber = who.replace("u.subscriber_id", "s.id")
+    sql = _FIT_SQL.format(who=who, statuses=statuses, who_subscriber=who_subscriber)
     if connection.vendor == "postgresql":
         # PostgreSQL's two-argument MIN is LEAST; SQLite's is MIN.
         sql = sql.replace("MIN(op.download_mbps,", "LEAST(op.download_mbps,")

@@ -60,6 +60,9 @@ class Plan(models.Model):
         help_text=_("What a new customer pays today for this service (the loyalty benchmark)."),
     )
     is_sold = models.BooleanField(_("sold to new customers now"), default=True)
+    # A plan with TV is not the same service as one without: the tariff fit never moves a
+    # subscriber off TV to save them money.
+    includes_tv = models.BooleanField(_("includes TV"), default=False)
     # The name is the product's brand, the same in every language ("Optika 300"); what the
     # plan is for is said in each language, as the offer catalogue's and the cancellation
     # reasons' names are: an admin edits the three side by side, and a missing translation

@@ -112,6 +112,7 @@ def _upsert_plans(rows: tuple[PlanRow, ...]) -> dict[str, int]:
                 "description_en": PLAN_DESCRIPTIONS[row.code][0],
                 "description_lv": PLAN_DESCRIPTIONS[row.code][1],
                 "description_ru": PLAN_DESCRIPTIONS[row.code][2],
+                "includes_tv": row.gear.endswith("+tv"),
                 "sold_to_residential": "r" in row.segments,
                 "sold_to_small_business": "s" in row.segments,
                 "sold_to_corporate": "c" in row.segments,

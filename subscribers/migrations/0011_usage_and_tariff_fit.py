@@ -191,6 +191,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="plan",
+            name="includes_tv",
+            field=models.BooleanField(default=False, verbose_name="includes TV"),
+        ),
+        migrations.AddField(
+            model_name="plan",
             name="sold_to_corporate",
             field=models.BooleanField(default=False, verbose_name="sold to corporate"),
         ),
@@ -308,7 +313,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="tarifffit",
-            index=models.Index(fields=["verdict", "saving", "subscriber"], name="fit_verdict_saving"),
+            index=models.Index(
+                fields=["verdict", "saving", "subscriber"], name="fit_verdict_saving"
+            ),
         ),
         migrations.AddIndex(
             model_name="tarifffit",

@@ -15,6 +15,7 @@ from retention.demo.plans import PLANS
 from retention.demo.rows import Bundle, SeedOptions
 from retention.demo.units import epoch_day
 from retention.demo.usage import usage_window
+from retention.models import TariffFitSnapshot
 from subscribers.fit import MIN_MONTHS, fit_window
 from subscribers.models import Subscriber, TariffFit, Usage
 
@@ -165,6 +166,9 @@ def test_seed_demo_loads_the_usage_and_computes_every_fit():
     assert TariffFit.objects.count() == len(eligible)
     assert set(TariffFit.objects.values_list("computed_on", flat=True)) == {TODAY}
     assert f"Computed {len(eligible):,} tariff fits" in output
+    # The dashboard counts them at once, not only after the first night.
+    counted = TariffFitSnapshot.objects.filter(day=TODAY).values_list("subscribers", flat=True)
+    assert sum(counted) == len(eligible)
 
 
 @pytest.mark.django_db

@@ -9,6 +9,8 @@ The catalogue (new-customer prices; every plan sold to residential subscribers b
     gb       metered by GB   100 Mbit/s  10.00  50 GB included, 0.40 an extra GB, no cap
     biz      business        300 Mbit/s  45.00  5 users included, 4.00 an extra one (business)
     old      flat            300 Mbit/s  25.00  no longer sold
+    tv       flat with TV    300 Mbit/s  35.00
+    tv100    flat with TV    100 Mbit/s  28.00
 """
 
 from datetime import date
@@ -66,6 +68,8 @@ def catalogue() -> dict[str, Plan]:
             sold_to_small_business=True,
         ),
         "old": plan("old", "flat", 300, "25.00", is_sold=False),
+        "tv": plan("tv", "flat", 300, "35.00", includes_tv=True),
+        "tv100": plan("tv100", "flat", 100, "28.00", includes_tv=True),
     }
 
 
@@ -123,6 +127,15 @@ TABLE = {
         "residential",
         [("300.0", "400", 8, 1)] * 3,
         ("35.00", "flat300", "30.00", "5.00", "cheaper"),
+    ),
+    # TV and 300 Mbit/s for 45.00, 3 devices: internet alone at 100 Mbit/s would cost 20.00, but
+    # a move never takes their TV away; the TV plan at 100 Mbit/s does it for 28.00.
+    "tv": (
+        "tv",
+        "45.00",
+        "residential",
+        [("100.0", "100", 3, 1)] * 3,
+        ("45.00", "tv100", "28.00", "17.00", "speed"),
     ),
     # The same, paying 30.50: half a euro is below the saving worth a move.
     "below_min_saving": (
@@ -213,6 +226,8 @@ def test_every_plan_that_could_fit_is_priced(catalogue):
         "gb": (Decimal("10.00"), False),
         "flat100": (Decimal("20.00"), False),
         "flat300": (Decimal("30.00"), True),
+        "tv100": (Decimal("28.00"), False),
+        "tv": (Decimal("35.00"), False),
     }
     assert (result.needed_mbps, result.people) == (50, 1)
 
