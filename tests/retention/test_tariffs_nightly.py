@@ -24,7 +24,9 @@ def _snapshot() -> list[tuple[object, ...]]:
 
 
 def test_nightly_task_computes_every_fit_once_however_often_it_runs():
-    flat = PlanFactory(code="flat", kind="flat", download_mbps=300, new_customer_price=Decimal(30))
+    flat = PlanFactory.create(
+        code="flat", kind="flat", download_mbps=300, new_customer_price=Decimal(30)
+    )
     PlanFactory(
         code="hours",
         kind="metered_time",
@@ -33,7 +35,7 @@ def test_nightly_task_computes_every_fit_once_however_often_it_runs():
         included_hours=30,
         extra_hour_price=Decimal("0.50"),
     )
-    light = SubscriberFactory(plan=flat, monthly_price=Decimal(30))
+    light = SubscriberFactory.create(plan=flat, monthly_price=Decimal(30))
     for month in (9, 10, 11):
         UsageFactory(
             subscriber=light,
@@ -50,8 +52,12 @@ def test_nightly_task_computes_every_fit_once_however_often_it_runs():
 
     assert list(TariffFit.objects.values()) == first
     assert _snapshot() == counted
-    light = TariffFitSnapshot.objects.get(verdict="light")
-    assert (light.day, light.subscribers, light.overpayment) == (date(2026, 12, 4), 1, Decimal(22))
+    counted_light = TariffFitSnapshot.objects.get(verdict="light")
+    assert (counted_light.day, counted_light.subscribers, counted_light.overpayment) == (
+        date(2026, 12, 4),
+        1,
+        Decimal(22),
+    )
     fit = TariffFit.objects.get()
     assert (fit.computed_on, fit.best_plan.code, fit.verdict) == (
         date(2026, 12, 4),
