@@ -18,6 +18,7 @@ app.autodiscover_tasks(
             "dashboard",
             "notifications",
             "outreach",
+            "risk",
             "saves",
             "system",
             "tariffs",

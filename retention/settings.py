@@ -219,6 +219,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.nightly_tariff_fit",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Nightly, after the tariff fit it reads: every active subscriber's churn score from their
+    # story, then the open cases' priorities, which read it.
+    "nightly-churn-risk": {
+        "task": "retention.tasks.nightly_churn_risk",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    # Subscribers an import or the API created are scored on arrival (a message asks at once);
+    # this catches those whose message was lost.
+    "risk-score-arrivals": {"task": "retention.tasks.risk_score_arrivals", "schedule": 300.0},
     "reprioritise-open-cases": {
         "task": "retention.tasks.reprioritise_open_cases",
         "schedule": 3600.0,

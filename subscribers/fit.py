@@ -203,9 +203,11 @@ def usage_months(subscriber_id: int, today: date) -> list[UsageMonth]:
 # Written in SQL both PostgreSQL and SQLite run (integer arithmetic for rounding and started
 # units, no CEIL; INSERT before WITH, for the row count SQLite reports), so `make run` on
 # SQLite computes what production computes.
-_FIT_SQL = """
+_FIT_INSERT = """
 INSERT INTO subscribers_tarifffit
     (subscriber_id, computed_on, months, current_cost, best_plan_id, best_cost, saving, verdict)
+"""
+_FIT_CTE = """
 WITH months AS (
     SELECT u.subscriber_id AS sid,
            CAST(ROUND(u.hours_online * 10) AS INTEGER) AS h10,
@@ -312,18 +314,20 @@ best AS (
            CASE WHEN verdict = 'fits' OR holds = 0 THEN own_cost ELSE cost END AS best_cost
     FROM judged
 )
+"""
+_FIT_SELECT = """
 SELECT sid, %(today)s, n, own_cost / 100.0, best_id, best_cost / 100.0,
        (own_cost - best_cost) / 100.0, verdict
 FROM best
 """
 
 
-def _sql(who: str) -> str:
-    statuses = ", ".join(f"'{status}'" for status in FIT_STATUSES)
+def _sql(who: str, *, query: str = _FIT_INSERT + _FIT_CTE + _FIT_SELECT, statuses: str = "") -> str:
+    statuses = statuses or ", ".join(f"'{status}'" for status in FIT_STATUSES)
     # The subscribers restricted as the usage is, so each chunk reads its own range by the
     # primary key rather than every subscriber (a hash of a million rows a chunk).
     who_subscriber = who.replace("u.subscriber_id", "s.id")
-    sql = _FIT_SQL.format(who=who, statuses=statuses, who_subscriber=who_subscriber)
+    sql = query.format(who=who, statuses=statuses, who_subscriber=who_subscriber)
     if connection.vendor == "postgresql":
         # PostgreSQL's two-argument MIN is LEAST; SQLite's is MIN.
         sql = sql.replace("MIN(op.download_mbps,", "LEAST(op.download_mbps,")
@@ -394,6 +398,23 @@ def _chunk(who_usage: str, who_fit: str, params: dict[str, Any]) -> int:
         cursor.execute(f"DELETE FROM subscribers_tarifffit WHERE {who_fit}", params)
         cursor.execute(_sql(who_usage), params)
         return max(cursor.rowcount, 0)
+
+
+def fit_savings_as_of(*, day: date, lo: int, hi: int) -> dict[int, Decimal]:
+    """What each subscriber with an id in [lo, hi) would have saved a month on the plan that fit
+    them on ``day``, by the same rules from the 12 months of usage before it, whatever their
+    status now (the churn model learns from subscribers who have left since). Their plan and
+    price are today's: the desk keeps no history of them beyond the timeline. Nothing is
+    written."""
+    every = ", ".join(f"'{status}'" for status in Subscriber.Status.values)
+    sql = _sql(
+        "u.subscriber_id >= %(lo)s AND u.subscriber_id < %(hi)s",
+        query=_FIT_CTE + "SELECT sid, own_cost - best_cost FROM best",
+        statuses=every,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**_params(day), "lo": lo, "hi": hi})
+        return {sid: Decimal(cents) / 100 for sid, cents in cursor.fetchall()}
 
 
 def fit_refresh(*, subscriber: Subscriber, today: date) -> TariffFit | None:

@@ -91,6 +91,17 @@ class Subscriber(models.Model):
     # A list of phrases ({"code": …, "params": …}, see subscribers.phrases): shown in the
     # reader's language.
     churn_risk_reasons = models.JSONField(_("churn risk reasons"), default=list, blank=True)
+    # Which version of the churn model computed the score, and on which day: empty until the
+    # nightly scoring (or scoring on arrival) has computed one.
+    churn_risk_version = models.PositiveIntegerField(
+        _("churn model version"), null=True, blank=True
+    )
+    churn_risk_scored_on = models.DateField(_("churn risk scored on"), null=True, blank=True)
+    # "learned" or "rules" (a rule-based score, while there is too little history to learn
+    # from): the subscriber page says which, without reading the desk's model table.
+    churn_risk_kind = models.CharField(
+        _("churn model kind"), max_length=10, blank=True, default="", db_default=""
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from retention.models.figures import (
 )
 from retention.models.notifications import Notification, Reminder
 from retention.models.outreach import CampaignHistory, OutreachCampaign, OutreachMessage
+from retention.models.risk import RiskModel
 from retention.models.staff import TIME_ZONE_CHOICES, Heartbeat, Team, User
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "OutreachCampaign",
     "OutreachMessage",
     "Reminder",
+    "RiskModel",
     "TariffFitSnapshot",
     "Team",
     "User",

@@ -368,6 +368,72 @@ PHRASES: dict[str, Phrase] = {
         ngettext_lazy("Discount ends in %(days)s day", "Discount ends in %(days)s days", "days")
     ),
     "risk.old_plan": _p(_("On a plan no longer sold (%(plan)s)")),
+    # The nightly churn score's reasons (retention.risk.reasons): the signals that pushed it up.
+    "risk.port_out": _p(_("A competitor sent a port-out notice in the last 90 days")),
+    "risk.outages_30d": _p(
+        ngettext_lazy(
+            "%(count)s outage in the last 30 days (%(hours)s h)",
+            "%(count)s outages in the last 30 days (%(hours)s h)",
+            "count",
+        ),
+        hours=number,
+    ),
+    "risk.outages_90d": _p(
+        ngettext_lazy(
+            "%(count)s outage in the last 90 days (%(hours)s h)",
+            "%(count)s outages in the last 90 days (%(hours)s h)",
+            "count",
+        ),
+        hours=number,
+    ),
+    "risk.missed_payments": _p(
+        ngettext_lazy(
+            "%(count)s missed payment in the last 90 days",
+            "%(count)s missed payments in the last 90 days",
+            "count",
+        )
+    ),
+    "risk.arrears_now": _p(_("%(amount)s in arrears"), amount=money),
+    "risk.price_rises": _p(
+        ngettext_lazy(
+            "%(count)s price rise in 12 months, %(amount)s a month in all",
+            "%(count)s price rises in 12 months, %(amount)s a month in all",
+            "count",
+        ),
+        amount=money,
+    ),
+    "risk.promo_ended": _p(_("Promo price ended in the last 60 days")),
+    "risk.misfit": _p(
+        _("Pays %(amount)s a month more than the plan that fits their use"), amount=money
+    ),
+    "risk.new_customer": _p(
+        ngettext_lazy(
+            "Customer for only %(months)s month",
+            "Customer for only %(months)s months",
+            "months",
+        )
+    ),
+    "risk.earlier_requests": _p(
+        ngettext_lazy(
+            "Asked to cancel %(count)s time before (saved %(saved)s)",
+            "Asked to cancel %(count)s times before (saved %(saved)s)",
+            "count",
+        )
+    ),
+    "risk.usage_decline": _p(_("Uses %(percent)s%% less than before (last 3 months)")),
+    "risk.contacts_refused": _p(
+        ngettext_lazy(
+            "Refused %(count)s contact in the last 90 days",
+            "Refused %(count)s contacts in the last 90 days",
+            "count",
+        )
+    ),
+    "risk.model.too_little_history": _p(
+        _(
+            "Too little history to learn from: %(positives)s cancellation requests in "
+            "%(months)s months of snapshots (at least %(needed)s needed)."
+        )
+    ),
     "risk.renewal_due": _p(_("Largest account: contract renewal due this year")),
     "risk.site_outages": _p(_("Site outages")),
     # --- Events from billing and the network, said from their data (see event_phrase) --------
