@@ -2,12 +2,15 @@
 
     POST /api/v1/events         push 1..API_BATCH_LIMIT timeline events (subscribers/ingestion.py)
     POST /api/v1/usage          push 1..API_BATCH_LIMIT usage months (subscribers/usage_ingest.py)
+    POST /api/v1/subscribers    push 1..API_BATCH_LIMIT subscribers, upserted by account number
+                                (subscribers/subscriber_ingest.py; the import file's columns)
     GET  /api/v1/openapi.json   the schema; open to anyone
 
 Calls authenticate with ``Authorization: Bearer <token>`` (tokens are made in the admin), not a
 session cookie, so there is no CSRF check and no login redirect: see ``api_urls``. Every error
 response has a ``detail``; a 400 also lists what was wrong (``errors`` for the request as a
-whole, ``items`` for each rejected event) and means nothing was stored.
+whole, ``items`` for each rejected item) and means nothing was stored. (POST /api/v1/cancellations
+is registered by retention/cases/api.py.)
 """
 
 from collections.abc import Callable
@@ -34,6 +37,12 @@ from subscribers.ingestion import (
 )
 from subscribers.models import ApiToken
 from subscribers.outbound import openapi_webhooks
+from subscribers.subscriber_ingest import (
+    SubscriberIn,
+    SubscriberIngestResult,
+    SubscriberStatus,
+    subscribers_ingest,
+)
 from subscribers.usage_ingest import UsageIn, UsageIngestResult, UsageStatus, usage_ingest
 
 
@@ -166,6 +175,48 @@ class UsageBatchErrorOut(ErrorOut):
     items: list[UsageItemOut] = Field(default_factory=list, description="Every rejected month.")
 
 
+class SubscriberBatchIn(Schema):
+    # Validated one by one against SubscriberIn in subscribers_ingest, as events are.
+    subscribers: Annotated[
+        list[Annotated[Any, WithJsonSchema(SubscriberIn.model_json_schema())]],
+        within_batch_limit("subscribers"),
+    ] = Field(min_length=1, description="1 to API_BATCH_LIMIT (default 1,000) subscribers.")
+
+
+class SubscriberItemOut(Schema):
+    index: int = Field(description="Position of the subscriber in the batch, from 0.")
+    account_number: str | None = Field(description="As sent; null when not usable.")
+    status: SubscriberStatus = Field(
+        description="created, updated (a value sent differs from the stored one), unchanged "
+        "(every value sent is the stored one, nothing written); rejected: invalid."
+    )
+    errors: list[FieldErrorOut]
+    conflicts: list[str] = Field(
+        default_factory=list,
+        description="Fields sent with another value than the stored one that a desk decision "
+        "holds until billing confirms it: the stored value is kept, the conflict recorded.",
+    )
+
+
+class SubscriberIngestOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int = Field(description="Invalid; only with skip_invalid.")
+    items: list[SubscriberItemOut] = Field(
+        description="Every subscriber of the batch, in the order sent."
+    )
+
+
+class SubscriberBatchErrorOut(ErrorOut):
+    errors: list[FieldErrorOut] = Field(
+        default_factory=list, description="Problems with the request as a whole."
+    )
+    items: list[SubscriberItemOut] = Field(
+        default_factory=list, description="Every rejected subscriber."
+    )
+
+
 # --- Errors -----------------------------------------------------------------------------------
 
 
@@ -258,3 +309,37 @@ def usage_post(
     The tariff fit of every subscriber whose usage changed is recomputed at once.
     """
     return batch_answer(lambda: usage_ingest(items=payload.usage, skip_invalid=skip_invalid))
+
+
+@api.post(
+    "/subscribers",
+    response={
+        200: SubscriberIngestOut,
+        400: SubscriberBatchErrorOut,
+        401: ErrorOut,
+        413: ErrorOut,
+    },
+    url_name="subscribers",
+    summary="Push subscribers",
+)
+def subscribers_post(
+    request: HttpRequest, payload: SubscriberBatchIn, skip_invalid: bool = False
+) -> Status[SubscriberIngestResult | dict[str, Any]]:
+    """Create or update subscribers, matched on `account_number`: each item is a row of the
+    subscriber import file as JSON, with the same columns, rules and messages.
+
+    The columns `account_number`, `name`, `plan_code`, `monthly_price`, `signup_date` and
+    `region` are required; the others may be left out (the default for a new subscriber, the
+    stored value for a known one) and null is an empty cell. A known subscriber whose values
+    sent are all stored already is `unchanged`, so sending a batch again is safe. A field that
+    a desk decision holds until billing confirms it keeps the desk's value; the item lists it
+    in `conflicts`. If any item is invalid, nothing is stored and the response is a 400
+    listing each such item by index; with `?skip_invalid=true` the others are stored and the
+    invalid ones reported with a 200. New subscribers get their churn risk scored shortly after.
+    """
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    return batch_answer(
+        lambda: subscribers_ingest(
+            source=token.source, items=payload.subscribers, skip_invalid=skip_invalid
+        )
+    )

@@ -150,9 +150,11 @@ class InvalidItem:
 
 
 def items_validate[M: BaseModel](
-    items: Sequence[Any], schema: type[M]
+    items: Sequence[Any], schema: type[M], *, context: dict[str, Any] | None = None
 ) -> tuple[list[tuple[int, M]], list[InvalidItem]]:
-    """Every item, as decoded from JSON or read from a file, validated against ``schema``.
+    """Every item, as decoded from JSON or read from a file, validated against ``schema``
+    (with pydantic's validation ``context``: what the schema's validators read once per batch,
+    such as the plans by code).
 
     Returns the valid items parsed, with their index, and the invalid ones with every problem
     found (each NUL, each field the schema refuses), both in batch order.
@@ -166,7 +168,7 @@ def items_validate[M: BaseModel](
         # Before the schema: a NUL must not reach a query (the lookups that follow) either.
         errors = nul_errors(raw)
         try:
-            item = schema.model_validate(raw)
+            item = schema.model_validate(raw, context=context)
         except PydanticValidationError as exc:
             errors += field_errors(exc)
         if errors:

@@ -21,7 +21,12 @@ from django.db import transaction
 
 from subscribers.importing_columns import COLUMNS, Column, Parser, plan_parser
 from subscribers.importing_columns import COLUMNS_BY_NAME as COLUMNS_BY_NAME  # the admin's list
-from subscribers.importing_load import Conflict, subscriber_field, writer_for
+from subscribers.importing_load import (
+    Conflict,
+    arrivals_score_after_commit,
+    subscriber_field,
+    writer_for,
+)
 from subscribers.models import Plan
 from subscribers.text import visible
 
@@ -268,7 +273,8 @@ def import_subscribers_csv(
     ``file`` is a path (read as UTF-8, with or without a BOM) or a text file opened with
     ``newline=""``. ``progress`` is called with the number of rows read since its last call.
     Raises ImportFileError when the file as a whole is unusable. Bad rows are returned in the
-    report; unless ``skip_invalid`` is set, any bad row means nothing is written.
+    report; unless ``skip_invalid`` is set, any bad row means nothing is written. When rows
+    were created, their churn risk is asked for after commit (scored on arrival).
     """
     started = time.perf_counter()
     report = ImportReport(skip_invalid=skip_invalid)
@@ -296,5 +302,7 @@ def import_subscribers_csv(
             else:
                 report.created, report.updated = writer.finish()
                 report.conflicts = writer.conflicts
+                if report.created:
+                    arrivals_score_after_commit()
     report.seconds = time.perf_counter() - started
     return report

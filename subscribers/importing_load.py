@@ -12,10 +12,11 @@ from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
+from retention.core import broker
 from subscribers.models import FieldConflict, FieldHold, Plan, Subscriber
 
 # Rows per bulk_create on SQLite.
@@ -27,6 +28,18 @@ _STAGING_TABLE = "subscriber_import_staging"
 # Fields a desk decision may hold until billing confirms it (FieldHold): an import row that
 # would change one is a conflict, and the field keeps the desk's value.
 HELD = frozenset(FieldHold.Field.values)
+# The churn-risk scorer's task (retention/risk): it scores every active subscriber that has no
+# score yet. Asked for by name: subscribers may import retention.core, nothing else of retention.
+SCORE_ARRIVALS_TASK = "retention.tasks.risk_score_arrivals"
+
+
+def arrivals_score_after_commit() -> None:
+    """Have the subscribers just created scored on arrival, not at the next nightly run: asks
+    for the scorer once the transaction commits (call it inside the transaction that created
+    them). The task takes no arguments and scores whoever is still unscored, so a message lost
+    with the broker down only waits for beat's next risk-score-arrivals tick, and a repeated one
+    finds nothing."""
+    transaction.on_commit(lambda: broker.enqueue(SCORE_ARRIVALS_TASK))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from retention import urls as desk_urls
 from subscribers import importing
 from subscribers.admin_import import subscriber_import_urls
 from subscribers.importing import ImportFileError, import_subscribers_csv
+from subscribers.importing_load import SCORE_ARRIVALS_TASK
 from subscribers.models import Subscriber
 from tests.factories import PlanFactory, SubscriberFactory, UserFactory
 
@@ -453,6 +454,59 @@ def test_a_file_found_not_to_be_utf8_halfway_imports_nothing(plans, tmp_path):
     assert not Subscriber.objects.exists()
     # Nothing is left behind that would stop the next import.
     assert import_row().created == 1
+
+
+# --- Scored on arrival ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tasks asked for; nothing reaches a broker."""
+    tasks: list[str] = []
+
+    def enqueue(task_name: str, *args: object) -> bool:
+        tasks.append(task_name)
+        return True
+
+    monkeypatch.setattr("retention.core.broker.enqueue", enqueue)
+    return tasks
+
+
+def test_an_import_that_creates_asks_for_the_scorer_once_after_commit(
+    plans, asked, django_capture_on_commit_callbacks
+):
+    SubscriberFactory.create(account_number="1000001")
+    with django_capture_on_commit_callbacks() as callbacks:
+        report = import_lines(
+            HEADER,
+            "1000001,Janis,fibre-300,9.99,2020-01-01,Riga",
+            "1000002,Anna,fibre-300,9.99,2020-01-01,Riga",
+            "1000003,Olga,fibre-300,9.99,2020-01-01,Riga",
+        )
+        assert asked == []  # not before the commit
+    for callback in callbacks:
+        callback()
+
+    assert (report.created, report.updated) == (2, 1)
+    assert asked == [SCORE_ARRIVALS_TASK]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ["1000001,Janis,fibre-300,19.99,2020-01-01,Riga"],  # an update only
+        ["1000002,Anna,fibre-300,9.99,2020-01-01,Riga", "1000003,Olga,nope,9.99,2020-01-01,Riga"],
+    ],
+)
+def test_an_import_that_creates_no_one_asks_for_nothing(
+    plans, asked, django_capture_on_commit_callbacks, rows
+):
+    SubscriberFactory.create(account_number="1000001")
+    with django_capture_on_commit_callbacks(execute=True):
+        import_lines(HEADER, *rows)
+
+    assert Subscriber.objects.count() == 1
+    assert asked == []
 
 
 # --- The command ----------------------------------------------------------------------------
