@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-import retention.billing.admin  # noqa: F401  registers the billing delivery pages
+import retention.billing.admin
+import retention.risk.admin  # noqa: F401  registers the churn-risk model versions
 from retention.models import (
     CampaignHistory,
     CancellationCase,

@@ -31,6 +31,7 @@ from retention.outreach.views import (
     campaigns,
     outreach_link,
 )
+from retention.risk.views import risk_model
 from retention.saves import views as save_views
 from retention.saves.services import Decision
 from retention.system.views import health, home, preferences
@@ -132,6 +133,7 @@ urlpatterns = [
         dashboard_views.tariff_fit_list,
         name="dashboard_tariff_fit",
     ),
+    path("dashboard/risk-model/", risk_model, name="risk_model"),
     path("dashboard/me/", dashboard_views.agent_figures, name="my_figures"),
     path("dashboard/agents/<int:pk>/", dashboard_views.agent_figures, name="agent_figures"),
     path("outreach/", campaigns, name="campaigns"),

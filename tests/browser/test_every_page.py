@@ -33,6 +33,7 @@ def demo_desk(settings, tmp_path):
     call_command("demo_users")
     call_command("seed_cases", cases=20, history_days=20, history_per_day=3)
     call_command("seed_outreach")
+    call_command("risk_train", if_none=True)  # as make run does: every score computed
 
 
 def _pages(role: str) -> list[str]:
@@ -67,6 +68,7 @@ def _pages(role: str) -> list[str]:
         reverse("dashboard") + "?period=12m&by=agent",
         reverse("dashboard_cases"),
         reverse("dashboard_tariff_fit", args=["light"]),
+        reverse("risk_model"),
         reverse("agent_figures", args=[User.objects.get(username="agent").pk]),
     ]
     if role == "Manager":
@@ -81,6 +83,7 @@ def _pages(role: str) -> list[str]:
         reverse("admin:offers_authoritytier_changelist"),
         reverse("admin:subscribers_contactpolicy_changelist"),
         reverse("admin:retention_cancellationcase_changelist"),
+        reverse("admin:retention_riskmodel_changelist"),
     ]
     if offer is not None:
         admin.append(reverse("admin:offers_counteroffer_change", args=[offer.pk]))
