@@ -6,6 +6,8 @@ by one through the service would take many minutes and prove nothing the service
 don't. The desk's past, closed cases, is retention.demo.history's.
 """
 
+import heapq
+import math
 import random
 from datetime import date, datetime, timedelta
 
@@ -13,9 +15,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from offers.models import ReasonCategory
 from retention.cases.priority import add_working_hours, case_priority, process_by_date
 from retention.demo.bulk import insert
 from retention.demo.phrases import names
+from retention.demo.propensity import OUTAGE_REASON, PRICE_REASON, Propensity
 from retention.models import CancellationCase, CancellationReason, CaseHistory, User
 from subscribers.models import Subscriber, TimelineEvent
 
@@ -26,6 +30,7 @@ COMPETITORS = ["Tele2", "Bite", "LMT", "Baltcom", ""]
 def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: int = 0) -> int:
     """Open ``count`` cases for active subscribers without one; ``owned`` of them for ``owner``.
 
+    Who asks to leave follows their story, as in the history (retention.demo.propensity).
     Opening times spread over the last five days, so some first contacts are overdue and some
     process-by dates are near. Returns how many cases were created.
     """
@@ -33,17 +38,22 @@ def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: i
     reasons = list(CancellationReason.objects.filter(is_active=True))
     now = timezone.now()
     today = timezone.localdate(now)
-    candidates = _candidates(now)
+    propensity = Propensity(_candidates(now), first=today, last=today)
+    chosen = _chosen(rng, propensity, count, today.toordinal())
     created = 0
-    last = 0
-    while created < count:
-        batch = list(candidates.filter(pk__gt=last)[: min(CHUNK, count - created) * 3])
-        if not batch:
-            break
-        last = batch[-1].pk
-        rng.shuffle(batch)
-        batch = batch[: count - created]
-        cases = [_opened(rng, subscriber, reasons, now=now, today=today) for subscriber in batch]
+    for start in range(0, len(chosen), CHUNK):
+        picks = chosen[start : start + CHUNK]
+        subscribers = Subscriber.objects.in_bulk([propensity.ids[k] for k in picks])
+        cases = [
+            _opened(
+                rng,
+                subscribers[propensity.ids[k]],
+                _reason(rng, reasons, propensity.drivers(k, today.toordinal())),
+                now=now,
+                today=today,
+            )
+            for k in picks
+        ]
         if owner is not None and owned > 0:
             mine = cases[:owned]
             owned -= len(mine)
@@ -68,10 +78,39 @@ def _candidates(now: datetime) -> QuerySet[Subscriber]:
     )
 
 
+def _chosen(rng: random.Random, propensity: Propensity, count: int, day: int) -> list[int]:
+    """``count`` candidates drawn without replacement, each as likely as their weight says
+    (the smallest of exponential clocks that run at the weights' rates), in random order."""
+    clocks = [
+        -math.log(1.0 - rng.random()) / propensity.weight(k, day)
+        for k in range(len(propensity.ids))
+    ]
+    chosen = heapq.nsmallest(count, range(len(clocks)), key=clocks.__getitem__)
+    rng.shuffle(chosen)
+    return chosen
+
+
+def _reason(
+    rng: random.Random, reasons: list[CancellationReason], drivers: tuple[bool, bool]
+) -> CancellationReason | None:
+    """Any active reason, leaning to the service after an outage and to the price after a
+    price shock."""
+    if not reasons:
+        return None
+    outage, price = drivers
+    if not (outage or price):
+        return rng.choice(reasons)
+    lean: dict[str, float] = {
+        ReasonCategory.QUALITY: OUTAGE_REASON if outage else 1.0,
+        ReasonCategory.PRICE: PRICE_REASON if price else 1.0,
+    }
+    return rng.choices(reasons, [lean.get(r.category, 1.0) for r in reasons])[0]
+
+
 def _opened(
     rng: random.Random,
     subscriber: Subscriber,
-    reasons: list[CancellationReason],
+    reason: CancellationReason | None,
     *,
     now: datetime,
     today: date,
@@ -90,7 +129,6 @@ def _opened(
     priority = case_priority(
         subscriber=subscriber, process_by=process_by, port_out=port_out, today=today
     )
-    reason = rng.choice(reasons) if reasons else None
     return CancellationCase(
         subscriber=subscriber,
         channel=channel,

@@ -22,11 +22,13 @@ from retention.demo.rows import Bundle, EquipmentRow, LoadReport, SubscriberRow,
 from retention.demo.units import DAY, date_of, eur
 from subscribers.models import Equipment, Plan, Subscriber, TimelineEvent, Usage
 
+# churn_risk_kind is written empty: the demo's score is its own, no churn model's (the column
+# has no default in the database, so COPY must name it).
 _SUBSCRIBER_COLUMNS = (
     "id", "account_number", "name", "phone", "email", "language", "time_zone", "region",
     "segment", "status", "signup_date", "plan_id", "monthly_price", "promo_ends_on", "balance",
     "arrears", "payment_method", "do_not_call", "do_not_email", "do_not_sms", "churn_risk",
-    "churn_risk_reasons", "updated_at",
+    "churn_risk_reasons", "churn_risk_kind", "updated_at",
 )  # fmt: skip
 _EQUIPMENT_COLUMNS = (
     "id", "subscriber_id", "kind", "model_name", "serial", "status", "return_method",
@@ -300,7 +302,7 @@ def _subscriber_line(s: SubscriberRow, now_text: str) -> str:
         f"{'-' if s.balance_cents < 0 else ''}{eur(abs(s.balance_cents))}\t"
         f"{eur(s.arrears_cents)}\t{s.payment_method}\t"
         f"{'t' if s.do_not_call else 'f'}\t{'t' if s.do_not_email else 'f'}\t"
-        f"{'t' if s.do_not_sms else 'f'}\t{s.churn_risk}\t{s.churn_risk_reasons}\t{now_text}\n"
+        f"{'t' if s.do_not_sms else 'f'}\t{s.churn_risk}\t{s.churn_risk_reasons}\t\t{now_text}\n"
     )
 
 

@@ -42,6 +42,7 @@ from retention.demo.history_rules import (
 )
 from retention.demo.history_state import HistoryState
 from retention.demo.history_writing import write
+from retention.demo.propensity import CAP, OUTAGE_REASON, PRICE_REASON
 from retention.demo.saves import plan_rechurn
 from retention.models import CancellationCase, CancellationReason, User
 from subscribers.models import Subscriber
@@ -150,13 +151,19 @@ def _picks(h: HistoryState, n: int, *, wanted: int) -> list[tuple[int, float, st
 
 def _draw(h: HistoryState, n: int, opened: float) -> int | None:
     """A subscriber free to ask to leave at ``opened``: a customer for a month at least,
-    no case open then, not just saved; preferably one who has not left."""
+    no case open then, not just saved; preferably one who has not left. Who it is follows
+    their story (retention.demo.propensity): a candidate drawn at random is kept with the
+    chance their weight over CAP says, else another is drawn (rejection sampling). Only the
+    kept ones count as attempts, so the day's volume stays what it was."""
     day = h.clock.first.toordinal() + n
     count = len(h.ids)
     if not count:
         return None
+    rnd, weight = h.rng.random, h.propensity.weight
     for attempt in range(60):
-        k = int(h.rng.random() * count)
+        k = int(rnd() * count)
+        while rnd() * CAP >= weight(k, day):
+            k = int(rnd() * count)
         if (
             h.reserved[k]
             or h.busy[k] >= opened
@@ -180,11 +187,22 @@ def _agent(h: HistoryState, n: int) -> Agent:
     return agent
 
 
-def _reason(h: HistoryState, channel: str, mood: Mood) -> CancellationReason | None:
+def _reason(
+    h: HistoryState, k: int, day: int, channel: str, mood: Mood
+) -> CancellationReason | None:
+    """The reason subscriber ``k`` gives on ``day`` (an ordinal): the day's mix, leaning to
+    the service after an outage and to the price after a price shock."""
     rng = h.rng
     if channel in ("web", "email") and rng.random() < 0.02:
         return None  # the form's reason left empty
     weights = PORT_OUT_REASON_WEIGHTS if channel == "port_out" else mood.reasons
+    outage, price = h.propensity.drivers(k, day)
+    if outage or price:
+        weights = dict(weights)
+        if outage and ReasonCategory.QUALITY in weights:
+            weights[ReasonCategory.QUALITY] *= OUTAGE_REASON
+        if price and ReasonCategory.PRICE in weights:
+            weights[ReasonCategory.PRICE] *= PRICE_REASON
     categories = [c for c in weights if c in h.reasons]
     if not categories:
         return None
@@ -211,7 +229,7 @@ def _case(
     requested = day + timedelta(days=rng.randint(2, 30)) if rng.random() < 0.6 or port_out else None
     process_by = process_by_date(opened=day, requested_end=requested, port_out=port_out)
     deadline = clock.midnight[clock.index(process_by)]
-    reason = _reason(h, channel, mood)
+    reason = _reason(h, k, day.toordinal(), channel, mood)
     category = reason.category if reason else ""
     agent = _agent(h, n)
     case = _columns(

@@ -27,6 +27,7 @@ from retention.demo.history_rules import (
     ClosedCase,
     Menu,
 )
+from retention.demo.propensity import Propensity
 from retention.models import CancellationCase, CancellationReason, User
 from subscribers.models import Plan, Subscriber
 
@@ -103,19 +104,16 @@ class HistoryState:
         self.plans = Plan.objects.in_bulk()
 
     def _load_subscribers(self) -> None:
-        """Every active or suspended subscriber's id and signup day."""
-        rows = (
+        """Every active or suspended subscriber's id and signup day, and what of their story
+        brings them to the desk (retention.demo.propensity)."""
+        self.propensity = Propensity(
             Subscriber.objects.filter(
                 status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED]
-            )
-            .order_by("pk")
-            .values_list("pk", "signup_date")
+            ),
+            first=self.clock.first,
+            last=self.clock.day(self.last_index),
         )
-        self.ids = array("q")
-        self.signups = array("l")
-        for pk, signup in rows.iterator(chunk_size=20_000):
-            self.ids.append(pk)
-            self.signups.append(signup.toordinal())
+        self.ids, self.signups = self.propensity.ids, self.propensity.signups
         count = len(self.ids)
         self.busy = array("d", bytes(8 * count))  # when their last case closed
         self.saved_until = array("d", bytes(8 * count))  # left alone after a save
