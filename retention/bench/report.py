@@ -6,6 +6,7 @@ from typing import Any
 from retention.bench.fit import fit_lines
 from retention.bench.pages import DEEP_PAGE
 from retention.bench.results import Figure, Results, other_scale
+from retention.bench.risk import risk_lines
 
 # The figure for django-helpdesk's ticket list at 100,000 tickets on this machine.
 HELPDESK_MS, HELPDESK_QUERIES, HELPDESK_TICKETS = 2800, 65, 100_000
@@ -25,6 +26,7 @@ def render(results: Results) -> str:
     lines += _tables(results.tables)
     lines += _billing(results.billing)
     lines += fit_lines(results.fit)
+    lines += risk_lines(results.risk)
     lines += results.notes
     lines += _against_other_scale(results, width)
     return "\n".join(lines)
@@ -285,6 +287,7 @@ def _rates_against(small: dict[str, Any], large: dict[str, Any], width: int) -> 
         ("figures backfill days/s", ("history", "backfill", "days_per_second")),
         ("figures backfill outcomes/s", ("history", "backfill", "outcomes_per_second")),
         ("tariff fit subscribers/s", ("fit", "subscribers_per_second")),
+        ("churn scoring subscribers/s", ("risk", "scoring", "subscribers_per_second")),
     ]
     lines = []
     for label, path in rates:

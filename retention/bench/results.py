@@ -52,6 +52,7 @@ class Results:
     tables: dict[str, Any] = field(default_factory=dict)  # queue rows by hand vs django-tables2
     billing: dict[str, Any] = field(default_factory=dict)  # accept queries, delivery rates
     fit: dict[str, Any] = field(default_factory=dict)  # the nightly tariff fit, SQL vs a loop
+    risk: dict[str, Any] = field(default_factory=dict)  # churn training and nightly scoring
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -68,6 +69,7 @@ class Results:
             "tables": self.tables,
             "billing": self.billing,
             "fit": self.fit,
+            "risk": self.risk,
             "notes": self.notes,
         }
 

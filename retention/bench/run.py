@@ -40,8 +40,10 @@ def bench_run(
     """Put the scale's data in place, then run every section not in ``skip``."""
     data = ensure_data(scale, reload=reload, log=log)
     cases = ensure_cases(scale, log=log)
-    # The history is the dashboard's data: without the dashboard, none is written.
-    history: dict[str, Any] = {} if "dashboard" in skip else ensure_history(scale, log=log)
+    # The history is the dashboard's data and what the churn model learns from: without them,
+    # none is written.
+    wanted = {"dashboard", "churn-risk"} - set(skip)
+    history: dict[str, Any] = ensure_history(scale, log=log) if wanted else {}
     results = Results(scale=scale, data=data, cases=cases, history=history)
     for section in SECTIONS:
         if section.always or section.name not in skip:

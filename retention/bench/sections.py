@@ -19,6 +19,7 @@ from retention.bench.outreach import measure_outreach
 from retention.bench.pages import measure_pages
 from retention.bench.queue_tables import measure_queue_section
 from retention.bench.results import Log, Results
+from retention.bench.risk import measure_risk
 
 
 class Measure(Protocol):
@@ -61,5 +62,10 @@ SECTIONS: tuple[Section, ...] = (
         "tariff-fit",
         measure_fit,
         "Leave out the nightly tariff fit over every subscriber and its Python-loop ratio.",
+    ),
+    Section(
+        "churn-risk",
+        measure_risk,
+        "Leave out churn training and the nightly scoring of every active subscriber.",
     ),
 )
