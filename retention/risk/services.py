@@ -304,17 +304,24 @@ def _ranges(ids: tuple[int, int], wanted: np.ndarray | None) -> list[tuple[int, 
     return ranges
 
 
-def risk_score_arrivals(*, today: date, limit: int = 10_000) -> int:
-    """Score the active subscribers nobody has scored yet (new from an import or the API)."""
-    ids = list(
-        Subscriber.objects.filter(
-            churn_risk_scored_on__isnull=True,
-            status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED],
+def risk_score_arrivals(*, today: date, batch: int = 10_000) -> int:
+    """Score the active subscribers nobody has scored yet (new from an import or the API), a
+    batch at a time in id order; returns how many were scored."""
+    scored, last = 0, 0
+    while True:
+        ids = list(
+            Subscriber.objects.filter(
+                churn_risk_scored_on__isnull=True,
+                status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED],
+                pk__gt=last,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
         )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return risk_score(today=today, subscriber_ids=ids) if ids else 0
+        if not ids:
+            return scored
+        scored += risk_score(today=today, subscriber_ids=ids)
+        last = ids[-1]
 
 
 def risk_nightly(*, today: date, now: datetime | None = None) -> int:

@@ -153,3 +153,14 @@ def test_a_second_training_is_a_new_version_and_the_old_one_is_kept():
     assert second.version == first.version + 1
     first.refresh_from_db()
     assert (first.is_active, second.is_active) == (False, True)
+
+
+def test_arrivals_are_scored_a_batch_at_a_time_until_none_is_left():
+    with time_machine.travel(NIGHT, tick=False):
+        newcomers = [SubscriberFactory.create() for _ in range(5)]
+
+        assert risk_score_arrivals(today=TODAY, batch=2) == 5
+
+    assert not Subscriber.objects.filter(
+        pk__in=[s.pk for s in newcomers], churn_risk_scored_on__isnull=True
+    ).exists()
