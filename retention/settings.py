@@ -391,6 +391,19 @@ WORKING_HOURS = (
     int(os.environ.get("WORKING_HOURS_END", 18)),
 )
 WORKING_DAYS = tuple(int(d) for d in env_list("WORKING_DAYS", "0,1,2,3,4"))
+# WORKING_HOURS and WORKING_DAYS are the desk hours the calendar starts with; from then on the
+# admin keeps them (Desk hours), with the public holidays of this country (the holidays
+# package's code) and the days that differ (Calendar days).
+HOLIDAYS_COUNTRY = os.environ.get("HOLIDAYS_COUNTRY", "LV")
+# When the countdown badges turn amber and red. First contact: amber this many minutes before it
+# falls due (when its owner is reminded), red once overdue. Process-by (the deadline sweep
+# processes a case on its process-by day, so the clock counts to that day's start): amber
+# within PROCESS_BY_AMBER_HOURS, red within PROCESS_BY_RED_HOURS.
+FIRST_CONTACT_AMBER_MINUTES = int(
+    os.environ.get("FIRST_CONTACT_AMBER_MINUTES", os.environ.get("SLA_WARNING_MINUTES", 60))
+)
+PROCESS_BY_AMBER_HOURS = int(os.environ.get("PROCESS_BY_AMBER_HOURS", 72))
+PROCESS_BY_RED_HOURS = int(os.environ.get("PROCESS_BY_RED_HOURS", 24))
 # No cancellation waits longer than this for the desk: a subscriber who wants to leave can leave.
 MAX_PROCESS_DAYS = int(os.environ.get("MAX_PROCESS_DAYS", 14))
 # Equipment can be returned this long after the effective date before any fee.

@@ -25,6 +25,9 @@ from subscribers.admin_base import LargeTableAdmin as LargeTableAdmin
 from subscribers.admin_base import ServiceWrittenAdmin as ServiceWrittenAdmin
 from subscribers.admin_base import admin_actor as admin_actor
 from subscribers.admin_base import history_link as history_link
+
+# The desk's calendar (hours, calendar days, their history): registered by admin_calendar.
+from subscribers.admin_calendar import DeskDayAdmin as DeskDayAdmin
 from subscribers.admin_import import subscriber_import_urls
 
 # Plans (with their pricing), usage months and tariff fits: registered by admin_usage.

@@ -363,6 +363,14 @@ class ContactPolicy(models.Model):
         help_text=_("Across every source: agents' calls, outreach e-mail and SMS."),
     )
     period_days = models.PositiveSmallIntegerField(_("in this many days"), default=7)
+    closed_on_public_holidays = models.BooleanField(
+        _("no outbound contact on public holidays"),
+        default=True,
+        help_text=_(
+            "Public holidays of the desk's calendar are closed for every channel; "
+            "outreach waits for the next allowed moment."
+        ),
+    )
 
     class Meta:
         verbose_name = _("contact policy")
@@ -498,7 +506,7 @@ def contact_policy_fields() -> dict[str, tuple[Any, None]]:
     fields: dict[str, tuple[Any, None]] = {
         field.name: (field.verbose_name, None)
         for field in ContactPolicy._meta.fields
-        if field.name in ("max_outbound", "period_days")
+        if field.name in ("max_outbound", "period_days", "closed_on_public_holidays")
     }
     hours = {field.name: field.verbose_name for field in ContactHours._meta.fields}
     for channel, label in ContactChannel.choices:
@@ -509,6 +517,8 @@ def contact_policy_fields() -> dict[str, tuple[Any, None]]:
 
 # Fields the desk holds for billing, and the conflicts they meet: in a module of their own,
 # registered here with the other models.
+# The desk's calendar (hours, public holidays and the days that differ), likewise.
+from subscribers.calendar import CalendarChange, DeskDay, DeskHours  # noqa: E402, F401
 from subscribers.holds import FieldConflict, FieldHold  # noqa: E402, F401
 
 # Monthly usage and the tariff fit computed from it, likewise.

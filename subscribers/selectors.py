@@ -1,6 +1,6 @@
 """Every read that a subscriber page, the API or a task needs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 
 from retention.core.caching import cached
 from subscribers import phrases
+from subscribers.desk_calendar import Calendar, desk_calendar
 from subscribers.fit import MIN_MONTHS, FitResult, UsageMonth, fit_explain, fit_window
 from subscribers.fit_reasons import UsageFigures, fit_brief, fit_reason
 from subscribers.keyset import aware_datetime, cursor_decode, cursor_encode
@@ -391,6 +392,8 @@ def timeline_page(
 class Hours:
     weekday: tuple[time, time]
     weekend: tuple[time, time]
+    # Days closed all day (the public holidays, when the policy keeps them free of contact).
+    closed: frozenset[date] = frozenset()
 
     def on(self, day: datetime) -> tuple[time, time]:
         return self.weekend if day.weekday() >= 5 else self.weekday
@@ -401,24 +404,42 @@ class Policy:
     max_outbound: int
     period: timedelta
     hours: dict[str, Hours]
+    # The desk's calendar when public holidays are closed for contact; None when they are not.
+    calendar: Calendar | None = None
 
 
 DEFAULT_HOURS = Hours(weekday=(time(9), time(20)), weekend=(time(10), time(18)))
 
+# How far around today the policy lists the closed days: enough for the next opening after
+# the longest wait (the cap's period, then a run of holidays).
+CLOSED_DAYS_BEFORE, CLOSED_DAYS_AFTER = 2, 62
 
-def contact_policy_get() -> Policy:
-    """The policy from the admin, in one query; the defaults if the admin deleted it."""
+
+def contact_policy_get(*, today: date | None = None) -> Policy:
+    """The policy from the admin, in one query (and the desk's calendar, cached); the defaults
+    if the admin deleted it."""
     rows = list(ContactHours.objects.select_related("policy"))
+    calendar: Calendar | None = desk_calendar()
+    closed: frozenset[date] = frozenset()
+    if calendar is not None and (not rows or rows[0].policy.closed_on_public_holidays):
+        today = today or timezone.localdate()
+        closed = calendar.holidays_between(
+            today - timedelta(days=CLOSED_DAYS_BEFORE), today + timedelta(days=CLOSED_DAYS_AFTER)
+        )
+    else:
+        calendar = None
+    default = replace(DEFAULT_HOURS, closed=closed)
     if not rows:
-        return Policy(2, timedelta(days=7), {c: DEFAULT_HOURS for c in ContactChannel.values})
+        return Policy(2, timedelta(days=7), {c: default for c in ContactChannel.values}, calendar)
     policy = rows[0].policy
-    hours = {c: DEFAULT_HOURS for c in ContactChannel.values}
+    hours = {c: default for c in ContactChannel.values}
     for row in rows:
         hours[row.channel] = Hours(
             weekday=(row.weekday_start, row.weekday_end),
             weekend=(row.weekend_start, row.weekend_end),
+            closed=closed,
         )
-    return Policy(policy.max_outbound, timedelta(days=policy.period_days), hours)
+    return Policy(policy.max_outbound, timedelta(days=policy.period_days), hours, calendar)
 
 
 def _outbound_contacts(since: datetime) -> QuerySet[TimelineEvent]:
@@ -449,12 +470,18 @@ def outbound_contacts_of(
     return found
 
 
+# Refusals that end by waiting: outreach defers to ``next_allowed_at``.
+WAIT_REASONS = ("quiet_hours", "over_cap", "public_holiday")
+
+
 @dataclass(frozen=True)
 class ContactDecision:
     channel: str
     allowed: bool
-    reason: str  # "", "do_not_contact", "no_address", "over_cap", "quiet_hours"
+    # "", "do_not_contact", "no_address", "over_cap", "quiet_hours", "public_holiday"
+    reason: str
     next_allowed_at: datetime | None  # aware, in the subscriber's zone; None: not by waiting
+    holiday: dict[str, str] | None = None  # a public holiday's name in each language
 
     @property
     def message(self) -> str:
@@ -462,10 +489,13 @@ class ContactDecision:
 
 
 def next_opening(*, hours: Hours, local: datetime) -> datetime:
-    """The first moment at or after ``local`` inside the allowed hours (local wall time)."""
+    """The first moment at or after ``local`` inside the allowed hours (local wall time),
+    skipping the days closed all day."""
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    for offset in range(8):
+    for offset in range(40):
         day = midnight + timedelta(days=offset)
+        if day.date() in hours.closed:
+            continue
         start, end = hours.on(day)
         opening = day.replace(hour=start.hour, minute=start.minute)
         closing = day.replace(hour=end.hour, minute=end.minute)
@@ -473,7 +503,7 @@ def next_opening(*, hours: Hours, local: datetime) -> datetime:
             return local
         if offset > 0 or local < opening:
             return opening
-    raise AssertionError("the contact hours allow no moment in a week")
+    raise AssertionError("the contact hours allow no moment in 40 days")
 
 
 def contact_decisions(
@@ -506,6 +536,8 @@ def contact_decisions(
         ContactChannel.EMAIL: subscriber.email,
         ContactChannel.SMS: subscriber.phone,
     }
+    # A public holiday where the subscriber is: closed for every channel, by the policy.
+    holiday = policy.calendar.holiday(local_now.date()) if policy.calendar else None
     decisions = []
     for channel in ContactChannel.values:
         hours = policy.hours[channel]
@@ -518,6 +550,9 @@ def contact_decisions(
         elif cap_free_at is not None and cap_free_at > local_now:
             opening = next_opening(hours=hours, local=cap_free_at)
             decisions.append(ContactDecision(channel, False, "over_cap", opening))
+        elif holiday is not None:
+            opening = next_opening(hours=hours, local=local_now)
+            decisions.append(ContactDecision(channel, False, "public_holiday", opening, holiday))
         else:
             opening = next_opening(hours=hours, local=local_now)
             if opening > local_now:
@@ -547,16 +582,27 @@ def contact_refusal_message(decision: ContactDecision) -> str:
     if decision.allowed:
         return phrases.render("refusal.allowed")
     return phrases.said(
-        contact_refusal_phrase(reason=decision.reason, next_allowed_at=decision.next_allowed_at)
+        contact_refusal_phrase(
+            reason=decision.reason,
+            next_allowed_at=decision.next_allowed_at,
+            holiday=decision.holiday,
+        )
     )
 
 
-def contact_refusal_phrase(*, reason: str, next_allowed_at: datetime | None) -> dict[str, Any]:
+def contact_refusal_phrase(
+    *, reason: str, next_allowed_at: datetime | None, holiday: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The refusal as a phrase, for the history that keeps it (said in each reader's
-    language). The moment it becomes allowed is the subscriber's wall-clock time."""
+    language). The moment it becomes allowed is the subscriber's wall-clock time; a public
+    holiday is named in each language."""
     code = f"refusal.{reason}"
     if code not in phrases.PHRASES:
         code = "refusal.quiet_hours"
+    if code == "refusal.public_holiday":
+        if holiday:
+            return phrases.phrase(code, when=next_allowed_at or "", holiday=holiday)
+        code = "refusal.public_holiday_unnamed"
     return phrases.phrase(code, when=next_allowed_at or "")
 
 

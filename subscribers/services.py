@@ -178,7 +178,7 @@ def subscribers_complete_cancellations(*, today: date | None = None) -> int:
 
 # --- The contact policy -------------------------------------------------------------------------
 
-POLICY_FIELDS = ("max_outbound", "period_days")
+POLICY_FIELDS = ("max_outbound", "period_days", "closed_on_public_holidays")
 
 
 def _policy_kept(policy: ContactPolicy | None, hours: dict[str, ContactHours]) -> dict[str, Any]:

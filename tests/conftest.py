@@ -48,6 +48,17 @@ def _language_reset():
 
 
 @pytest.fixture(autouse=True)
+def _desk_calendar_fresh():
+    """The desk's calendar is cached across requests (and in Redis, across processes); a test
+    that changed it rolls its rows back, so the next test must not read the cached copy."""
+    from subscribers.desk_calendar import desk_calendar_forget
+
+    desk_calendar_forget()
+    yield
+    desk_calendar_forget()
+
+
+@pytest.fixture(autouse=True)
 def _require_postgres(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         unavailable("this test needs PostgreSQL (set DATABASE_URL)")

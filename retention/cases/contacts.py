@@ -88,7 +88,9 @@ def contact_log(
                     "history.contact_refused",
                     channel=channel,
                     why=contact_refusal_phrase(
-                        reason=refusal.reason, next_allowed_at=refusal.next_allowed_at
+                        reason=refusal.reason,
+                        next_allowed_at=refusal.next_allowed_at,
+                        holiday=refusal.holiday,
                     ),
                 ),
             )
@@ -155,5 +157,8 @@ def _refusal(
     if decision.allowed:
         return None
     return ContactRefused(
-        decision.message, reason=decision.reason, next_allowed_at=decision.next_allowed_at
+        decision.message,
+        reason=decision.reason,
+        next_allowed_at=decision.next_allowed_at,
+        holiday=decision.holiday,
     )

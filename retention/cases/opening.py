@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from retention.cases.priority import add_working_hours, case_priority, process_by_date
+from retention.cases.priority import case_priority, process_by_date
 from retention.cases.services import (
     OPEN,
     Action,
@@ -32,6 +31,7 @@ from retention.notifications.reminders import (
     reminders_for_new_case,
 )
 from subscribers import phrases
+from subscribers.desk_calendar import first_contact_due
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
 from subscribers.services import timeline_event_record
 
@@ -121,7 +121,7 @@ def case_open(
             competitor=intake.competitor,
             requested_end_date=intake.requested_end_date,
             process_by=process_by,
-            first_contact_due=add_working_hours(now, settings.FIRST_CONTACT_SLA_HOURS),
+            first_contact_due=first_contact_due(now),
             priority=priority.score,
             priority_explained=priority.explained,
             opened_at=now,

@@ -4,31 +4,13 @@ The case page shows ``priority_explained`` so an agent can see why a case is whe
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from subscribers.models import Subscriber
-
-
-def add_working_hours(start: datetime, hours: float) -> datetime:
-    """``start`` plus ``hours`` of the desk's working time (WORKING_HOURS on WORKING_DAYS)."""
-    open_hour, close_hour = settings.WORKING_HOURS
-    local = timezone.localtime(start, timezone.get_default_timezone())
-    remaining = timedelta(hours=hours)
-    for _ in range(366):
-        if local.weekday() in settings.WORKING_DAYS:
-            opening = local.replace(hour=open_hour, minute=0, second=0, microsecond=0)
-            closing = local.replace(hour=close_hour, minute=0, second=0, microsecond=0)
-            begin = max(local, opening)
-            if begin < closing:
-                if begin + remaining <= closing:
-                    return begin + remaining
-                remaining -= closing - begin
-        local = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    raise AssertionError("WORKING_DAYS is empty")
 
 
 def process_by_date(*, opened: date, requested_end: date | None, port_out: bool) -> date:

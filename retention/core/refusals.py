@@ -55,10 +55,18 @@ class Conflict(Refusal):
 class ContactRefused(Conflict):
     """The contact policy forbids this contact now; ``next_allowed_at`` says when it won't."""
 
-    def __init__(self, message: str, *, reason: str, next_allowed_at: datetime | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        next_allowed_at: datetime | None,
+        holiday: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.next_allowed_at = next_allowed_at
+        self.holiday = holiday  # a public holiday's name in each language
 
 
 def refusal_status(exc: Refusal) -> int:

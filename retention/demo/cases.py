@@ -16,11 +16,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from offers.models import ReasonCategory
-from retention.cases.priority import add_working_hours, case_priority, process_by_date
+from retention.cases.priority import case_priority, process_by_date
 from retention.demo.bulk import insert
 from retention.demo.phrases import names
 from retention.demo.propensity import OUTAGE_REASON, PRICE_REASON, Propensity
 from retention.models import CancellationCase, CancellationReason, CaseHistory, User
+from subscribers.desk_calendar import first_contact_due
 from subscribers.models import Subscriber, TimelineEvent
 
 CHUNK = 5_000
@@ -137,7 +138,7 @@ def _opened(
         competitor=rng.choice(COMPETITORS) if port_out or rng.random() < 0.3 else "",
         requested_end_date=requested,
         process_by=process_by,
-        first_contact_due=add_working_hours(opened, 4),
+        first_contact_due=first_contact_due(opened),
         priority=priority.score,
         priority_explained=priority.explained,
         opened_at=opened,

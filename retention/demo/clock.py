@@ -2,10 +2,9 @@
 
 import bisect
 import math
-import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.conf import settings
+from subscribers.desk_calendar import desk_calendar
 
 HOUR = 3600
 DAY = 86_400
@@ -18,22 +17,24 @@ def at(ts: float) -> datetime:
 
 class DeskClock:
     """The desk's days as epoch seconds: local midnights and working hours, worked out once, so
-    that a deadline costs a few comparisons instead of add_working_hours' datetime arithmetic
+    that a deadline costs a few comparisons instead of add_desk_hours' datetime arithmetic
     (the same answers: tests hold the two together)."""
 
     def __init__(self, first: date, last: date) -> None:
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        open_hour, close_hour = settings.WORKING_HOURS
+        calendar = desk_calendar()
+        zone = calendar.zone
         self.first = first
         days = [first + timedelta(days=n) for n in range((last - first).days + 2)]
         self.midnight = [datetime.combine(d, time.min, zone).timestamp() for d in days]
         self.opening: list[float | None] = []
         self.closing: list[float] = []
         for d in days[:-1]:
-            working = d.weekday() in settings.WORKING_DAYS
-            opening = datetime.combine(d, time(open_hour), zone).timestamp()
-            self.opening.append(opening if working else None)
-            self.closing.append(datetime.combine(d, time(close_hour), zone).timestamp())
+            # The desk's calendar: its hours, closed days and public holidays.
+            hours = calendar.hours_on(d)
+            self.opening.append(datetime.combine(d, hours[0], zone).timestamp() if hours else None)
+            self.closing.append(
+                datetime.combine(d, hours[1] if hours else time.min, zone).timestamp()
+            )
 
     def index(self, day: date) -> int:
         return (day - self.first).days

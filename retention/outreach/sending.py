@@ -26,6 +26,7 @@ from retention.outreach.rendering import campaign_said, message_render
 from subscribers import phrases
 from subscribers.models import ContactChannel, Subscriber, TariffFit, TimelineEvent
 from subscribers.selectors import (
+    WAIT_REASONS,
     ContactDecision,
     contact_decision,
     contact_policy_get,
@@ -128,7 +129,7 @@ def _decide(
     allowed = [d for d in decisions if d.allowed]
     if allowed:
         return allowed[0]
-    later = [d for d in decisions if d.reason in ("quiet_hours", "over_cap") and d.next_allowed_at]
+    later = [d for d in decisions if d.reason in WAIT_REASONS and d.next_allowed_at]
     if later:
         return min(later, key=lambda d: d.next_allowed_at or now)
     return decisions[0]
@@ -150,7 +151,7 @@ def _send_one(
         return "skipped"
     decision = _decide(campaign, subscriber, now, policy, recent)
     if not decision.allowed:
-        if decision.reason in ("quiet_hours", "over_cap") and decision.next_allowed_at:
+        if decision.reason in WAIT_REASONS and decision.next_allowed_at:
             _mark(message, MState.DEFERRED, due_at=decision.next_allowed_at)
             return "deferred"
         _mark(message, MState.SKIPPED, skip_reason=decision.reason)

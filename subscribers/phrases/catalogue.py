@@ -20,6 +20,7 @@ from subscribers.phrases.formatting import (
     moment,
     money,
     month,
+    names,
     number,
     wall,
 )
@@ -248,6 +249,14 @@ PHRASES: dict[str, Phrase] = {
     ),
     "refusal.quiet_hours": _p(
         _("Quiet hours; allowed from %(when)s, their local time."), when=wall
+    ),
+    "refusal.public_holiday": _p(
+        _("Public holiday (%(holiday)s); allowed from %(when)s, their local time."),
+        when=wall,
+        holiday=names,
+    ),
+    "refusal.public_holiday_unnamed": _p(
+        _("Public holiday; allowed from %(when)s, their local time."), when=wall
     ),
     # --- Offer history ------------------------------------------------------------------------
     "offer.within_authority": _p(_("Within the proposer's authority (%(tier)s)."), tier=tier_name),

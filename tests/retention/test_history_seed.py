@@ -11,7 +11,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from offers.models import CounterOffer
-from retention.cases.priority import add_working_hours, process_by_date
+from retention.cases.priority import process_by_date
 from retention.core.roles import Role
 from retention.dashboard.figures import desk_today, figures_refresh_range
 from retention.demo.cases import cases_seed
@@ -25,6 +25,7 @@ from retention.models import (
     Team,
     User,
 )
+from subscribers.desk_calendar import add_desk_hours
 from subscribers.models import TimelineEvent
 from tests.factories import user_with_role
 
@@ -195,7 +196,7 @@ def test_times_are_in_order_and_deadlines_follow_the_intake_formulas(subscribers
     )
     for case in cases:
         opened_on = timezone.localdate(case.opened_at)
-        assert case.first_contact_due == add_working_hours(case.opened_at, 4)
+        assert case.first_contact_due == add_desk_hours(case.opened_at, 4)
         assert case.process_by == process_by_date(
             opened=opened_on, requested_end=case.requested_end_date, port_out=case.is_port_out
         )

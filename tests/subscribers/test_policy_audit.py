@@ -91,6 +91,7 @@ def test_a_new_policy_is_recorded_with_what_it_starts_with(admin_user):
     assert change.changes == {
         "max_outbound": [None, 2],
         "period_days": [None, 14],
+        "closed_on_public_holidays": [None, True],
         "sms.weekday_start": [None, "09:00"],
         "sms.weekday_end": [None, "20:00"],
         "sms.weekend_start": [None, "11:00"],
