@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from retention.models import CancellationCase
+from retention.templatetags.clocks import CONTACT, PROCESS, case_urgency, clock_html
 
 DESK_TABLE = "django_tables2/desk.html"
 
@@ -67,12 +68,11 @@ class CasesTable(tables.Table):
         self.case_prefix = reverse("case", args=[0]).removesuffix("0/")
         self.claim_label = _("Claim")
         self.select_label = _("Select case")
+        self.contacted_label = _("contacted")
 
     def _urgency(self, record: CancellationCase) -> str:
-        late = not record.first_contacted_at and record.first_contact_due < self.now
-        return ("overdue " if late else "") + (
-            "deadline" if record.process_by <= self.tomorrow else ""
-        )
+        # Red: a first contact overdue or the deadline within a day; amber: soon (clocks).
+        return case_urgency(record, self.now)
 
     def render_select(self, value: int) -> str:
         return format_html(
@@ -92,11 +92,17 @@ class CasesTable(tables.Table):
             record.subscriber.account_number,
         )
 
-    def render_first_contact_due(self, value: Any) -> str:
-        return dateformat.format(timezone.localtime(value), "d.m H:i")
+    def render_first_contact_due(self, value: Any, record: CancellationCase) -> str:
+        if record.first_contacted_at:
+            return format_html(
+                '<span class="muted">{} {}</span>',
+                self.contacted_label,
+                dateformat.format(timezone.localtime(record.first_contacted_at), "d.m H:i"),
+            )
+        return clock_html(value, CONTACT, self.now)
 
     def render_process_by(self, value: Any) -> str:
-        return dateformat.format(value, "d.m.Y")
+        return clock_html(value, PROCESS, self.now)
 
     def render_owner(self, value: Any) -> str:
         return value.get_full_name() or value.username

@@ -77,7 +77,7 @@ def test_agent_narrows_the_queue_by_channel_owner_region_and_overdue_and_clears_
     expect(rows(page)).to_have_count(2)
     filters.get_by_label("Overdue only").check()
     expect(rows(page)).to_have_count(1)
-    expect(row(page, "Cilda Late")).to_have_class(re.compile(r"\boverdue\b"))
+    expect(row(page, "Cilda Late")).to_have_class(re.compile(r"\bclock-red\b"))
     expect(counts).to_contain_text("1 overdue or near the deadline")
 
     # The filtered queue is a link: a reload keeps it.

@@ -184,7 +184,7 @@ def test_the_queue_filters_and_marks_overdue_cases(agent_client):
     response = agent_client.get(reverse("queue"), {"overdue": "on"})
     assert [c.pk for c in response.context["page"].cases] == [late.pk]
     html = agent_client.get(reverse("queue")).content.decode()
-    assert re.search(rf'<tr class="overdue[^"]*" data-case="{late.pk}"', html)
+    assert re.search(rf'<tr class="clock-red" data-case="{late.pk}"', html)
 
 
 def test_the_queue_filter_answers_with_the_results_fragment(agent_client):
