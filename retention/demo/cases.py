@@ -9,7 +9,7 @@ don't. The desk's past, closed cases, is retention.demo.history's.
 import heapq
 import math
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -17,26 +17,46 @@ from django.utils import timezone
 
 from offers.models import ReasonCategory
 from retention.cases.priority import case_priority, process_by_date
+from retention.core.roles import Role
 from retention.demo.bulk import insert
 from retention.demo.phrases import names
 from retention.demo.propensity import OUTAGE_REASON, PRICE_REASON, Propensity
-from retention.models import CancellationCase, CancellationReason, CaseHistory, User
+from retention.models import (
+    CancellationCase,
+    CancellationReason,
+    CaseHistory,
+    ContactAttempt,
+    Reminder,
+    User,
+)
 from subscribers.desk_calendar import first_contact_due
-from subscribers.models import Subscriber, TimelineEvent
+from subscribers.models import ContactChannel, Subscriber, TimelineEvent
 
 CHUNK = 5_000
 COMPETITORS = ["Tele2", "Bite", "LMT", "Baltcom", ""]
 
 
-def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: int = 0) -> int:
+def cases_seed(
+    *,
+    count: int,
+    seed: int = 7,
+    owner: User | None = None,
+    owned: int = 0,
+    agents: list[User] | None = None,
+) -> int:
     """Open ``count`` cases for active subscribers without one; ``owned`` of them for ``owner``.
 
     Who asks to leave follows their story, as in the history (retention.demo.propensity).
-    Opening times spread over the last five days, so some first contacts are overdue and some
-    process-by dates are near. Returns how many cases were created.
+    The queue looks like a working desk's: cases opened over the last ten days, more of them
+    recent; most whose first contact has fallen due were reached in time by an agent
+    (``agents``: every active agent when not given; none, no contacts), a few are late; some of
+    those reached asked to be called back; process-by dates spread from tomorrow to two weeks
+    ahead. So most clocks are green, some amber and a few red. Returns how many were created.
     """
     rng = random.Random(seed)
     reasons = list(CancellationReason.objects.filter(is_active=True))
+    if agents is None:
+        agents = list(User.objects.filter(groups__name=Role.AGENT, is_active=True).order_by("pk"))
     now = timezone.now()
     today = timezone.localdate(now)
     propensity = Propensity(_candidates(now), first=today, last=today)
@@ -52,6 +72,7 @@ def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: i
                 _reason(rng, reasons, propensity.drivers(k, today.toordinal())),
                 now=now,
                 today=today,
+                agents=agents,
             )
             for k in picks
         ]
@@ -59,7 +80,7 @@ def cases_seed(*, count: int, seed: int = 7, owner: User | None = None, owned: i
             mine = cases[:owned]
             owned -= len(mine)
             for case in mine:
-                case.owner, case.claimed_at = owner, now
+                case.owner, case.claimed_at = owner, case.claimed_at or now
                 case.status = CancellationCase.Status.IN_PROGRESS
         _write(cases)
         created += len(cases)
@@ -108,6 +129,32 @@ def _reason(
     return rng.choices(reasons, [lean.get(r.category, 1.0) for r in reasons])[0]
 
 
+def _opened_at(rng: random.Random, now: datetime) -> datetime:
+    """When a case still open came in: a third in the last eight hours, a quarter in the two
+    days before, the rest over the ten days before that (the older a case, the likelier it
+    is closed by now, so fewer of those are still open)."""
+    roll = rng.random()
+    if roll < 0.35:
+        minutes = rng.randint(5, 8 * 60)
+    elif roll < 0.6:
+        minutes = rng.randint(8 * 60, 48 * 60)
+    else:
+        minutes = rng.randint(48 * 60, 10 * 24 * 60)
+    return now - timedelta(minutes=minutes)
+
+
+def _callback_at(rng: random.Random, after: datetime, before: date) -> datetime | None:
+    """A callback the subscriber asked for: one to three days on, in office hours, desk time,
+    before the process-by day; None when no such day is left."""
+    day = timezone.localdate(after) + timedelta(days=rng.randint(1, 3))
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    if day >= before:
+        return None
+    zone = timezone.get_default_timezone()
+    return datetime.combine(day, time(rng.randint(10, 16), rng.choice((0, 15, 30, 45))), zone)
+
+
 def _opened(
     rng: random.Random,
     subscriber: Subscriber,
@@ -115,22 +162,26 @@ def _opened(
     *,
     now: datetime,
     today: date,
+    agents: list[User],
 ) -> CancellationCase:
     channels = [c for c, _ in CancellationCase.Channel.choices]
     channel = rng.choices(channels, weights=[40, 25, 15, 10, 10])[0]
-    opened = now - timedelta(minutes=rng.randint(5, 5 * 24 * 60))
+    opened = _opened_at(rng, now)
     opened_day = timezone.localdate(opened)
     port_out = channel == CancellationCase.Channel.PORT_OUT
     requested = (
         opened_day + timedelta(days=rng.randint(2, 30)) if rng.random() < 0.6 or port_out else None
     )
+    # The deadline sweep has processed every case whose process-by day has come: the ones
+    # still open are due tomorrow at the earliest.
     process_by = max(
-        process_by_date(opened=opened_day, requested_end=requested, port_out=port_out), today
+        process_by_date(opened=opened_day, requested_end=requested, port_out=port_out),
+        today + timedelta(days=1),
     )
     priority = case_priority(
         subscriber=subscriber, process_by=process_by, port_out=port_out, today=today
     )
-    return CancellationCase(
+    case = CancellationCase(
         subscriber=subscriber,
         channel=channel,
         reason=reason,
@@ -144,18 +195,81 @@ def _opened(
         opened_at=opened,
         source="seed",
     )
+    # Most cases whose first contact has fallen due were reached in time; a few were not (the
+    # red ones). Of the rest, an agent has already called some.
+    due = case.first_contact_due
+    late = due <= now
+    reached = rng.random() < (0.93 if late else 0.3 if now - opened > timedelta(hours=1) else 0)
+    if agents and reached:
+        latest = min(due, now) - timedelta(minutes=2)
+        claimed = opened + (latest - opened) * rng.uniform(0.05, 0.7)
+        if claimed < latest:
+            case.owner = rng.choice(agents)
+            case.claimed_at = claimed
+            case.first_contacted_at = claimed + (latest - claimed) * rng.uniform(0.05, 0.9)
+            case.status = CancellationCase.Status.IN_PROGRESS
+            if rng.random() < 0.3:
+                case.callback_at = _callback_at(rng, max(now, case.first_contacted_at), process_by)
+    return case
 
 
 def _write(cases: list[CancellationCase]) -> None:
-    """The cases, their first history row, and the request on each subscriber's timeline."""
+    """The cases, their history (opened; claimed and contacted for those reached), the first
+    contacts, a reminder for each callback, and the request on each subscriber's timeline."""
+    Action = CaseHistory.Action
     with transaction.atomic():
         insert(cases)
+        history = [
+            CaseHistory(case=case, at=case.opened_at, action=Action.OPENED, to_status="new")
+            for case in cases
+        ]
+        reached = [case for case in cases if case.first_contacted_at]
+        for case in reached:
+            history += [
+                CaseHistory(
+                    case=case,
+                    at=case.claimed_at,
+                    actor=case.owner,
+                    action=Action.CLAIMED,
+                    from_status="new",
+                    to_status="in_progress",
+                ),
+                CaseHistory(
+                    case=case,
+                    at=case.first_contacted_at,
+                    actor=case.owner,
+                    action=Action.CONTACT,
+                    from_status="in_progress",
+                    to_status="in_progress",
+                ),
+            ]
+        insert(history)
         insert(
             [
-                CaseHistory(
-                    case=case, at=case.opened_at, action=CaseHistory.Action.OPENED, to_status="new"
+                ContactAttempt(
+                    case=case,
+                    subscriber_id=case.subscriber_id,
+                    channel=ContactChannel.PHONE,
+                    direction=ContactAttempt.Direction.OUTBOUND,
+                    outcome=ContactAttempt.Outcome.CALLBACK_REQUESTED
+                    if case.callback_at
+                    else ContactAttempt.Outcome.REACHED,
+                    at=case.first_contacted_at,
+                    actor=case.owner,
                 )
-                for case in cases
+                for case in reached
+            ]
+        )
+        insert(
+            [
+                Reminder(
+                    kind=Reminder.Kind.CALLBACK,
+                    key=f"callback:{case.pk}:{case.callback_at.astimezone(UTC):%Y%m%dT%H%M%S}",
+                    case=case,
+                    due_at=case.callback_at,
+                )
+                for case in reached
+                if case.callback_at
             ]
         )
         insert([_request_event(case) for case in cases])

@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 seed=seed,
                 owner=owner,
                 owned=int(str(options["owned"])) if owner else 0,
+                # The demo agents made the first contacts of the cases already reached.
+                agents=demo_staff_ensure(),
             )
             self.stdout.write(self.style.SUCCESS(f"Opened {created} demo cancellation cases."))
         days = int(str(options["history_days"]))
