@@ -225,6 +225,7 @@ def _write(cases: list[CancellationCase]) -> None:
         ]
         reached = [case for case in cases if case.first_contacted_at]
         for case in reached:
+            assert case.claimed_at and case.first_contacted_at  # reached: claimed and called
             history += [
                 CaseHistory(
                     case=case,
@@ -254,7 +255,7 @@ def _write(cases: list[CancellationCase]) -> None:
                     outcome=ContactAttempt.Outcome.CALLBACK_REQUESTED
                     if case.callback_at
                     else ContactAttempt.Outcome.REACHED,
-                    at=case.first_contacted_at,
+                    at=case.first_contacted_at or case.opened_at,
                     actor=case.owner,
                 )
                 for case in reached
