@@ -517,7 +517,7 @@ def contact_decisions(
 
     ``recent`` are the outbound contacts inside the policy's period (queried if not given).
     """
-    policy = policy or contact_policy_get()
+    policy = policy or contact_policy_get(today=timezone.localdate(now))
     if recent is None:
         recent = outbound_contacts_since(subscriber=subscriber, since=now - policy.period)
     zone = subscriber.zone

@@ -79,7 +79,7 @@ def outreach_send(
     if not ids:
         return result
     campaign = Campaign.objects.select_related("template", "created_by").get(pk=campaign_id)
-    policy = contact_policy_get()
+    policy = contact_policy_get(today=timezone.localdate(now))
     messages = list(
         Message.objects.filter(pk__in=ids)
         .select_related("subscriber", "subscriber__plan")
