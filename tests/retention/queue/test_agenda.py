@@ -52,7 +52,7 @@ def test_the_day_ends_at_midnight_in_the_agents_own_zone(people):
         riga = callbacks_today(agent=ann)
         tokyo = callbacks_today(agent=taro)
     assert [c.pk for c in riga.cases] == [overdue.pk, earlier.pk, late_today.pk]
-    assert [c.callback_overdue for c in riga.cases] == [True, True, False]
+    assert [c.callback_overdue for c in riga.cases] == [True, True, False]  # type: ignore[attr-defined]
     assert riga.overdue == 2 and str(riga.day) == "2026-11-25"
     assert [c.pk for c in tokyo.cases] == [tokyo_evening.pk]
     assert str(tokyo.day) == "2026-11-26"

@@ -116,7 +116,7 @@ def test_the_bulk_view_reports_each_refusal_and_reads_the_time_in_the_agents_zon
                 "next": "/queue/?sort=priority",
             },
         )
-    assert response.url == "/queue/?sort=priority"
+    assert response["Location"] == "/queue/?sort=priority"
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert texts[0] == "Callback set on 1 case."
     assert "1 case was left as it was:" in texts

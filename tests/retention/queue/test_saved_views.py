@@ -171,7 +171,7 @@ def test_saving_from_the_page_and_deleting_it(team):
         reverse("saved_view_create"), {"name": "Overdue web", "query": "channel=web&overdue=on"}
     )
     view = SavedView.objects.get()
-    assert response.url == f"{reverse('queue')}?view={view.pk}"
+    assert response["Location"] == f"{reverse('queue')}?view={view.pk}"
     # An agent cannot sneak a team view in: the box is not his, and the field is ignored.
     ann.post(reverse("saved_view_create"), {"name": "Ours", "query": "", "team": "on"})
     assert SavedView.objects.get(name="Ours").team is None
