@@ -49,7 +49,11 @@ def queue(request: DeskRequest[User]) -> HttpResponse:
     views = queue_views(user=user)
     key = request.GET.get("view", "")
     active = queue_view_get(user=user, key=key, views=views) if key else None
-    data = active.data() if active else request.GET
+    # A view's own filters, unless the request brings filters of its own: the filter form
+    # sends every field (and the view's id), so a view narrowed further stays the active one
+    # and can be updated to what is on screen.
+    own = any(name in request.GET for name in QueueFilter.base_filters)
+    data = active.data() if active and not own else request.GET
     workers = list(case_workers())
     filters = QueueFilter(
         data if (active or data) else None, queryset=cases_open(), user=user, workers=workers
@@ -57,7 +61,7 @@ def queue(request: DeskRequest[User]) -> HttpResponse:
     valid = filters.is_bound and filters.is_valid()
     matching = filters.qs if valid else cases_open()
     view_problem = ""
-    if active and not valid:
+    if active and not own and not valid:
         view_problem = _(
             "The view “%(name)s” asks for filters the queue no longer has (%(errors)s): all "
             "open cases are shown. Update or delete the view."
