@@ -12,7 +12,6 @@ from retention.cases.views import (
     case_release,
     claim_next,
     my_cases,
-    queue,
     reassign,
 )
 from retention.dashboard import views as dashboard_views
@@ -31,6 +30,7 @@ from retention.outreach.views import (
     campaigns,
     outreach_link,
 )
+from retention.queue import views as queue_views
 from retention.risk.views import risk_model
 from retention.saves import views as save_views
 from retention.saves.services import Decision
@@ -62,7 +62,14 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The API authenticates every call with a billing-system token instead of a session.
     path("api/v1/", api_urls()),
-    path("queue/", queue, name="queue"),
+    path("queue/", queue_views.queue, name="queue"),
+    path("queue/views/", queue_views.queue_views_list, name="queue_views"),
+    path("queue/views/save/", queue_views.saved_view_create, name="saved_view_create"),
+    path("queue/views/<int:pk>/rename/", queue_views.saved_view_rename, name="saved_view_rename"),
+    path("queue/views/<int:pk>/update/", queue_views.saved_view_update, name="saved_view_update"),
+    path("queue/views/<int:pk>/delete/", queue_views.saved_view_delete, name="saved_view_delete"),
+    path("queue/bulk/", queue_views.queue_bulk, name="queue_bulk"),
+    path("queue/callbacks/", queue_views.callbacks, name="callbacks"),
     path("queue/claim-next/", claim_next, name="claim_next"),
     path("queue/reassign/", reassign, name="reassign"),
     path("my-cases/", my_cases, name="my_cases"),

@@ -1,6 +1,7 @@
 """Server time and query counts of the pages that must stay fast at a million subscribers and a
 hundred thousand open cases: the subscriber page and timeline (first and ~1000th page), search,
-the queue (first, filtered and deep pages), the case page and its offer builder, and the
+the queue (first, filtered and deep pages; sorted by a column and through a saved view, first
+and deep), the case page and its offer builder, and the
 approvals inbox."""
 
 import random
@@ -15,6 +16,7 @@ from django.urls import reverse
 
 from retention.bench.offers import ensure_builder_cases, ensure_catalogue, ensure_pending_offers
 from retention.bench.queue import SEED_SOURCE, heavy_subscribers
+from retention.bench.queue_sorted import sorted_queue_series
 from retention.bench.results import Log, Results
 from retention.bench.scale import HEAVY, SEED
 from retention.bench.timing import Series, logged_in, measure
@@ -46,6 +48,11 @@ def measure_pages(results: Results, *, requests: int, log: Log) -> None:
     log("Collecting cursors ~1000 pages deep, search terms and cases…")
     series = _subscriber_series(client, admin_client, rng, heavy, regular_ids)
     series += _queue_series(client, results, requests)
+    sorted_series, counts = sorted_queue_series(
+        client, agent, deep_row=results.cases["deep_row"], requests=requests
+    )
+    results.cases.update(counts)
+    series += sorted_series
     series += _case_series(client, heavy, builder_cases, requests)
     log(f"Measuring {len(series)} figures, {requests} requests each, interleaved…")
     results.figures.extend(measure(series))

@@ -30,7 +30,7 @@ from django_tables2 import RequestConfig
 from retention.bench.results import Log, Results
 from retention.cases.selectors import cases_open, queue_page
 from retention.cases.tables import CasesTable
-from retention.cases.views import _deadline_marks
+from retention.queue.views import deadline_marks
 
 # The queue's page around its rows: the claim form the rows' buttons post.
 HAND = '{% include "retention/_cases_table.html" with cases=cases selectable=selectable %}'
@@ -70,7 +70,7 @@ def measure_queue_tables(
     tables2 = engines["django"].from_string(TABLES2)
 
     def by_hand() -> str:
-        context = {"cases": cases, "selectable": selectable, **_deadline_marks()}
+        context = {"cases": cases, "selectable": selectable, **deadline_marks()}
         return hand.render(context, request)
 
     def by_tables2() -> str:

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.core.validators import EMPTY_VALUES
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,37 +45,62 @@ class QueueFilter(django_filters.FilterSet):
         model = CancellationCase
         fields: list[str] = []
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, workers: list[User] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.filters["region"].extra["choices"] = [(r, r) for r in regions()]
         owners: list[tuple[str, str]] = [("me", str(_("Mine"))), ("none", str(_("Unclaimed")))]
         if user.team_id:
             owners.append(("team", str(_("My team"))))
-        owners += [(str(u.pk), u.get_full_name() or u.username) for u in case_workers()]
+        if workers is None:
+            workers = list(case_workers())
+        owners += [(str(u.pk), u.get_full_name() or u.username) for u in workers]
         self.filters["owner"].extra["choices"] = owners
 
-    def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def as_q(self) -> Q:
+        """The valid filters as one condition, for counting several sets of filters in one
+        query (the saved views' counts). The queryset the page lists applies the same."""
+        q = Q()
+        for name, value in self.form.cleaned_data.items():
+            if value in EMPTY_VALUES:
+                continue
+            found = self.filters[name]
+            if found.method:
+                q &= getattr(self, f"q_{name}")(value)
+            else:
+                q &= Q(**{f"{found.field_name}__{found.lookup_expr}": value})
+        return q
+
+    def q_owner(self, value: str) -> Q:
         if value == "me":
-            return queryset.filter(owner=self.user)
+            return Q(owner=self.user)
         if value == "none":
-            return queryset.filter(owner__isnull=True)
+            return Q(owner__isnull=True)
         if value == "team":
-            return queryset.filter(owner__team_id=self.user.team_id)
+            return Q(owner__team_id=self.user.team_id)
         if value.isdigit():
-            return queryset.filter(owner_id=int(value))
-        return queryset
+            return Q(owner_id=int(value))
+        return Q()
 
-    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset.filter(overdue_q()) if value else queryset
+    def q_overdue(self, value: bool) -> Q:
+        return overdue_q() if value else Q()
 
-    def filter_age(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def q_age(self, value: str) -> Q:
         now = timezone.now()
         start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         if value == "today":
-            return queryset.filter(opened_at__gte=start_of_day)
+            return Q(opened_at__gte=start_of_day)
         if value == "week":
-            return queryset.filter(opened_at__gte=now - timedelta(days=7))
+            return Q(opened_at__gte=now - timedelta(days=7))
         if value == "older":
-            return queryset.filter(opened_at__lt=now - timedelta(days=7))
-        return queryset
+            return Q(opened_at__lt=now - timedelta(days=7))
+        return Q()
+
+    def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(self.q_owner(value))
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(self.q_overdue(value))
+
+    def filter_age(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(self.q_age(value))

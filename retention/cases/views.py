@@ -1,10 +1,7 @@
-from datetime import timedelta
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -13,7 +10,6 @@ from django_tables2 import RequestConfig
 
 from retention.cases import opening
 from retention.cases import services as cases
-from retention.cases.filters import QueueFilter
 from retention.cases.forms import (
     CaseOpenForm,
     ReassignForm,
@@ -21,57 +17,18 @@ from retention.cases.forms import (
 from retention.cases.opening import CaseAlreadyOpen, Intake
 from retention.cases.selectors import (
     case_get_for_user,
-    cases_open,
     cases_owned,
-    queue_counts,
-    queue_page,
 )
 from retention.cases.tables import CasesTable
-from retention.core.forms import filter_fields, form_errors
+from retention.core.forms import form_errors
 from retention.core.http import DeskRequest
 from retention.core.refusals import NotAllowed, WrongState
-from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, role_required
+from retention.core.roles import WORKER_ROLES, Role, role_required
 from retention.models import User
 from retention.notifications.selectors import notifications_unread
 from subscribers.selectors import (
     subscriber_get,
 )
-
-
-@require_GET
-@role_required(*STAFF_ROLES)
-def queue(request: DeskRequest[User]) -> HttpResponse:
-    filters = QueueFilter(request.GET or None, queryset=cases_open(), user=request.user)
-    matching = filters.qs if filters.is_bound and filters.is_valid() else cases_open()
-    page = queue_page(cases=matching, after=request.GET.get("after") or None)
-    # The counts depend on the filters (and on who "me" and "my team" are), not on the page.
-    filters_key = request.GET.copy()
-    filters_key.pop("after", None)
-    counts = queue_counts(
-        cases=matching, key=f"{request.user.pk}:{request.user.team_id}:{filters_key.urlencode()}"
-    )
-    is_manager = has_role(request.user, Role.MANAGER, Role.ADMIN)
-    context = {
-        "filters": filters,
-        "filter_fields": filter_fields(filters.form),
-        "page": page,
-        **_deadline_marks(),
-        "counts": counts,
-        "is_manager": is_manager,
-        # Ids of its own: the filters above it have a "reason" field too.
-        "reassign_form": ReassignForm(auto_id="reassign-%s") if is_manager else None,
-        "next_query": _with_cursor(request, page.next_cursor),
-    }
-    template = "retention/queue.html#results" if request.htmx else "retention/queue.html"
-    return render(request, template, context)
-
-
-def _with_cursor(request: DeskRequest[User], cursor: str | None) -> str:
-    if not cursor:
-        return ""
-    query = request.GET.copy()
-    query["after"] = cursor
-    return query.urlencode()
 
 
 @require_GET
@@ -86,20 +43,6 @@ def my_cases(request: DeskRequest[User]) -> HttpResponse:
         "notifications": notifications_unread(user=request.user),
     }
     return render(request, "retention/my_cases.html", context)
-
-
-def _deadline_marks() -> dict[str, object]:
-    """What the case rows need, worked out once per page rather than once per row: what
-    makes a row stand out (a late first contact, a process-by date by tomorrow), the case
-    URLs' common prefix and the repeated labels."""
-    now = timezone.now()
-    return {
-        "now": now,
-        "tomorrow": timezone.localdate(now) + timedelta(days=1),
-        "case_prefix": reverse("case", args=[0]).removesuffix("0/"),
-        "claim_label": _("Claim"),
-        "select_label": _("Select case"),
-    }
 
 
 @require_POST

@@ -17,6 +17,7 @@ from retention.models.notifications import Notification, Reminder
 from retention.models.outreach import CampaignHistory, OutreachCampaign, OutreachMessage
 from retention.models.risk import RiskModel
 from retention.models.staff import TIME_ZONE_CHOICES, Heartbeat, Team, User
+from retention.models.views import SavedView, SavedViewHistory
 
 __all__ = [
     "TIME_ZONE_CHOICES",
@@ -37,6 +38,8 @@ __all__ = [
     "OutreachMessage",
     "Reminder",
     "RiskModel",
+    "SavedView",
+    "SavedViewHistory",
     "TariffFitSnapshot",
     "Team",
     "User",

@@ -180,6 +180,23 @@ class CancellationCase(models.Model):
                 name="case_open_process_by",
                 condition=models.Q(status__in=_OPEN),
             ),
+            # The queue sorted by a column (retention.queue.selectors.SORTS): the column, then
+            # the id that breaks ties, so each page is one index scan from the cursor, either
+            # way (PostgreSQL reads a B-tree backwards for the descending sort).
+            *(
+                models.Index(
+                    fields=[column, "id"],
+                    name=f"case_open_by_{column}",
+                    condition=models.Q(status__in=_OPEN),
+                )
+                for column in ("priority", "first_contact_due", "process_by", "opened_at")
+            ),
+            # "My callbacks today": an agent's open cases with a callback, by its time.
+            models.Index(
+                fields=["owner", "callback_at"],
+                name="case_owner_callback",
+                condition=models.Q(status__in=_OPEN, callback_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

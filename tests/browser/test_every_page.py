@@ -45,6 +45,7 @@ def _pages(role: str) -> list[str]:
         reverse("queue"),
         reverse("my_cases"),
         reverse("my_figures"),
+        reverse("callbacks"),
         reverse("case", args=[case.pk]),
         reverse("case_open", args=[subscriber.pk]),
         reverse("subscribers:search") + "?q=a",

@@ -433,6 +433,7 @@ def urls_for(desk: Desk, extra: Iterable[Subscriber] = ()) -> list[str]:
     urls = [
         reverse("queue"),
         reverse("my_cases"),
+        reverse("callbacks"),
         reverse("notifications"),
         reverse("case", args=[desk.saved.case_id]),
         reverse("case", args=[desk.pending.case_id]),
