@@ -19,7 +19,9 @@ class MessageForm(forms.Form):
         label=_("Message template"), queryset=MessageTemplate.objects.filter(is_active=True)
     )
     subject = forms.CharField(label=_("Subject"), required=False, max_length=150)
-    body = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea)
+    body = forms.CharField(
+        label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )
     # Made when the form is shown: a double click or a retried request sends once.
     key = forms.CharField(max_length=64, widget=forms.HiddenInput)
 

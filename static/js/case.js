@@ -4,11 +4,11 @@
 (function () {
   "use strict";
 
+  // The date as the page writes dates in every language of the desk (d.m.Y).
   function shownDate(value) {
     var parts = (value || "").split("-");
     if (parts.length !== 3) return value;
-    var date = new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
-    return date.toLocaleDateString(document.documentElement.lang || undefined);
+    return parts[2] + "." + parts[1] + "." + parts[0];
   }
 
   document.addEventListener("submit", function (event) {
