@@ -200,6 +200,8 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-tick": {"task": "retention.tasks.reminders_tick", "schedule": 60.0},
     # Outreach: send what is due, and put back what a dead worker left half-sent.
     "outreach-tick": {"task": "retention.tasks.outreach_tick", "schedule": 60.0},
+    # Messages written from a case: ask again for those a dead worker or a lost message left.
+    "case-messages-tick": {"task": "retention.tasks.case_messages_tick", "schedule": 60.0},
     # Billing events: deliver what is due (retries fall due here), new events included.
     "billing-tick": {
         "task": "retention.tasks.billing_tick",

@@ -35,7 +35,14 @@ from retention.risk.views import risk_model
 from retention.saves import views as save_views
 from retention.saves.services import Decision
 from retention.system.views import health, home, preferences
-from retention.workspace.views import CASE_ACTIONS, STEP_FORMS, case_action, case_detail, offer_step
+from retention.workspace.views import (
+    CASE_ACTIONS,
+    STEP_FORMS,
+    case_action,
+    case_compose,
+    case_detail,
+    offer_step,
+)
 from subscribers.api import api_urls
 
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
@@ -77,6 +84,7 @@ urlpatterns = [
     path("cases/<int:pk>/", case_detail, name="case"),
     path("cases/<int:pk>/claim/", case_claim, name="case_claim"),
     path("cases/<int:pk>/release/", case_release, name="case_release"),
+    path("cases/<int:pk>/compose/", case_compose, name="case_compose"),
     # Routine actions on a case: one view, the action named here (see CASE_ACTIONS).
     *(
         path(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import dateformat, timezone
 from django.utils.translation import pgettext
@@ -614,4 +614,35 @@ def regions() -> list[str]:
             Subscriber.objects.order_by("region").values_list("region", flat=True).distinct()
         ),
         timeout=3600,
+    )
+
+
+# --- Incidents ------------------------------------------------------------------------------
+
+INCIDENT_KINDS = (TimelineEvent.Kind.OUTAGE, TimelineEvent.Kind.TICKET)
+
+
+@dataclass(frozen=True)
+class Incidents:
+    outages: int
+    tickets: int
+    latest: list[TimelineEvent]
+
+
+def subscriber_incidents(
+    *, subscriber: Subscriber, now: datetime, days: int = 90, limit: int = 6
+) -> Incidents:
+    """Outages and support tickets of the last ``days``: how many of each, and the latest few.
+    Two queries, whatever the number."""
+    recent = TimelineEvent.objects.filter(
+        subscriber=subscriber, kind__in=INCIDENT_KINDS, occurred_at__gte=now - timedelta(days=days)
+    )
+    counts = dict(
+        recent.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+    latest = list(recent.select_related("actor").order_by("-occurred_at", "-id")[:limit])
+    return Incidents(
+        outages=counts.get(TimelineEvent.Kind.OUTAGE, 0),
+        tickets=counts.get(TimelineEvent.Kind.TICKET, 0),
+        latest=latest,
     )

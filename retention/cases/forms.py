@@ -70,7 +70,13 @@ class ContactForm(forms.Form):
         choices=ContactAttempt.Direction.choices,
         initial=ContactAttempt.Direction.OUTBOUND,
     )
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactAttempt.Outcome.choices)
+    # "Message sent" is logged by sending a message from the case, not by hand.
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            c for c in ContactAttempt.Outcome.choices if c[0] != ContactAttempt.Outcome.MESSAGE_SENT
+        ],
+    )
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 

@@ -13,6 +13,7 @@ from retention.models.figures import (
     LoyaltySnapshot,
     TariffFitSnapshot,
 )
+from retention.models.macros import CaseMessage, MessageTemplate
 from retention.models.notifications import Notification, Reminder
 from retention.models.outreach import CampaignHistory, OutreachCampaign, OutreachMessage
 from retention.models.risk import RiskModel
@@ -25,6 +26,7 @@ __all__ = [
     "CancellationCase",
     "CancellationReason",
     "CaseHistory",
+    "CaseMessage",
     "CaseOutcome",
     "ContactAttempt",
     "DailyFigure",
@@ -33,6 +35,7 @@ __all__ = [
     "EventDelivery",
     "Heartbeat",
     "LoyaltySnapshot",
+    "MessageTemplate",
     "Notification",
     "OutreachCampaign",
     "OutreachMessage",

@@ -261,6 +261,8 @@ class ContactAttempt(models.Model):
         VOICEMAIL = "voicemail", _("Voicemail")
         CALLBACK_REQUESTED = "callback_requested", _("Callback requested")
         REFUSED = "refused", _("Refused to talk")
+        # Only a message sent from the case (retention.macros) is logged with this outcome.
+        MESSAGE_SENT = "message_sent", _("Message sent")
 
     case = models.ForeignKey(
         CancellationCase, on_delete=models.CASCADE, null=True, blank=True, related_name="contacts"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -29,16 +30,22 @@ from retention.cases.forms import (
     ReasonForm,
     WithdrawForm,
 )
-from retention.cases.selectors import case_contacts, case_get_for_user, case_history
+from retention.cases.selectors import case_get_for_user
 from retention.core.forms import form_errors
 from retention.core.http import DeskRequest
 from retention.core.refusals import Refusal
 from retention.core.roles import STAFF_ROLES, WORKER_ROLES, role_required
+from retention.macros.forms import MessageForm
+from retention.macros.rendering import case_live_offer, macro_render
+from retention.macros.selectors import macros_for_case
+from retention.macros.services import case_message_send
 from retention.models import CancellationCase, User
 from retention.saves import services as saves
 from retention.saves.selectors import offer_get_for_user, offer_panel
 from retention.saves.views import subscriber_offers_answer
-from subscribers.selectors import subscriber_summary, timeline_page
+from retention.workspace.selectors import case_conversation
+from subscribers.models import Equipment, Subscriber
+from subscribers.selectors import subscriber_incidents, subscriber_summary, timeline_page
 
 
 def case_workspace(
@@ -47,17 +54,29 @@ def case_workspace(
     """The case page's context; ``case`` as ``case_get_for_user`` answers it, flagged."""
     subscriber = case.subscriber
     can_act: bool = case.may_act  # type: ignore[attr-defined]
-    summary = subscriber_summary(subscriber=subscriber, now=timezone.now())
+    now = timezone.now()
+    summary = subscriber_summary(subscriber=subscriber, now=now)
     port_out_used = port_out_contact_used(case=case)
+    compose = (
+        case_compose_context(request, case, extra.pop("message_form", None))  # type: ignore[arg-type]
+        if case.is_open and can_act
+        else {}
+    )
     return {
         **summary,
+        **compose,
         # Both contact panels of the case page show the rules as they hold for this case.
         "windows": case_contact_rules(decisions=summary["windows"], port_out_used=port_out_used),
         "case": case,
         "can_act": can_act,
         "port_out_used": port_out_used,
-        "history": case_history(case=case),
-        "contacts": case_contacts(case=case),
+        "conversation": case_conversation(
+            case=case, show_all=request.method == "GET" and request.GET.get("stream") == "all"
+        ),
+        "incidents": subscriber_incidents(subscriber=subscriber, now=now),
+        # What processing the cancellation will do, for its confirmation.
+        "on_loan": [e for e in summary["equipment"] if e.status == Equipment.Status.ON_LOAN],
+        "return_days": settings.EQUIPMENT_RETURN_DAYS,
         "page": timeline_page(subscriber=subscriber),
         "kinds": [],
         "contact_form": extra.pop("contact_form", None) or ContactForm(),
@@ -83,6 +102,55 @@ def case_workspace(
         "propose_form": extra.pop("propose_form", None),
         **extra,
     }
+
+
+def case_compose_context(
+    request: DeskRequest[User], case: CancellationCase, form: MessageForm | None
+) -> dict[str, object]:
+    """The "Write to the subscriber" card: the macros (the case's reason's first), the one
+    chosen (``?macro=``, or the bound form's) and its text in the subscriber's language."""
+    macros = macros_for_case(case=case)
+    wanted = None
+    if form is not None and form.is_bound:
+        wanted = form.data.get("template")
+    elif request.method == "GET":
+        wanted = request.GET.get("macro")
+    macro = next((m for m in macros if str(m.pk) == str(wanted)), macros[0] if macros else None)
+    if macro is None:
+        return {"macros": macros, "macro": None, "message_form": form}
+    subscriber = case.subscriber
+    preview = macro_render(
+        template=macro, subscriber=subscriber, agent=request.user, offer=case_live_offer(case=case)
+    )
+    if form is None:
+        form = MessageForm(
+            case=case,
+            initial={"template": macro.pk, "subject": preview.subject, "body": preview.body},
+        )
+    return {
+        "macros": macros,
+        "macro": macro,
+        "preview": preview,
+        "preview_language_name": _language_name(preview.language),
+        "wanted_language_name": _language_name(preview.wanted),
+        "message_form": form,
+    }
+
+
+def _language_name(code: str) -> str:
+    return str(dict(Subscriber.Language.choices).get(code, code))
+
+
+@require_GET
+@role_required(*WORKER_ROLES)
+def case_compose(request: DeskRequest[User], pk: int) -> HttpResponse:
+    """The "Write to the subscriber" card for the macro chosen (htmx, when the choice changes)."""
+    case = case_get_for_user(user=request.user, pk=pk)
+    if not (case.is_open and case.may_act):  # type: ignore[attr-defined]
+        return redirect("case", pk=pk)
+    context = {"case": case, "subscriber": case.subscriber, "can_act": True}
+    context |= case_compose_context(request, case, None)
+    return render(request, "retention/case.html#compose", context)
 
 
 @require_GET
@@ -134,6 +202,11 @@ CASE_ACTIONS = {
         ),
         "propose_form",
     ),
+    "message": CaseAction(
+        lambda data, case: MessageForm(data, case=case),
+        lambda case, actor, d: case_message_send(case=case, actor=actor, **d),
+        "message_form",
+    ),
     "cancel": CaseAction(
         lambda data, case: CancelForm(data, case=case),
         lambda case, actor, d: cases.case_cancel(case=case, actor=actor, **d),
@@ -154,6 +227,13 @@ def case_action(request: DeskRequest[User], pk: int, action: str) -> HttpRespons
     case = case_get_for_user(user=request.user, pk=pk)
     form: forms.Form | None = spec.form(request.POST, case)
     error, status = "", 200
+    # A cancellation cannot be undone: it is processed only once the agent has read what will
+    # happen and confirmed (the dialog, or the confirmation page without JavaScript).
+    confirmed = request.POST.get("confirmed") == "on"
+    # One who may not process it is refused by the service as before, without a confirmation.
+    may_cancel = case.is_open and case.may_act  # type: ignore[attr-defined]
+    if action == "cancel" and may_cancel and not confirmed and form is not None and form.is_valid():
+        return cancel_confirmation(request, case, form)
     if form is not None and form.is_valid():
         try:
             spec.run(case, request.user, form.cleaned_data)
@@ -173,6 +253,17 @@ def case_action(request: DeskRequest[User], pk: int, action: str) -> HttpRespons
     if error:
         messages.error(request, error)
     return render(request, "retention/case.html", context, status=status)
+
+
+def cancel_confirmation(
+    request: DeskRequest[User], case: CancellationCase, form: forms.Form
+) -> HttpResponse:
+    """What processing the cancellation will do, to confirm (the page without JavaScript;
+    with it, the dialog on the case page says the same). Nothing changes here."""
+    context = case_workspace(request, case)
+    context["effective_date"] = form.cleaned_data["effective_date"]
+    context["note"] = form.cleaned_data["note"]
+    return render(request, "retention/case_cancel_confirm.html", context)
 
 
 # --- The steps of an offer ----------------------------------------------------------------------

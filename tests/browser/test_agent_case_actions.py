@@ -57,7 +57,7 @@ def test_agent_logs_a_call_sets_the_reason_a_callback_and_a_note_without_leaving
     live_server, page, case, morning
 ):
     open_case(page, live_server, case)
-    history = page.locator("#case-history")
+    history = page.locator("#conversation")
 
     # "c" jumps to the contact form's outcome; an outbound call at 11:00 is allowed.
     page.keyboard.press("c")
@@ -68,7 +68,7 @@ def test_agent_logs_a_call_sets_the_reason_a_callback_and_a_note_without_leaving
     form.get_by_label("Outcome").select_option("no_answer")
     form.get_by_label("Note").fill("Rang twice")
     form.get_by_role("button", name="Log contact").click()
-    expect(page.locator("#contact-log")).to_contain_text("No answer — Rang twice")
+    expect(page.locator("#conversation")).to_contain_text("No answer — Rang twice")
     contact = ContactAttempt.objects.get(case=case)
     assert (contact.channel, contact.direction, contact.outcome) == (
         "phone",
@@ -99,7 +99,7 @@ def test_agent_logs_a_call_sets_the_reason_a_callback_and_a_note_without_leaving
     expect(page.locator("#callback-at")).to_have_text(tomorrow_ten.strftime("%d.%m.%Y 10:00"))
 
     # "m" jumps to the note; the note goes to the case history and the subscriber's timeline.
-    page.locator("#case-history").click()  # out of any field: the shortcut is not typed
+    page.locator("#conversation").click()  # out of any field: the shortcut is not typed
     page.keyboard.press("m")
     note = page.get_by_role("textbox", name="Note m")
     expect(note).to_be_focused()
@@ -159,6 +159,10 @@ def test_agent_processes_the_cancellation_on_a_date_the_subscriber_chose(
     end_date.fill(chosen.isoformat())
     cancel.get_by_label("Note").fill("Moving abroad; leaves a week earlier")
     cancel.get_by_role("button", name="Process the cancellation").click()
+    # It asks first, saying what will happen; only "Yes" processes it.
+    page.locator("#cancel-dialog").get_by_role(
+        "button", name="Yes, process the cancellation"
+    ).click()
 
     expect(page.locator("#case-status")).to_have_text("Cancelled")
     expect(page.locator("section[aria-labelledby=deadlines-h]")).to_contain_text(

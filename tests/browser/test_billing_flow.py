@@ -131,6 +131,10 @@ def test_a_processed_cancellation_is_confirmed_by_billing_on_the_timeline(
     log_in(page, live_server, "Agent")
     page.goto(f"{live_server.url}/cases/{claimed_case.pk}/")
     page.locator("#cancel-form").get_by_role("button", name="Process the cancellation").click()
+    # It asks first, saying what will happen; only "Yes" processes it.
+    page.locator("#cancel-dialog").get_by_role(
+        "button", name="Yes, process the cancellation"
+    ).click()
     expect(page.locator("#case-status")).to_have_text("Cancelled")
 
     billing_answers(billing, 1)
@@ -174,7 +178,7 @@ def test_an_offer_billing_refuses_reopens_the_case_and_the_agent_agrees_new_term
         expect(page.locator("html")).to_have_attribute("lang", language)
         expect(page.locator("#case-status")).to_have_text(status)
         expect(page.locator(f"#offer-{offer.pk}-billing")).to_have_text(badge)
-        expect(page.locator("#case-history")).to_contain_text(
+        expect(page.locator("#conversation")).to_contain_text(
             f"{history} #{offer.pk}: Refused by the billing simulator"
         )
         shoot(page, f"agent-{language}-case-reopened")

@@ -104,17 +104,17 @@ def test_an_agent_and_a_manager_work_a_session_without_a_single_csp_violation(
     contact.get_by_label("Outcome").select_option("reached")
     contact.get_by_label("Note").fill("Called in about the price")
     contact.get_by_role("button", name="Log contact").click()
-    expect(page.locator("#contact-log")).to_contain_text("Called in about the price")
+    expect(page.locator("#conversation")).to_contain_text("Called in about the price")
 
     drag_to_enlarge(page, "#id_text")
     notes.get_by_label("Note").fill("Wants a cheaper plan; compare with the fibre offer")
     notes.get_by_role("button", name="Add note").click()
-    expect(page.locator("#case-history")).to_contain_text("Wants a cheaper plan")
+    expect(page.locator("#conversation")).to_contain_text("Wants a cheaper plan")
 
     tomorrow = timezone.localdate() + timedelta(days=1)
     notes.get_by_label("Call back at").fill(f"{tomorrow:%Y-%m-%d}T12:00")
     notes.get_by_role("button", name="Set callback").click()
-    expect(page.locator("#case-history")).to_contain_text("Callback set")
+    expect(page.locator("#conversation")).to_contain_text("Callback set")
 
     case.refresh_from_db()
     assert timezone.localtime(case.callback_at).date() == tomorrow

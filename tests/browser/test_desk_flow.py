@@ -41,7 +41,8 @@ def test_agent_claims_next_is_told_why_a_call_is_blocked_logs_a_contact_and_canc
     expect_status(page, 409)
     form.get_by_role("button", name="Log contact").click()
     expect(page.locator("#action-error")).to_contain_text("Quiet hours")
-    expect(page.locator("#contact-log")).to_contain_text("No contact yet.")
+    expect(page.locator("#conversation")).to_contain_text("Contact refused by the policy")
+    expect(page.locator("#conversation .kind-contact")).to_have_count(0)
 
     # The subscriber calls in: an inbound contact is logged without a page reload.
     form = page.locator("#contact-form")
@@ -49,11 +50,15 @@ def test_agent_claims_next_is_told_why_a_call_is_blocked_logs_a_contact_and_canc
     form.get_by_label("Outcome").select_option("reached")
     form.get_by_label("Note").fill("Called back; is moving abroad")
     form.get_by_role("button", name="Log contact").click()
-    expect(page.locator("#contact-log")).to_contain_text("Called back; is moving abroad")
+    expect(page.locator("#conversation")).to_contain_text("Called back; is moving abroad")
     expect(page.locator("#action-error")).to_have_count(0)
 
     # Process the cancellation on the date offered.
     page.locator("#cancel-form").get_by_role("button", name="Process the cancellation").click()
+    # It asks first, saying what will happen; only "Yes" processes it.
+    page.locator("#cancel-dialog").get_by_role(
+        "button", name="Yes, process the cancellation"
+    ).click()
     expect(page.locator("#case-status")).to_have_text("Cancelled")
 
     # The subscriber page shows the easy return options; one click marks the ONT returned.

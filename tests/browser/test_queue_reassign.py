@@ -57,7 +57,7 @@ def test_manager_reassigns_an_agents_case_to_a_colleague_with_the_reason(live_se
 
     # The case's history says who moved it and why.
     row(page, "Kārlis Zariņš").get_by_role("link", name="Kārlis Zariņš").click()
-    expect(page.locator("#case-history")).to_contain_text("Laura is on leave this week")
+    expect(page.locator("#conversation")).to_contain_text("Laura is on leave this week")
     expect(page.locator(".pagehead")).to_contain_text("Owner: Ilze Bērziņa")
 
 

@@ -259,7 +259,11 @@ def case_payloads(case: CancellationCase, desk: Desk) -> dict[str, dict[str, obj
         "case_note": {"text": "called"},
         "case_withdraw": {"note": "they stay"},
         "case_offer": {"template": desk.credit.pk, "note": ""},
-        "case_cancel": {"effective_date": case.process_by.isoformat(), "note": ""},
+        "case_cancel": {
+            "effective_date": case.process_by.isoformat(),
+            "note": "",
+            "confirmed": "on",
+        },
     }
 
 

@@ -301,12 +301,13 @@ def test_the_case_page_query_count_is_constant(
     for i in range(events):
         cases.case_add_note(case=case, actor=agent, text=f"note {i}")
     # session, user, roles, case (+subscriber, plan, owner, reason), the subscriber's tariff
-    # fit, contact policy, recent contacts, equipment, history, contact log, timeline, reason
-    # choices (a port-out case adds one: has its one save contact been made?); the offers
-    # panel: the case's offers, the 12-month concessions, the agent's authority tier, the
+    # fit, contact policy, recent contacts, equipment, the conversation (contacts with their
+    # messages; history), the outages and tickets (counts; latest), the macros, timeline,
+    # reason choices (a port-out case adds one: has its one save contact been made?); the
+    # offers panel: the case's offers, the 12-month concessions, the agent's authority tier, the
     # catalogue and every tier (is an offer beyond everyone's authority?); the desk's calendar
     # (its hours and days, two queries the cache then saves).
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(22):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 
@@ -363,9 +364,15 @@ def test_processing_a_cancellation_from_the_page(agent_client, agent):
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=agent)
     today = datetime.now().date()
+    data = {"effective_date": today.isoformat(), "note": "Moving"}
+    # First the confirmation (without JavaScript, a page), which changes nothing.
+    asked = agent_client.post(reverse("case_cancel", args=[case.pk]), data)
+    assert asked.status_code == 200
+    assert "This cannot be undone." in asked.content.decode()
+    case.refresh_from_db()
+    assert case.status == "in_progress"
     response = agent_client.post(
-        reverse("case_cancel", args=[case.pk]),
-        {"effective_date": today.isoformat(), "note": "Moving"},
+        reverse("case_cancel", args=[case.pk]), {**data, "confirmed": "on"}
     )
     assert response.status_code == 302
     case.refresh_from_db()

@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand, CommandParser
 from retention.dashboard.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
 from retention.demo.cases import cases_seed
 from retention.demo.history import HISTORY_SOURCE, history_seed
+from retention.demo.macros import macros_seed
 from retention.demo.staff import demo_staff_ensure
 from retention.models import CancellationCase, User
 
 
 class Command(BaseCommand):
     help = (
-        "Open demo cancellation cases for active subscribers, and write the desk's past: closed "
+        "Add the demo message templates, open demo cancellation cases for active subscribers, "
+        "and write the desk's past: closed "
         "cases handled by demo agents in demo teams, with the dashboard's figures computed "
         "(deterministic for a seed)."
     )
@@ -34,6 +36,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         seed = int(str(options["seed"]))
+        added = macros_seed()
+        if added:
+            self.stdout.write(f"Added {added} demo message templates.")
         if options["if_empty"] and CancellationCase.objects.exists():
             self.stdout.write("Cases exist already; no open cases seeded.")
         else:
