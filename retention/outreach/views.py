@@ -372,7 +372,7 @@ def _respond(request: HttpRequest, message: OutreachMessage, token: str) -> Http
 def _message_stop(message: OutreachMessage) -> dict[str, object]:
     """The stop choices on the message's own page, the campaign's channel first."""
     link = StopLink(subscriber_id=message.subscriber_id, channel=message.campaign.channel)
-    return stop_choices(message.subscriber, link)
+    return stop_choices(message.subscriber, link, emphasise=False)
 
 
 def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object]:
@@ -469,8 +469,11 @@ def _stop_context(subscriber: Subscriber, link: StopLink, **extra: object) -> di
     return {"subscriber": subscriber, "stop": stop_choices(subscriber, link), **extra}
 
 
-def stop_choices(subscriber: Subscriber, link: StopLink) -> dict[str, object]:
-    """What the stop buttons show: the channel the message came by first, each channel with
+def stop_choices(
+    subscriber: Subscriber, link: StopLink, *, emphasise: bool = True
+) -> dict[str, object]:
+    """What the stop buttons show: the channel the message came by first (the main button on
+    the stop page; beside an offer, the offer's button is the main one), each channel with
     whether it is stopped already, and the token the buttons post with."""
     stopped: dict[str, bool] = {
         ContactChannel.EMAIL: subscriber.do_not_email,
@@ -481,6 +484,7 @@ def stop_choices(subscriber: Subscriber, link: StopLink) -> dict[str, object]:
     return {
         "token": stop_token(subscriber_id=subscriber.pk, channel=link.channel),
         "came_by": link.channel,
+        "emphasise": emphasise,
         "channels": [(c, STOP_LABELS[c], STOPPED_LABELS[c], stopped[c]) for c in order],
         "all_stopped": all(stopped.values()),
     }

@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 from offers.models import OfferKind
 from retention.models import CampaignHistory, OutreachCampaign, OutreachMessage, User
 from retention.outreach import tasks
+from retention.outreach.audience import campaign_fan_out
 from retention.outreach.links import message_token
 from retention.system.services import demo_users_ensure
 from subscribers.models import Subscriber, TimelineEvent
@@ -151,6 +152,10 @@ def test_a_manager_tests_schedules_and_launches_a_campaign_after_its_confirmatio
     assert asked == [(campaign.pk,)]
     expect(page.locator("#campaign-history")).to_contain_text("Launched")
     expect(page.locator("#progress-pace")).to_contain_text("At most 2 messages a minute.")
+    # The worker creates the messages; the page, refreshing itself, says when it should end.
+    assert campaign_fan_out(campaign=Campaign.objects.get()) == 4  # Pēteris is skipped later
+    expect(page.locator("#progress-matched")).to_have_text("4")
+    expect(page.locator("#progress-pace")).to_contain_text("Expected to end about")
     shoot(page, "campaign-running")
 
 
@@ -159,7 +164,6 @@ def test_a_subscriber_stops_e_mails_from_their_message_in_latvian_and_another_st
 ):
     monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
     from retention.outreach import services as outreach
-    from retention.outreach.audience import campaign_fan_out
     from retention.outreach.sending import outreach_send
 
     manager = User.objects.get(username="manager")

@@ -235,7 +235,9 @@ def test_the_offer_link_page_shows_the_same_stop_choices(client, manager):
     SubscriberFactory.create(language="en")
     message = send_campaign(manager)
     html = client.get(reverse("outreach_link", args=[message_token(message)])).content.decode()
-    assert 'id="stop-email" class="primary"' in html and 'id="stop-all"' in html
+    # E-mail first, beside the offer's own main button.
+    assert html.index('id="stop-email"') < html.index('id="stop-sms"') and 'id="stop-all"' in html
+    assert 'id="stop-email" class="primary"' not in html
     token = re.search(r'action="/stop/([^/]+)/"', html).group(1)  # type: ignore[union-attr]
     client.post(reverse("outreach_stop", args=[token]), {"channel": "email"})
     message.subscriber.refresh_from_db()
