@@ -27,8 +27,12 @@ from retention.outreach.views import (
     campaign_create,
     campaign_detail,
     campaign_edit,
+    campaign_launch,
+    campaign_test,
     campaigns,
     outreach_link,
+    outreach_stop,
+    outreach_stop_one_click,
 )
 from retention.queue import views as queue_views
 from retention.risk.views import risk_model
@@ -48,7 +52,17 @@ from subscribers.api import api_urls
 # Every URL needs a logged-in user (LoginRequiredMiddleware) except the ones below, which are
 # marked open here and nowhere else; tests/retention/test_urls.py walks the URL configuration
 # and holds this list to account.
-OPEN_URL_NAMES = frozenset({"login", "health", "set_language", "outreach_link", "api-1.0.0:*"})
+OPEN_URL_NAMES = frozenset(
+    {
+        "login",
+        "health",
+        "set_language",
+        "outreach_link",
+        "outreach_stop",
+        "outreach_stop_one_click",
+        "api-1.0.0:*",
+    }
+)
 
 # Refusals and failures in the desk's layout (retention.core.error_pages).
 handler400 = "retention.core.error_pages.bad_request"
@@ -155,6 +169,8 @@ urlpatterns = [
     path("outreach/new/", campaign_create, name="campaign_create"),
     path("outreach/<int:pk>/", campaign_detail, name="campaign"),
     path("outreach/<int:pk>/edit/", campaign_edit, name="campaign_edit"),
+    path("outreach/<int:pk>/launch/", campaign_launch, name="campaign_launch"),
+    path("outreach/<int:pk>/test/", campaign_test, name="campaign_test"),
     *(
         path(
             f"outreach/<int:pk>/{action}/",
@@ -166,6 +182,13 @@ urlpatterns = [
     ),
     # The subscriber's personal link from an outreach message: the signed token is the key.
     path("o/<str:token>/", login_not_required(outreach_link), name="outreach_link"),
+    # "Stop contacting me" from any outreach message, and the e-mail's one-click unsubscribe.
+    path("stop/<str:token>/", login_not_required(outreach_stop), name="outreach_stop"),
+    path(
+        "stop/<str:token>/one-click/",
+        login_not_required(outreach_stop_one_click),
+        name="outreach_stop_one_click",
+    ),
     path("subscribers/", include("subscribers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -176,6 +176,58 @@ def subscribers_complete_cancellations(*, today: date | None = None) -> int:
     ).update(status=Subscriber.Status.CANCELLED, updated_at=timezone.now())
 
 
+# --- Contact preferences ------------------------------------------------------------------------
+
+DO_NOT_CONTACT_FIELDS: dict[str, str] = {
+    ContactChannel.PHONE: "do_not_call",
+    ContactChannel.EMAIL: "do_not_email",
+    ContactChannel.SMS: "do_not_sms",
+}
+
+
+def subscriber_contact_stop(
+    *,
+    subscriber: Subscriber,
+    channels: list[str],
+    actor: AbstractUser | None = None,
+    source: str = "desk",
+    via: str = "",
+    now: Any = None,
+) -> list[str]:
+    """Do not contact the subscriber by these channels any more (every later contact checks
+    it: the contact policy). Each channel newly stopped is a timeline event (who asked: the
+    staff member, or with no actor the subscriber through ``via``, e.g. "link"). A channel
+    stopped already changes nothing: returns the channels that changed, empty when none did."""
+    unknown = set(channels) - set(DO_NOT_CONTACT_FIELDS)
+    if unknown:
+        raise ValueError(f"not contact channels: {sorted(unknown)}")
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        changed = [
+            c
+            for c in ContactChannel.values
+            if c in channels and not getattr(subscriber, DO_NOT_CONTACT_FIELDS[c])
+        ]
+        if not changed:
+            return []
+        for channel in changed:
+            setattr(subscriber, DO_NOT_CONTACT_FIELDS[channel], True)
+        subscriber.save(update_fields=[DO_NOT_CONTACT_FIELDS[c] for c in changed] + ["updated_at"])
+        code = "contact.stopped_by_subscriber" if actor is None else "contact.stopped_by_staff"
+        for channel in changed:
+            timeline_event_record(
+                subscriber=subscriber,
+                kind=TimelineEvent.Kind.CONTACT,
+                phrase=phrases.phrase(code, channel=channel),
+                actor=actor,
+                data={"direction": "inbound", "do_not_contact": channel, "via": via},
+                occurred_at=now,
+                source=source,
+            )
+    return changed
+
+
 # --- The contact policy -------------------------------------------------------------------------
 
 POLICY_FIELDS = ("max_outbound", "period_days", "closed_on_public_holidays")

@@ -32,6 +32,7 @@ class Outgoing:
     to: str
     body: str
     subject: str = ""
+    headers: dict[str, str] | None = None  # extra e-mail headers (List-Unsubscribe…)
 
 
 class AlreadySent(Exception):
@@ -120,15 +121,23 @@ def send_email(message: Outgoing) -> None:
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        headers={"Message-ID": f"<{message.key}@{domain}>"},
+        headers={**(message.headers or {}), "Message-ID": f"<{message.key}@{domain}>"},
     ).send()
 
 
-def send_to_subscriber(*, channel: str, key: str, to: str, body: str, subject: str = "") -> None:
+def send_to_subscriber(
+    *,
+    channel: str,
+    key: str,
+    to: str,
+    body: str,
+    subject: str = "",
+    headers: dict[str, str] | None = None,
+) -> None:
     """Send one keyed message to a subscriber by e-mail or SMS. A key the backend has
     delivered already counts as sent: the caller's row was claimed again after a crash
-    between the send and its mark, and now gets marked."""
-    message = Outgoing(key, to, body, subject)
+    between the send and its mark, and now gets marked. ``headers``: e-mail only."""
+    message = Outgoing(key, to, body, subject, headers)
     try:
         if channel == "email":
             send_email(message)

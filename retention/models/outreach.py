@@ -21,6 +21,7 @@ class OutreachCampaign(models.Model):
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
         RUNNING = "running", _("Running")
         PAUSED = "paused", _("Paused")
         FINISHED = "finished", _("Finished")
@@ -32,6 +33,17 @@ class OutreachCampaign(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="draft")
     launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    # A scheduled campaign starts at this moment: the outreach tick (every minute) starts the
+    # ones due, rather than a long countdown on the broker.
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    # At most this many messages a minute from the moment it starts; empty: as fast as the
+    # sender goes.
+    rate_per_minute = models.PositiveIntegerField(
+        _("messages per minute"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: as fast as the sender goes."),
+    )
     fanned_out_at = models.DateTimeField(_("messages created"), null=True, blank=True)
     standing = models.BooleanField(
         _("standing"),
@@ -102,6 +114,23 @@ class OutreachCampaign(models.Model):
                 condition=models.Q(min_saving__isnull=True) | models.Q(min_saving__gte=0),
                 name="outreach_min_saving_not_negative",
             ),
+            models.CheckConstraint(
+                condition=models.Q(rate_per_minute__isnull=True) | models.Q(rate_per_minute__gt=0),
+                name="outreach_rate_positive",
+            ),
+            # A scheduled campaign knows when it starts.
+            models.CheckConstraint(
+                condition=~models.Q(state="scheduled") | models.Q(starts_at__isnull=False),
+                name="outreach_scheduled_has_start",
+            ),
+        ]
+        indexes = [
+            # The tick's look for scheduled campaigns that are due.
+            models.Index(
+                fields=["starts_at"],
+                name="outreach_scheduled_due",
+                condition=models.Q(state="scheduled"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +157,10 @@ class CampaignHistory(HistoryRecord):
         CREATED = "created", _("Created")
         EDITED = "edited", _("Edited")
         LAUNCHED = "launched", _("Launched")
+        SCHEDULED = "scheduled", _("Scheduled")
+        UNSCHEDULED = "unscheduled", _("Schedule cancelled")
+        STARTED = "started", _("Started as scheduled")
+        TEST_SENT = "test_sent", _("Test sent")
         PAUSED = "paused", _("Paused")
         RESUMED = "resumed", _("Resumed")
         FINISHED = "finished", _("Finished")

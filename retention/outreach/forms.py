@@ -1,8 +1,10 @@
 """A campaign's draft."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from offers.models import OfferTemplate
@@ -41,6 +43,13 @@ class CampaignForm(forms.ModelForm):
     )
     min_risk = forms.IntegerField(
         label=_("Churn risk at least"), min_value=0, max_value=100, initial=0
+    )
+    rate_per_minute = forms.IntegerField(
+        label=_("Messages per minute"),
+        help_text=_("At most this many messages a minute once it starts. Empty: no limit."),
+        min_value=1,
+        max_value=100_000,
+        required=False,
     )
     min_saving = forms.DecimalField(
         label=_("Would save at least, EUR a month"),
@@ -92,3 +101,34 @@ class CampaignForm(forms.ModelForm):
     def values(self) -> dict:
         """What the draft services take: the cleaned fields."""
         return {name: self.cleaned_data[name] for name in DRAFT_FIELDS}
+
+
+class LaunchForm(forms.Form):
+    """The launch's confirmation: when it starts (empty: now), and how many the manager was
+    shown would get a message (the count is taken again at launch)."""
+
+    start = forms.DateTimeField(
+        label=_("Start at"),
+        required=False,
+        help_text=_("In your time zone. Empty: start now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": _("Enter a date and time, e.g. 2026-03-02 09:00.")},
+    )
+    shown = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, now: datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
+
+    def clean_start(self) -> datetime | None:
+        start = self.cleaned_data.get("start")
+        if start is not None and start <= self.now:
+            raise forms.ValidationError(_("The start time must be in the future."))
+        return start
+
+
+class CampaignTestForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("lv", _("Latvian")), ("ru", _("Russian")), ("en", _("English"))],
+    )

@@ -2,8 +2,12 @@
 
 The signature is the key to the link page (an open page): a forged, tampered or expired link
 names no message. It names a message, never a subscriber, so it answers only that message.
+
+Every message also carries a stop link ("stop contacting me"): it names the subscriber and the
+channel the message came by, and lets them stop any channel, with no login.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +15,7 @@ from django.core import signing
 from django.urls import reverse
 
 from retention.models import OutreachMessage
+from subscribers.models import ContactChannel
 
 LINK_MAX_AGE = timedelta(days=30)
 _SALT = "outreach"
@@ -39,3 +44,52 @@ def message_from_token(token: str) -> OutreachMessage:
     return OutreachMessage.objects.select_related(
         "campaign", "campaign__template", "campaign__created_by", "subscriber", "subscriber__plan"
     ).get(pk=pk)
+
+
+# --- "Stop contacting me" -----------------------------------------------------------------------
+
+# A stop link keeps working long after the offer's link: the law expects an unsubscribe link to
+# work for as long as a message may be read.
+STOP_MAX_AGE = timedelta(days=400)
+_STOP_SALT = "outreach-stop"
+
+
+@dataclass(frozen=True)
+class StopLink:
+    subscriber_id: int
+    channel: str  # the channel the message came by: the one the page offers first
+
+
+def stop_token(*, subscriber_id: int, channel: str) -> str:
+    return signing.dumps([subscriber_id, channel], salt=_STOP_SALT, compress=True)
+
+
+def stop_link(*, subscriber_id: int, channel: str) -> str:
+    """The absolute address of the subscriber's stop page, the channel preselected."""
+    token = stop_token(subscriber_id=subscriber_id, channel=channel)
+    return f"{settings.SITE_URL}{reverse('outreach_stop', args=[token])}"
+
+
+def stop_one_click_link(*, subscriber_id: int, channel: str) -> str:
+    """The address for RFC 8058 one-click unsubscribe (a mail client's POST, no page)."""
+    token = stop_token(subscriber_id=subscriber_id, channel=channel)
+    return f"{settings.SITE_URL}{reverse('outreach_stop_one_click', args=[token])}"
+
+
+def stop_preview_link() -> str:
+    path = reverse("outreach_stop", args=["token"]).replace("token", "…")
+    return f"{settings.SITE_URL}{path}"
+
+
+def stop_from_token(token: str) -> StopLink:
+    """What a stop link names; raises ``signing.BadSignature`` for a forged, tampered or expired
+    one (and for a well-signed value of the wrong shape)."""
+    value = signing.loads(token, salt=_STOP_SALT, max_age=STOP_MAX_AGE)
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or value[1] not in ContactChannel.values
+    ):
+        raise signing.BadSignature("not a stop link")
+    return StopLink(subscriber_id=value[0], channel=value[1])

@@ -17,8 +17,8 @@ from offers.pricing import Terms, fit_moves_to, offer_cost
 from retention.core.refusals import InvalidInput
 from retention.models import OutreachCampaign
 from retention.outreach.audience import campaign_matching
-from retention.outreach.links import preview_link
-from subscribers.models import Subscriber, TariffFit
+from retention.outreach.links import preview_link, stop_preview_link
+from subscribers.models import ContactChannel, Subscriber, TariffFit
 from subscribers.phrases import money
 
 PLACEHOLDERS = ("name", "offer", "price", "new_price", "link")
@@ -119,6 +119,18 @@ def notice_render(
     return subject, f"{hello} {said % figures}"
 
 
+def with_stop(text: str, *, channel: str, url: str, language: str) -> str:
+    """The message with its "stop contacting me" line, in the subscriber's language: every
+    outreach message carries one (a short one in an SMS)."""
+    with override(language):
+        if channel == ContactChannel.SMS:
+            return f"{text} " + _("Stop: %(url)s") % {"url": url}
+        footer = _(
+            "You get this message as our customer. To stop e-mails, SMS or calls from us: %(url)s"
+        ) % {"url": url}
+    return f"{text}\n\n-- \n{footer}"
+
+
 def body_check(body: str) -> str:
     """Raise InvalidInput for a placeholder that does not exist or is malformed."""
     try:
@@ -165,6 +177,7 @@ def campaign_preview(campaign: OutreachCampaign, *, samples: int = 3) -> Preview
         subscriber = chosen.get(firsts.get(language, 0))
         if subscriber is not None:
             _, text, lang = message_render(campaign, subscriber, link=preview_link())
+            text = with_stop(text, channel=campaign.channel, url=stop_preview_link(), language=lang)
             found.append((subscriber, lang, text))
     matched = sum(row["n"] for row in counted)
     return Preview(matched=matched, samples=found[:samples])

@@ -1,16 +1,23 @@
 """What the outreach pages and tasks read: a campaign, its progress, its history, and the offer
 a subscriber's answer made. Each in a fixed number of queries, however many rows there are."""
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from offers.models import CounterOffer
 from retention.models import CampaignHistory, OutreachCampaign, OutreachMessage
+from retention.outreach.audience import campaign_matching
+from retention.outreach.links import StopLink
+from subscribers.models import ContactChannel, Subscriber
 
 Campaign = OutreachCampaign
 MState = OutreachMessage.State
+# What counts against a campaign's rate (retention.outreach.sending keeps to it).
+THROTTLED_STATES = (MState.SENDING, MState.SENT, MState.RESPONDED, MState.FAILED)
 
 
 def campaign_get(*, pk: int) -> Campaign:
@@ -102,3 +109,94 @@ def message_offer(message: OutreachMessage) -> CounterOffer | None:
         .order_by("proposed_at", "pk")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class LaunchSummary:
+    """What launching will do, for the confirmation: who gets a message by the campaign's
+    channel now, who is left out and why, when it starts, and how long sending takes."""
+
+    channel: str
+    matched: int
+    do_not_contact: int
+    no_address: int
+    starts_at: datetime | None  # None: now
+    rate_per_minute: int | None
+
+    @property
+    def reachable(self) -> int:
+        return self.matched - self.do_not_contact - self.no_address
+
+    @property
+    def minutes(self) -> int | None:
+        """How long sending takes at the campaign's rate, in whole minutes (at least one);
+        None without a rate (as fast as the sender goes)."""
+        if not self.rate_per_minute:
+            return None
+        return max(1, math.ceil(self.reachable / self.rate_per_minute))
+
+    def ends_at(self, now: datetime) -> datetime | None:
+        if self.minutes is None:
+            return None
+        return (self.starts_at or now) + timedelta(minutes=self.minutes)
+
+
+# Do-not-contact and the address the campaign's channel needs, by channel.
+_BLOCKED: dict[str, str] = {ContactChannel.EMAIL: "do_not_email", ContactChannel.SMS: "do_not_sms"}
+_ADDRESS: dict[str, str] = {ContactChannel.EMAIL: "email", ContactChannel.SMS: "phone"}
+
+
+def campaign_launch_summary(
+    campaign: Campaign, *, starts_at: datetime | None = None
+) -> LaunchSummary:
+    """One query, whatever the size: everyone who matches, counted with those who asked not
+    to be contacted by the channel and those without an address for it."""
+    blocked, address = _BLOCKED[campaign.channel], _ADDRESS[campaign.channel]
+    counts = campaign_matching(campaign).aggregate(
+        matched=Count("pk"),
+        do_not_contact=Count("pk", filter=Q(**{blocked: True})),
+        no_address=Count("pk", filter=Q(**{blocked: False, address: ""})),
+    )
+    return LaunchSummary(
+        channel=campaign.channel,
+        matched=counts["matched"],
+        do_not_contact=counts["do_not_contact"],
+        no_address=counts["no_address"],
+        starts_at=starts_at,
+        rate_per_minute=campaign.rate_per_minute,
+    )
+
+
+def audience_changed_a_lot(*, shown: int, now: int) -> bool:
+    """Whether the audience moved enough since the confirmation was shown to ask again: by
+    ten people, and by a tenth of those shown."""
+    return abs(now - shown) >= max(10, shown // 10)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A throttled running campaign: its rate and when sending should end."""
+
+    rate_per_minute: int
+    ends_at: datetime | None
+
+
+def campaign_pace(campaign: Campaign, progress: Progress, *, now: datetime) -> Pace | None:
+    """At the campaign's rate, when what is left (waiting, deferred or being sent) is done; no
+    query (the progress has the counts)."""
+    if not campaign.rate_per_minute:
+        return None
+    left = sum(progress.count(s) for s in (MState.PENDING, MState.DEFERRED, MState.SENDING))
+    if not left:
+        return Pace(campaign.rate_per_minute, None)
+    # The budget grows from the start: what has been handed over is ahead of or behind it.
+    handed = sum(progress.count(s) for s in THROTTLED_STATES)
+    start = campaign.launched_at or now
+    due = start + timedelta(minutes=(handed + left) / campaign.rate_per_minute)
+    return Pace(campaign.rate_per_minute, max(due, now))
+
+
+def stop_subscriber(link: StopLink) -> Subscriber | None:
+    """The subscriber a valid stop link names (None if they are gone): one query. The signed
+    token is the authorisation (an open page)."""
+    return Subscriber.objects.filter(pk=link.subscriber_id).first()

@@ -21,8 +21,9 @@ from retention.core.messaging import send_to_subscriber
 from retention.models import OutreachCampaign, OutreachMessage
 from retention.notifications.services import CLAIM_TIMEOUT
 from retention.outreach.audience import campaign_fan_out
-from retention.outreach.links import message_link
-from retention.outreach.rendering import campaign_said, message_render
+from retention.outreach.links import message_link, stop_link, stop_one_click_link
+from retention.outreach.rendering import campaign_said, message_render, with_stop
+from retention.outreach.selectors import THROTTLED_STATES
 from subscribers import phrases
 from subscribers.models import ContactChannel, Subscriber, TariffFit, TimelineEvent
 from subscribers.selectors import (
@@ -60,9 +61,26 @@ def outreach_send(
     limit = limit or settings.OUTREACH_CHUNK
     result = SendResult()
     with transaction.atomic():
-        running = Campaign.objects.filter(pk=campaign_id, state=Campaign.State.RUNNING).exists()
-        if not running:
+        running = (
+            Campaign.objects.filter(pk=campaign_id, state=Campaign.State.RUNNING)
+            .values("rate_per_minute", "launched_at")
+            .first()
+        )
+        if running is None:
             return result
+        if running["rate_per_minute"]:
+            # Workers claiming for one throttled campaign take turns (the campaign row's lock,
+            # held until their claim commits): each counts what the one before handed over.
+            Campaign.objects.select_for_update().filter(pk=campaign_id).values("pk").first()
+            budget = throttle_budget(
+                campaign_id=campaign_id,
+                rate_per_minute=running["rate_per_minute"],
+                launched_at=running["launched_at"],
+                now=now,
+            )
+            limit = min(limit, budget)
+            if limit <= 0:
+                return result
         ids = list(
             Message.objects.select_for_update(skip_locked=True)
             .filter(
@@ -111,6 +129,20 @@ def outreach_send(
     return result
 
 
+def throttle_budget(
+    *, campaign_id: int, rate_per_minute: int, launched_at: datetime | None, now: datetime
+) -> int:
+    """How many more messages the campaign may hand to the sender now: ``rate`` times the
+    minutes since it started, less those already handed over. Kept in the database (one count
+    on the progress index), so any number of workers together keep to it."""
+    if launched_at is None:
+        return 0
+    elapsed = max((now - launched_at).total_seconds(), 0.0)
+    allowed = int(rate_per_minute * elapsed / 60)
+    handed = Message.objects.filter(campaign_id=campaign_id, state__in=THROTTLED_STATES).count()
+    return allowed - handed
+
+
 # A notice the law asks to give goes by e-mail, or by SMS where e-mail may not be used (asked
 # not to, or no address): do-not-contact is kept per channel, not for the notice as a whole.
 NOTICE_CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS)
@@ -157,13 +189,22 @@ def _send_one(
         _mark(message, MState.SKIPPED, skip_reason=decision.reason)
         return "skipped"
     channel = decision.channel
-    subject, body, _language = message_render(
+    subject, body, language = message_render(
         campaign, subscriber, link=message_link(message), fit=fit
     )
+    stop = stop_link(subscriber_id=subscriber.pk, channel=channel)
+    body = with_stop(body, channel=channel, url=stop, language=language)
     key = f"outreach-{message.pk}"
     address = subscriber.email if channel == ContactChannel.EMAIL else subscriber.phone
     try:
-        send_to_subscriber(channel=channel, key=key, to=address, body=body, subject=subject)
+        send_to_subscriber(
+            channel=channel,
+            key=key,
+            to=address,
+            body=body,
+            subject=subject,
+            headers=stop_headers(subscriber_id=subscriber.pk, channel=channel),
+        )
     except Exception as exc:
         _mark(message, MState.FAILED, error=str(exc)[:300])
         return "failed"
@@ -189,6 +230,15 @@ def _send_one(
                 source="outreach",
             )
     return "sent"
+
+
+def stop_headers(*, subscriber_id: int, channel: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe for an e-mail: mail clients show "Unsubscribe" and POST
+    to the address themselves. None for an SMS."""
+    if channel != ContactChannel.EMAIL:
+        return {}
+    url = stop_one_click_link(subscriber_id=subscriber_id, channel=channel)
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _mark(message: Message, state: str, **fields: Any) -> None:

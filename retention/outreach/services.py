@@ -6,6 +6,7 @@ ask for the work (``OUTREACH_WORK``, by name, after commit): the worker creates 
 (retention.outreach.audience) and sends them (retention.outreach.sending).
 """
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +17,15 @@ from django.utils.translation import gettext as _
 
 from offers.pricing import Terms, terms_validate
 from retention.core import broker
+from retention.core.messaging import send_to_subscriber
 from retention.core.refusals import InvalidInput, WrongState
 from retention.core.roles import Role, require_role
 from retention.models import CampaignHistory, OutreachCampaign, OutreachMessage, User
-from retention.outreach.rendering import LANGUAGES, body_check
-from subscribers.models import ContactChannel
+from retention.outreach.audience import campaign_matching
+from retention.outreach.links import preview_link, stop_preview_link
+from retention.outreach.rendering import LANGUAGES, body_check, message_render, with_stop
+from subscribers import phrases
+from subscribers.models import ContactChannel, Subscriber
 
 Campaign = OutreachCampaign
 State = OutreachCampaign.State
@@ -44,6 +49,7 @@ DRAFT_FIELDS = (
     "not_contacted_days",
     "min_saving",
     "standing",
+    "rate_per_minute",
     "subject",
     "body_lv",
     "body_ru",
@@ -75,6 +81,7 @@ def _record(
     *,
     from_status: str,
     at: datetime | None = None,
+    phrase: dict[str, Any] | None = None,
 ) -> CampaignHistory:
     """The history row of a change just made to ``campaign`` (its state is the new one)."""
     return CampaignHistory.objects.create(
@@ -84,6 +91,8 @@ def _record(
         from_status=from_status,
         to_status=campaign.state,
         at=at or timezone.now(),
+        code=phrase["code"] if phrase else "",
+        params=phrase["params"] if phrase else {},
     )
 
 
@@ -126,24 +135,80 @@ def campaign_update(*, campaign: Campaign, actor: User, values: dict[str, Any]) 
 # --- Running ------------------------------------------------------------------------------------
 
 
-def campaign_launch(*, campaign: Campaign, actor: User) -> Campaign:
-    """Start the campaign: its messages are created by the worker (set-based) and sent as the
-    contact policy allows. The request only changes the state and asks for the work."""
+def _launch_check(campaign: Campaign) -> None:
+    # What is launched is the locked row: an edit that got in first is checked too.
+    terms_validate(Terms.of(campaign.template))  # InvalidTerms is an InvalidInput
+    for language in LANGUAGES:
+        body_check(getattr(campaign, f"body_{language}"))
+
+
+def campaign_launch(
+    *,
+    campaign: Campaign,
+    actor: User,
+    starts_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Campaign:
+    """Start the campaign now, or schedule it for ``starts_at`` (aware, in the future): its
+    messages are created by the worker (set-based) and sent as the contact policy allows. The
+    request only changes the state and asks for the work; a scheduled campaign is started by
+    the outreach tick (``campaigns_start_due``)."""
     require_role(actor, Role.MANAGER)
+    now = now or timezone.now()
+    if starts_at is not None and (timezone.is_naive(starts_at) or starts_at <= now):
+        raise InvalidInput(_("The start time must be in the future."))
     with transaction.atomic():
         campaign = _locked(campaign)
         if campaign.state != State.DRAFT:
             raise WrongState(_("Only a draft campaign can be launched."))
-        # What is launched is the locked row: an edit that got in first is checked too.
-        terms_validate(Terms.of(campaign.template))  # InvalidTerms is an InvalidInput
-        for language in LANGUAGES:
-            body_check(getattr(campaign, f"body_{language}"))
-        now = timezone.now()
+        _launch_check(campaign)
+        if starts_at is not None:
+            campaign.state, campaign.starts_at = State.SCHEDULED, starts_at
+            campaign.save(update_fields=["state", "starts_at"])
+            said = phrases.phrase("outreach.scheduled", when=starts_at)
+            _record(campaign, actor, Action.SCHEDULED, from_status=State.DRAFT, at=now, phrase=said)
+            return campaign
         campaign.state, campaign.launched_at = State.RUNNING, now
         campaign.save(update_fields=["state", "launched_at"])
         _record(campaign, actor, Action.LAUNCHED, from_status=State.DRAFT, at=now)
         _enqueue_after_commit(campaign.pk)
     return campaign
+
+
+def campaign_schedule_cancel(*, campaign: Campaign, actor: User) -> Campaign:
+    """Back to a draft before it starts: nothing was created or sent."""
+    require_role(actor, Role.MANAGER)
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.state != State.SCHEDULED:
+            raise WrongState(_("Only a scheduled campaign that has not started can be cancelled."))
+        campaign.state, campaign.starts_at = State.DRAFT, None
+        campaign.save(update_fields=["state", "starts_at"])
+        _record(campaign, actor, Action.UNSCHEDULED, from_status=State.SCHEDULED)
+    return campaign
+
+
+def campaigns_start_due(*, now: datetime | None = None) -> list[int]:
+    """The tick: scheduled campaigns whose start time has come begin running, by the desk
+    itself (history rows without an actor), each once. Returns their ids.
+
+    The rows are locked and their state checked under the lock: two ticks at once (or a
+    manager cancelling the schedule at that moment) cannot both act on a campaign. The second
+    tick's ``FOR UPDATE`` waits for the first and then finds the row no longer scheduled.
+    The work is asked for by the tick that calls this, with every running campaign's that has
+    some (``campaigns_with_work``: these have no messages yet)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Campaign.objects.select_for_update()
+            .filter(state=State.SCHEDULED, starts_at__lte=now)
+            .order_by("pk")
+        )
+        for campaign in due:
+            campaign.state, campaign.launched_at = State.RUNNING, now
+            campaign.save(update_fields=["state", "launched_at"])
+            _record(campaign, None, Action.STARTED, from_status=State.SCHEDULED, at=now)
+    return [c.pk for c in due]
 
 
 def campaign_pause(*, campaign: Campaign, actor: User) -> Campaign:
@@ -205,3 +270,48 @@ def campaigns_finish(*, now: datetime | None = None) -> int:
             for pk in done
         )
     return len(done)
+
+
+# --- A test to oneself --------------------------------------------------------------------------
+
+
+def campaign_test_send(*, campaign: Campaign, actor: User, language: str) -> CampaignHistory:
+    """Send the campaign's message to the manager's own e-mail address, in ``language``, as a
+    subscriber would get it: a sample subscriber's figures (the first who matches, else any
+    active subscriber) under the manager's own name, with the stop line. Marked as a test in
+    its subject; it makes no outbox row and no timeline event, so it counts in none of the
+    campaign's figures and in nobody's contact cap. Recorded in the campaign's history."""
+    require_role(actor, Role.MANAGER)
+    if language not in LANGUAGES:
+        raise InvalidInput(_("Choose English, Latvian or Russian."))
+    if not actor.email:
+        raise InvalidInput(
+            _("Your account has no e-mail address: ask an administrator to add one.")
+        )
+    if campaign.is_notice:
+        raise WrongState(_("The best tariff notice is the desk's own: it has no test send."))
+    matching = campaign_matching(campaign).select_related("plan").order_by("pk")
+    sample = matching.first() or (
+        Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+        .select_related("plan")
+        .order_by("pk")
+        .first()
+    )
+    if sample is None:
+        raise InvalidInput(_("There is no subscriber whose figures a test could show."))
+    sample.name = actor.get_full_name() or actor.username
+    sample.language = language
+    subject, body, _lang = message_render(campaign, sample, link=preview_link())
+    body = with_stop(body, channel=ContactChannel.EMAIL, url=stop_preview_link(), language=language)
+    now = timezone.now()
+    send_to_subscriber(
+        channel=ContactChannel.EMAIL,
+        key=f"outreach-test-{campaign.pk}-{uuid.uuid4().hex}",
+        to=actor.email,
+        subject=_("[Test] %(subject)s") % {"subject": subject},
+        body=body,
+    )
+    said = phrases.phrase("outreach.test_sent", to=actor.email, language=language)
+    return _record(
+        campaign, actor, Action.TEST_SENT, from_status=campaign.state, at=now, phrase=said
+    )

@@ -8,7 +8,7 @@ from retention.core import broker
 from retention.models import OutreachCampaign
 from retention.outreach.audience import campaign_fan_out
 from retention.outreach.sending import campaigns_with_work, outreach_send, outreach_sweep
-from retention.outreach.services import OUTREACH_WORK, campaigns_finish
+from retention.outreach.services import OUTREACH_WORK, campaigns_finish, campaigns_start_due
 
 # One outreach task works this long, then hands over to a fresh message (other campaigns and
 # ticks get their turn, and a worker restart loses at most this much in-flight claiming).
@@ -35,8 +35,10 @@ def outreach_work(campaign_id: int) -> None:
 
 @shared_task(name="retention.tasks.outreach_tick", ignore_result=True)
 def outreach_tick() -> None:
-    """Every minute: put back what a dead worker left half-sent, and ask for the work of
-    every running campaign that has some (deferred messages fall due here too)."""
+    """Every minute: start the scheduled campaigns whose time has come, put back what a dead
+    worker left half-sent, and ask for the work of every running campaign that has some
+    (deferred messages fall due here too, and a throttled campaign's next minute)."""
+    campaigns_start_due()
     outreach_sweep()
     for campaign_id in campaigns_with_work():
         broker.enqueue(OUTREACH_WORK, campaign_id)

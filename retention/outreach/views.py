@@ -2,32 +2,37 @@
 resuming, the progress and the history), and the subscriber's personal link from a message."""
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from offers.models import CounterOffer
 from offers.pricing import Terms, fit_moves_to, offer_cost, terms_describe, terms_for
 from retention.core.http import DeskRequest
-from retention.core.refusals import Refusal
+from retention.core.refusals import InvalidInput, Refusal
 from retention.core.roles import Role, role_required
 from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.outreach import selectors, services
-from retention.outreach.forms import CampaignForm
-from retention.outreach.links import message_from_token
+from retention.outreach.forms import CampaignForm, CampaignTestForm, LaunchForm
+from retention.outreach.links import StopLink, message_from_token, stop_from_token, stop_token
 from retention.outreach.notice import notice_fit, notice_switch
 from retention.outreach.rendering import campaign_preview
 from retention.outreach.replies import outreach_respond
 from retention.outreach.tables import CampaignsTable
+from subscribers.models import ContactChannel, Subscriber
+from subscribers.phrases import duration, moment
+from subscribers.services import subscriber_contact_stop
 
 Campaign = OutreachCampaign
 
@@ -117,6 +122,8 @@ def _progress(campaign: Campaign) -> dict[str, object]:
         "skip_reasons": [(SKIP_REASONS.get(r, r), n) for r, n in progress.skip_reasons.items()],
         # Still messages to create or send: keep refreshing.
         "live": campaign.state == Campaign.State.RUNNING,
+        # A throttled campaign's rate and when it should be done.
+        "pace": selectors.campaign_pace(campaign, progress, now=timezone.now()),
     }
 
 
@@ -132,8 +139,9 @@ SKIP_REASONS = {
 
 def _campaign_context(campaign: Campaign, **extra: object) -> dict[str, object]:
     context: dict[str, object] = {"campaign": campaign, **extra}
-    if campaign.state == Campaign.State.DRAFT:
+    if campaign.state in (Campaign.State.DRAFT, Campaign.State.SCHEDULED):
         context["preview"] = campaign_preview(campaign)
+        context["test_form"] = CampaignTestForm(initial={"language": translation.get_language()})
     else:
         context.update(_progress(campaign))
     context["history"] = selectors.campaign_history(campaign=campaign)
@@ -141,19 +149,106 @@ def _campaign_context(campaign: Campaign, **extra: object) -> dict[str, object]:
 
 
 CAMPAIGN_ACTIONS = {
-    "launch": services.campaign_launch,
     "pause": services.campaign_pause,
     "resume": services.campaign_resume,
+    "unschedule": services.campaign_schedule_cancel,
 }
 
 
 ACTION_DONE = {
-    "launch": gettext_lazy(
-        "Launched: the messages go out in the background, as the contact policy allows."
-    ),
     "pause": gettext_lazy("Paused: nothing more is sent until you resume."),
     "resume": gettext_lazy("Resumed: sending goes on."),
+    "unschedule": gettext_lazy("The schedule is cancelled: the campaign is a draft again."),
 }
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.MANAGER)
+def campaign_launch(request: DeskRequest[User], pk: int) -> HttpResponse:
+    """The launch's confirmation (GET; ``?start=`` to schedule) says what will happen: who
+    gets a message now and who is left out and why, when it starts, the rate and how long
+    sending takes, the offer. Only its confirm button (POST) launches or schedules; the
+    audience is counted again then, and if it moved a lot the page asks again instead."""
+    campaign = selectors.campaign_get(pk=pk)
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = LaunchForm(data)
+    if request.method == "GET" and campaign.state != Campaign.State.DRAFT:
+        messages.error(request, _("Only a draft campaign can be launched."))
+        return redirect("campaign", pk=pk)
+    if not form.is_bound or not form.is_valid():
+        summary = selectors.campaign_launch_summary(campaign)
+        status = 400 if form.is_bound else 200
+        return _confirm(request, campaign, form, summary, status=status)
+    start = form.cleaned_data["start"]
+    summary = selectors.campaign_launch_summary(campaign, starts_at=start)
+    if request.method == "GET":
+        return _confirm(request, campaign, form, summary)
+    shown = form.cleaned_data["shown"]
+    if shown is None:
+        form.add_error(None, _("Check what will happen, then confirm."))
+        return _confirm(request, campaign, form, summary, status=400)
+    if selectors.audience_changed_a_lot(shown=shown, now=summary.reachable):
+        return _confirm(request, campaign, form, summary, status=409, shown_before=shown)
+    try:
+        services.campaign_launch(campaign=campaign, actor=request.user, starts_at=start)
+    except Refusal as exc:
+        campaign = selectors.campaign_get(pk=pk)
+        context = _campaign_context(campaign, action_error=str(exc))
+        return render(request, "retention/campaign.html", context, status=exc.status)
+    if start is None:
+        messages.success(
+            request,
+            _("Launched: the messages go out in the background, as the contact policy allows."),
+        )
+    else:
+        messages.success(request, _("Scheduled: it starts on %(when)s.") % {"when": moment(start)})
+    return redirect("campaign", pk=pk)
+
+
+def _confirm(
+    request: HttpRequest,
+    campaign: Campaign,
+    form: LaunchForm,
+    summary: selectors.LaunchSummary,
+    *,
+    status: int = 200,
+    shown_before: int | None = None,
+) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "summary": summary,
+        "ends_at": summary.ends_at(timezone.now()),
+        "took": duration(summary.minutes) if summary.minutes is not None else "",
+        "zone": timezone.get_current_timezone_name(),
+        "start_value": form["start"].value() or "",
+        "shown_before": shown_before,
+        "start_error": bool(form.errors),
+    }
+    return render(request, "retention/campaign_launch.html", context, status=status)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def campaign_test(request: DeskRequest[User], pk: int) -> HttpResponse:
+    """Send the campaign's message to the manager's own e-mail address, as a test."""
+    campaign = selectors.campaign_get(pk=pk)
+    form = CampaignTestForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(_("Choose English, Latvian or Russian."))
+        services.campaign_test_send(
+            campaign=campaign, actor=request.user, language=form.cleaned_data["language"]
+        )
+    except Refusal as exc:
+        context = _campaign_context(campaign, action_error=str(exc))
+        return render(request, "retention/campaign.html", context, status=exc.status)
+    messages.success(
+        request,
+        _("A test is on its way to %(email)s. No subscriber got it, and it counts nowhere.")
+        % {"email": request.user.email},
+    )
+    return redirect("campaign", pk=pk)
 
 
 @require_POST
@@ -235,6 +330,7 @@ def _notice_context(message: OutreachMessage, **extra: object) -> dict[str, obje
         "subscriber": subscriber,
         "notice": True,
         "fit": fit,
+        "stop": _message_stop(message),
         **extra,
     }
     if message.response == OutreachMessage.Response.SWITCHED:
@@ -273,6 +369,12 @@ def _respond(request: HttpRequest, message: OutreachMessage, token: str) -> Http
     return redirect("outreach_link", token=token)
 
 
+def _message_stop(message: OutreachMessage) -> dict[str, object]:
+    """The stop choices on the message's own page, the campaign's channel first."""
+    link = StopLink(subscriber_id=message.subscriber_id, channel=message.campaign.channel)
+    return stop_choices(message.subscriber, link, emphasise=False)
+
+
 def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object]:
     """Until the subscriber accepts: the offer, what they pay now and what they would pay with
     it. Once they have accepted, the new price is said once: as what they pay now when the offer
@@ -285,6 +387,7 @@ def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object
         "subscriber": subscriber,
         "offer_label": campaign.template.label,
         "price_now": subscriber.monthly_price,
+        "stop": _message_stop(message),
         **extra,
     }
     if message.response == OutreachMessage.Response.ACCEPTED:
@@ -297,3 +400,104 @@ def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object
     context["offer_terms"] = terms_describe(terms, cost)
     context["price_with_offer"] = cost.new_monthly_price
     return context
+
+
+# --- "Stop contacting me" -----------------------------------------------------------------------
+
+STOP_ALL = "all"
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def outreach_stop(request: HttpRequest, token: str) -> HttpResponse:
+    """The subscriber's "stop contacting me" page from the link in any outreach message, in
+    their language, no login: one button per channel and one for all, the channel the message
+    came by first. Looking changes nothing; a button stops that channel (again: nothing more
+    to do, and the page says so). Open (see urls.OPEN_URL_NAMES): the signed token is the key."""
+    link = _stop_link(token)
+    subscriber = selectors.stop_subscriber(link) if link else None
+    if link is None or subscriber is None:
+        return render(request, "retention/outreach_stop.html", {"invalid": True}, status=404)
+    translation.activate(subscriber.language)
+    request.LANGUAGE_CODE = translation.get_language()
+    if request.method == "POST":
+        choice = request.POST.get("channel", "")
+        channels = list(ContactChannel.values) if choice == STOP_ALL else [choice]
+        if choice != STOP_ALL and choice not in ContactChannel.values:
+            context = _stop_context(subscriber, link, error=_("Unknown choice."))
+            return render(request, "retention/outreach_stop.html", context, status=400)
+        changed = subscriber_contact_stop(
+            subscriber=subscriber, channels=channels, source="subscriber", via="link"
+        )
+        if changed:
+            messages.success(request, _("Done: we will not contact you that way any more."))
+        else:
+            messages.info(request, _("That was already done: we do not contact you that way."))
+        return redirect("outreach_stop", token=token)
+    return render(request, "retention/outreach_stop.html", _stop_context(subscriber, link))
+
+
+@csrf_exempt  # a mail client's POST (RFC 8058) carries no CSRF token: the signed token is the key
+@require_http_methods(["GET", "POST"])
+@never_cache
+def outreach_stop_one_click(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058 one-click unsubscribe: the mail client POSTs ``List-Unsubscribe=One-Click`` to
+    the address in the e-mail's List-Unsubscribe header, and the channel the e-mail came by
+    is stopped. A GET (the address opened in a browser) changes nothing: it shows the page."""
+    link = _stop_link(token)
+    subscriber = selectors.stop_subscriber(link) if link else None
+    if link is None or subscriber is None:
+        return HttpResponse("This link does not work.", status=404, content_type="text/plain")
+    if request.method == "GET":
+        return redirect("outreach_stop", token=token)
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponse("Expected List-Unsubscribe=One-Click.", status=400)
+    subscriber_contact_stop(
+        subscriber=subscriber, channels=[link.channel], source="subscriber", via="one_click"
+    )
+    return HttpResponse("Unsubscribed.", content_type="text/plain")
+
+
+def _stop_link(token: str) -> StopLink | None:
+    try:
+        return stop_from_token(token)
+    except signing.BadSignature:
+        return None
+
+
+def _stop_context(subscriber: Subscriber, link: StopLink, **extra: object) -> dict[str, object]:
+    return {"subscriber": subscriber, "stop": stop_choices(subscriber, link), **extra}
+
+
+def stop_choices(
+    subscriber: Subscriber, link: StopLink, *, emphasise: bool = True
+) -> dict[str, object]:
+    """What the stop buttons show: the channel the message came by first (the main button on
+    the stop page; beside an offer, the offer's button is the main one), each channel with
+    whether it is stopped already, and the token the buttons post with."""
+    stopped: dict[str, bool] = {
+        ContactChannel.EMAIL: subscriber.do_not_email,
+        ContactChannel.SMS: subscriber.do_not_sms,
+        ContactChannel.PHONE: subscriber.do_not_call,
+    }
+    order = [link.channel, *(c for c in STOP_ORDER if c != link.channel)]
+    return {
+        "token": stop_token(subscriber_id=subscriber.pk, channel=link.channel),
+        "came_by": link.channel,
+        "emphasise": emphasise,
+        "channels": [(c, STOP_LABELS[c], STOPPED_LABELS[c], stopped[c]) for c in order],
+        "all_stopped": all(stopped.values()),
+    }
+
+
+STOP_ORDER = (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.PHONE)
+STOP_LABELS: dict[str, Any] = {
+    ContactChannel.EMAIL: gettext_lazy("Stop e-mails"),
+    ContactChannel.SMS: gettext_lazy("Stop SMS"),
+    ContactChannel.PHONE: gettext_lazy("Stop calls"),
+}
+STOPPED_LABELS: dict[str, Any] = {
+    ContactChannel.EMAIL: gettext_lazy("We do not send you e-mails."),
+    ContactChannel.SMS: gettext_lazy("We do not send you SMS."),
+    ContactChannel.PHONE: gettext_lazy("We do not call you."),
+}

@@ -106,6 +106,19 @@ PHRASES: dict[str, Phrase] = {
     "contact.equipment_reminder": _p(
         _("Equipment return reminder by %(channel)s"), channel=CHANNEL
     ),
+    "contact.stopped_by_subscriber": _p(
+        _("Asked not to be contacted any more by: %(channel)s (through the link in a message)"),
+        channel=Label("subscribers.ContactHours.channel"),
+    ),
+    "contact.stopped_by_staff": _p(
+        _("Do not contact any more by: %(channel)s"),
+        channel=Label("subscribers.ContactHours.channel"),
+    ),
+    "outreach.scheduled": _p(_("Scheduled to start on %(when)s"), when=moment),
+    "outreach.test_sent": _p(
+        _("Test sent to %(to)s in %(language)s"),
+        language=Label("subscribers.Subscriber.language"),
+    ),
     "outreach.sent": _p(_("Outreach by %(channel)s: %(campaign)s"), channel=CHANNEL),
     "outreach.accepted": _p(_("Responded to outreach (%(campaign)s): accepted the offer")),
     "outreach.call": _p(_("Responded to outreach (%(campaign)s): asked for a call")),

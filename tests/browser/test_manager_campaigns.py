@@ -72,8 +72,11 @@ def test_manager_narrows_launches_pauses_resumes_and_watches_a_campaign_finish(
     campaign.refresh_from_db()
     assert campaign.min_tenure_months == 48
 
-    # 3. Launch: running, and the worker is asked once.
-    page.get_by_role("button", name="Launch").click()
+    # 3. Launch, after the confirmation: running, and the worker is asked once.
+    page.get_by_role("link", name="Launch…").click()
+    expect(page.locator("#confirm-reachable")).to_have_text("2")
+    assert not asked
+    page.get_by_role("button", name="Launch now: 2 messages").click()
     expect(page.locator("#campaign-state")).to_have_text("Running")
     expect(page.get_by_role("link", name="Edit the draft")).to_have_count(0)
     assert asked == [(campaign.pk,)]

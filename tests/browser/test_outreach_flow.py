@@ -75,7 +75,9 @@ def test_manager_previews_and_launches_a_campaign_and_watches_it_go_out(
         "Labdien, Anna Ozola! Lojalitātes tarifs: jauna klienta cena: €19,99."
     )
     expect(page.locator("#sample-en")).to_contain_text("€19.99 instead of €29.99")
-    page.get_by_role("button", name="Launch").click()
+    page.get_by_role("link", name="Launch…").click()
+    expect(page.locator("#confirm-reachable")).to_have_text("3")
+    page.get_by_role("button", name="Launch now: 3 messages").click()
     expect(page.locator("#campaign-state")).to_have_text("Running")
     expect(page.locator("#progress-creating")).to_be_visible()
     campaign = OutreachCampaign.objects.get()

@@ -285,7 +285,7 @@ def test_with_redis_down_launch_and_approval_succeed_at_once_and_the_work_follow
     broker.stop()
     client.force_login(manager)
     launched, launch_took = timed(
-        lambda: client.post(reverse("campaign_launch", args=[campaign.pk]))
+        lambda: client.post(reverse("campaign_launch", args=[campaign.pk]), {"shown": "5"})
     )
     approved, approve_took = timed(
         lambda: client.post(reverse("offer_approve", args=[to_approve.pk]), {"note": "fine"})

@@ -221,9 +221,12 @@ def test_launching_starts_the_campaign_and_asks_the_worker_after_commit(
     monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: asked.append(args))
     campaign = make_campaign(manager, loyalty)
     url = reverse("campaign_launch", args=[campaign.pk])
-    assert manager_client.get(url).status_code == 405
+    # Looking at the confirmation changes nothing.
+    assert manager_client.get(url).status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.DRAFT and not asked
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(url)
+        response = manager_client.post(url, {"shown": "0"})
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.RUNNING and campaign.launched_at
@@ -237,7 +240,7 @@ def test_launching_twice_is_refused_on_the_page_and_changes_nothing(
 ):
     campaign = make_campaign(manager, loyalty, state=Campaign.State.RUNNING)
     launched_at = campaign.launched_at
-    response = manager_client.post(reverse("campaign_launch", args=[campaign.pk]))
+    response = manager_client.post(reverse("campaign_launch", args=[campaign.pk]), {"shown": "0"})
     assert response.status_code == 409
     assert "Only a draft campaign can be launched." in response.content.decode()
     campaign.refresh_from_db()
@@ -247,7 +250,7 @@ def test_launching_twice_is_refused_on_the_page_and_changes_nothing(
 def test_a_campaign_with_an_invalid_offer_is_not_launched(manager_client, manager):
     broken = offer_template("broken-discount", OfferKind.PERCENT_DISCOUNT, percent=None, months=0)
     campaign = make_campaign(manager, broken)
-    response = manager_client.post(reverse("campaign_launch", args=[campaign.pk]))
+    response = manager_client.post(reverse("campaign_launch", args=[campaign.pk]), {"shown": "0"})
     assert response.status_code == 409
     assert 'id="action-error"' in response.content.decode()
     campaign.refresh_from_db()
