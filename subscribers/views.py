@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from retention.core.http import DeskRequest
 from retention.core.refusals import WrongState
 from retention.core.roles import STAFF_ROLES, role_required
-from subscribers import selectors, services
+from subscribers import fit_selectors, selectors, services
 from subscribers.forms import EquipmentReturnedForm, SearchForm, TimelineFilterForm
 from subscribers.models import Equipment
 
@@ -34,7 +34,7 @@ def detail(request: DeskRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     context = {
         **selectors.subscriber_summary(subscriber=subscriber, now=now),
-        "usage": selectors.fit_explained(subscriber=subscriber, today=timezone.localdate(now)),
+        "usage": fit_selectors.fit_explained(subscriber=subscriber, today=timezone.localdate(now)),
         "filters": filters,
         "kinds": kinds,
         "page": page,

@@ -198,7 +198,7 @@ def offer_panel(
 ) -> OfferPanel:
     """Offers so far (with their history) and, when a new one may be made, the builder, which
     offers the move to the plan that fits from ``fit`` (the subscriber's, as the summary loads
-    it: ``subscribers.selectors.tariff_fit_get``).
+    it: ``subscribers.fit_selectors.tariff_fit_get``).
 
     Each offer comes flagged with ``may_act`` (``offer_may_act``), worked out without a query:
     the case's owner is loaded with the case, each proactive offer's proposer with the offer.

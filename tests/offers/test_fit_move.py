@@ -18,8 +18,8 @@ from offers.exceptions import InvalidTerms
 from offers.models import CounterOffer, OfferKind, OfferTemplate
 from offers.pricing import Terms, offer_cost, terms_for, terms_validate
 from offers.selectors import offer_choices, tariff_fit_for_offer
+from subscribers.fit_selectors import tariff_fit_get
 from subscribers.models import TariffFit
-from subscribers.selectors import tariff_fit_get
 from tests.factories import offer_template
 from tests.subscribers.fit_catalogue import fit_move_template, priced_catalogue, user_with_usage
 
