@@ -95,7 +95,7 @@ def test_the_case_page_query_count_is_the_same_with_and_without_a_fit(
     case = claimed_case(subscriber, agent)
     # As test_case_views pins it: the fit is one query (its plan and the people on the line
     # joined in), and the builder prices the move from it without another.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 
@@ -105,6 +105,7 @@ def test_the_subscriber_offers_page_offers_the_move_at_the_same_query_count(
     agent_client, agent, tiers, plans, move, django_assert_num_queries, kind
 ):
     subscriber = user_with_usage(plans, kind or "light", TODAY, months=12 if kind else 0)
-    with django_assert_num_queries(14):
+    # As tests/retention/test_offer_views.py pins it (the desk's calendar included).
+    with django_assert_num_queries(16):
         response = agent_client.get(reverse("subscriber_offers", args=[subscriber.pk]))
     assert ("plan-that-fits" in builder_codes(response)) is bool(kind)

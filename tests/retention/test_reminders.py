@@ -35,7 +35,7 @@ from retention.saves import services as saves
 from retention.saves.services import Decision
 from subscribers.models import Equipment, Subscriber, TimelineEvent
 from subscribers.selectors import contact_decision
-from subscribers.services import equipment_mark_returned
+from subscribers.services import contact_policy_save, equipment_mark_returned
 from tests.factories import (
     CaseFactory,
     EquipmentFactory,
@@ -54,7 +54,9 @@ WARNING_AT = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 13:00 Riga
 BREACHED_AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 14:00 Riga
 PROCESS_BY_AT = datetime(2026, 12, 13, 7, 0, tzinfo=UTC)  # 09:00 Riga, two days ahead
 # A case cancelled on 1 December: equipment due back on 31 December, the reminder a week
-# earlier, Thursday 24 December at 10:00 Riga.
+# earlier, Thursday 24 December at 10:00 Riga. That is Christmas Eve, a public holiday in
+# Latvia, closed for contact by default: the tests of hours and time zones open it (as the
+# admin may, `open_on_holidays`); test_the_return_reminder_waits_out_christmas keeps it closed.
 EQUIPMENT_AT = datetime(2026, 12, 24, 8, 0, tzinfo=UTC)
 
 
@@ -392,6 +394,11 @@ def test_no_discount_review_for_a_subscriber_who_has_left(clock, tiers, catalogu
 # --- Equipment return, to the subscriber ---------------------------------------------------
 
 
+@pytest.fixture
+def open_on_holidays(admin_user):
+    contact_policy_save(values={"closed_on_public_holidays": False}, actor=admin_user)
+
+
 def cancelled_with_router(agent, **subscriber_fields) -> tuple[Subscriber, Equipment]:
     subscriber = SubscriberFactory.create(**subscriber_fields)
     router = EquipmentFactory.create(subscriber=subscriber)
@@ -415,6 +422,7 @@ def test_a_cancellation_schedules_the_return_reminder_a_week_before_the_window_c
     assert (found.due_at, found.note, found.recipient) == (EQUIPMENT_AT, router.serial, None)
 
 
+@pytest.mark.usefixtures("open_on_holidays")
 def test_the_return_reminder_is_e_mailed_within_hours_and_recorded_as_a_contact(clock, agent):
     subscriber, router = cancelled_with_router(agent, language="en")
     result = tick(clock, EQUIPMENT_AT)
@@ -441,6 +449,20 @@ def test_the_return_reminder_is_e_mailed_within_hours_and_recorded_as_a_contact(
     assert contact_decision(subscriber=subscriber, channel="phone", now=later).reason == "over_cap"
 
 
+def test_the_return_reminder_waits_out_christmas(clock, agent):
+    # Christmas Eve, Christmas and the second day of Christmas are public holidays in Latvia;
+    # the desk keeps them free of contact by default: Sunday 27 December 10:00 Riga.
+    subscriber, _ = cancelled_with_router(agent, time_zone="Europe/Riga")
+    result = tick(clock, EQUIPMENT_AT)
+    assert (result.sent, result.deferred, len(mail.outbox)) == (0, 1, 0)
+    sunday_ten = datetime(2026, 12, 27, 8, 0, tzinfo=UTC)
+    assert equipment_reminder(subscriber).due_at == sunday_ten
+    assert tick(clock, sunday_ten - timedelta(minutes=1)).sent == 0
+    assert tick(clock, sunday_ten).sent == 1
+    assert [m.to for m in mail.outbox] == [[subscriber.email]]
+
+
+@pytest.mark.usefixtures("open_on_holidays")
 def test_the_return_reminder_waits_for_the_subscribers_own_morning(clock, agent):
     # Thursday 24 December 12:00 UTC: 14:00 in Riga, 21:00 in Tokyo, 07:00 in New York.
     riga, _ = cancelled_with_router(agent, time_zone="Europe/Riga")
@@ -461,6 +483,7 @@ def test_the_return_reminder_waits_for_the_subscribers_own_morning(clock, agent)
     assert [m.to for m in mail.outbox[1:]] == [[new_york.email], [tokyo.email]]
 
 
+@pytest.mark.usefixtures("open_on_holidays")
 def test_a_subscriber_who_refuses_e_mail_gets_the_reminder_by_sms(clock, agent, sms_folder):
     subscriber, _ = cancelled_with_router(agent, do_not_email=True)
     assert tick(clock, EQUIPMENT_AT).sent == 1
@@ -502,6 +525,7 @@ def test_equipment_already_returned_is_not_reminded(clock, agent):
     assert mail.outbox == []
 
 
+@pytest.mark.usefixtures("open_on_holidays")
 def test_a_claim_left_by_a_dead_worker_is_sent_once_after_the_sweep(clock, agent, sms_folder):
     subscriber, _ = cancelled_with_router(agent, email="")
     found = equipment_reminder(subscriber)

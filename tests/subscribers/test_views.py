@@ -119,9 +119,10 @@ def test_subscriber_page_query_count_is_the_same_for_10_and_1000_events(
     subscriber = SubscriberFactory.create()
     EquipmentFactory.create_batch(3, subscriber=subscriber)
     add_events(subscriber, events)
-    # session, user, roles, subscriber+plan, tariff fit (none), equipment, contact policy,
-    # recent contacts, usage months (none: no plans to price), timeline page
-    with django_assert_num_queries(10):
+    # session, user, roles, subscriber+plan, tariff fit (none), equipment, contact policy (and
+    # the desk's calendar: hours and days, two queries the cache then saves), recent contacts,
+    # usage months (none: no plans to price), timeline page
+    with django_assert_num_queries(12):
         response = agent_client.get(reverse("subscribers:detail", args=[subscriber.pk]))
     assert response.status_code == 200
     assert len(response.context["page"].events) == min(events, 50)
@@ -359,8 +360,8 @@ def test_the_fit_costs_the_subscriber_page_two_queries_more_with_usage(
     EquipmentFactory.create_batch(3, subscriber=subscriber)
     add_events(subscriber, 60)
     # session, user, roles, subscriber+plan, tariff fit (+its plan, the people on the line),
-    # equipment, contact policy, recent contacts, usage months, the plans to price them on,
-    # timeline page
-    with django_assert_num_queries(11):
+    # equipment, contact policy (and the desk's calendar, two queries), recent contacts, usage
+    # months, the plans to price them on, timeline page
+    with django_assert_num_queries(13):
         response = fit_page(agent_client, subscriber)
     assert response.context["usage"].result is not None
