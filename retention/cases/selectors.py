@@ -74,10 +74,14 @@ def case_get_for_user(*, user: User, pk: int) -> CancellationCase:
 
 
 def overdue_q() -> Q:
-    """First contact late, or the process-by date is today or tomorrow."""
+    """The cases whose clock is red (retention.templatetags.clocks): first contact late, or the
+    process-by day starts within PROCESS_BY_RED_HOURS (desk time: the deadline sweep processes
+    a case on that day), so the queue's "overdue" count and filter agree with the badges."""
     now = timezone.now()
+    red_until = now + timedelta(hours=settings.PROCESS_BY_RED_HOURS) - timedelta(microseconds=1)
+    last_red_day = timezone.localtime(red_until, timezone.get_default_timezone()).date()
     return Q(first_contacted_at__isnull=True, first_contact_due__lt=now) | Q(
-        process_by__lte=timezone.localdate(now) + timedelta(days=1)
+        process_by__lte=last_red_day
     )
 
 

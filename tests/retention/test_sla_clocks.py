@@ -14,8 +14,9 @@ from django.utils import translation
 from offers.models import OfferKind
 from retention.cases import services as cases
 from retention.cases.contacts import contact_log
+from retention.cases.selectors import overdue_q
 from retention.core.refusals import ContactRefused
-from retention.models import CaseHistory, ContactAttempt, OutreachMessage
+from retention.models import CancellationCase, CaseHistory, ContactAttempt, OutreachMessage
 from retention.templatetags.clocks import case_urgency, clock_html, clock_state, span_said
 from subscribers.desk_calendar import desk_calendar_forget
 from subscribers.models import ContactPolicy
@@ -204,4 +205,29 @@ def test_the_queue_and_my_cases_show_countdowns_at_a_constant_query_count(
     assert "contact overdue by 10 min" in mine and "contact due in 30 min" in mine
 
 
-QUEUE_QUERIES = 7
+QUEUE_QUERIES = 8  # counts, regions and calendar cached: as tests/retention/queue pin it
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 19, 22, 0, tzinfo=UTC),  # midnight in Riga, exactly
+        datetime(2026, 11, 20, 10, 0, tzinfo=UTC),  # noon
+        datetime(2026, 11, 20, 21, 59, tzinfo=UTC),  # a minute before midnight
+    ],
+)
+def test_the_queues_overdue_count_is_the_red_clocks(now):
+    # The count line and the "overdue" filter read overdue_q in SQL; the badges decide in
+    # Python. Both must call the same cases red, at every hour of the day.
+    with time_machine.travel(now, tick=False):
+        days = [date(2026, 11, 18) + timedelta(days=n) for n in range(6)]
+        by_day = {
+            CaseFactory.create(process_by=day, first_contacted_at=now - timedelta(hours=1)).pk: day
+            for day in days
+        }
+        late = CaseFactory.create(first_contact_due=now - timedelta(minutes=1)).pk
+        due = CaseFactory.create(first_contact_due=now + timedelta(minutes=1)).pk
+        flagged = set(CancellationCase.objects.filter(overdue_q()).values_list("pk", flat=True))
+    red = {pk for pk, day in by_day.items() if clock_state("process", day, now) == "red"}
+    assert flagged - {late, due} == red and late in flagged
+    assert 0 < len(red) < len(days)
