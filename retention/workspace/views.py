@@ -165,8 +165,10 @@ class CaseAction:
     """A routine action on a case: its form, the service it calls, the form's context key."""
 
     form: Callable[[QueryDict, CancellationCase], forms.Form]
-    run: Callable[[CancellationCase, User, dict[str, Any]], object]
+    run: Callable[[CancellationCase, User, dict[str, Any]], Any]
     form_key: str
+    # What the agent should know after it worked (a macro sent whose callback was not set).
+    notice: Callable[[Any], str] = lambda result: ""
 
 
 CASE_ACTIONS = {
@@ -206,6 +208,11 @@ CASE_ACTIONS = {
         lambda data, case: MessageForm(data, case=case),
         lambda case, actor, d: case_message_send(case=case, actor=actor, **d),
         "message_form",
+        lambda sent: (
+            _("Sent, but its callback was not set: %(reason)s") % {"reason": sent.callback_problem}
+            if sent.callback_problem
+            else ""
+        ),
     ),
     "cancel": CaseAction(
         lambda data, case: CancelForm(data, case=case),
@@ -226,7 +233,7 @@ def case_action(request: DeskRequest[User], pk: int, action: str) -> HttpRespons
     spec = CASE_ACTIONS[action]
     case = case_get_for_user(user=request.user, pk=pk)
     form: forms.Form | None = spec.form(request.POST, case)
-    error, status = "", 200
+    error, notice, status = "", "", 200
     # A cancellation cannot be undone: it is processed only once the agent has read what will
     # happen and confirmed (the dialog, or the confirmation page without JavaScript).
     confirmed = request.POST.get("confirmed") == "on"
@@ -236,19 +243,21 @@ def case_action(request: DeskRequest[User], pk: int, action: str) -> HttpRespons
         return cancel_confirmation(request, case, form)
     if form is not None and form.is_valid():
         try:
-            spec.run(case, request.user, form.cleaned_data)
+            result = spec.run(case, request.user, form.cleaned_data)
         except Refusal as exc:
             error, status = str(exc), exc.status
         else:
-            form = None
+            form, notice = None, spec.notice(result)
         case = case_get_for_user(user=request.user, pk=pk)
     else:
         status = 400
     extra = {spec.form_key: form} if form is not None else {}
-    context = case_workspace(request, case, action_error=error, **extra)
+    context = case_workspace(request, case, action_error=error, action_notice=notice, **extra)
     if request.htmx:
         return render(request, "retention/case.html#work", context, status=status)
     if status == 200:
+        if notice:
+            messages.warning(request, notice)
         return redirect("case", pk=pk)
     if error:
         messages.error(request, error)

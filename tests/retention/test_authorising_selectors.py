@@ -39,7 +39,9 @@ from retention.models import (
     CancellationCase,
     CancellationReason,
     CaseHistory,
+    CaseMessage,
     ContactAttempt,
+    MessageTemplate,
     Notification,
     Reminder,
     Team,
@@ -170,6 +172,7 @@ def snapshot() -> dict[str, object]:
         "timeline": TimelineEvent.objects.count(),
         "reminders": Reminder.objects.count(),
         "notifications": Notification.objects.count(),
+        "messages": CaseMessage.objects.count(),
     }
 
 
@@ -252,8 +255,12 @@ def case_payloads(case: CancellationCase, desk: Desk) -> dict[str, dict[str, obj
     quality = CancellationReason.objects.get_or_create(
         code="quality", defaults={"category": "quality", "name_en": "Quality"}
     )[0]
+    letter = MessageTemplate.objects.get_or_create(
+        name="Price letter", defaults={"channel": "email", "body_en": "Hello {name}"}
+    )[0]
     return {
         "case_contact": {"channel": "phone", "direction": "inbound", "outcome": "reached"},
+        "case_message": {"template": letter.pk, "subject": "Price", "body": "Hello", "key": "k1"},
         "case_callback": {"callback_at": "2026-11-25T11:00"},
         "case_reason": {"reason": quality.pk, "reason_detail": "slow", "competitor": ""},
         "case_note": {"text": "called"},
@@ -269,6 +276,7 @@ def case_payloads(case: CancellationCase, desk: Desk) -> dict[str, dict[str, obj
 
 CASE_ACTIONS = [
     "case_contact",
+    "case_message",
     "case_callback",
     "case_reason",
     "case_note",

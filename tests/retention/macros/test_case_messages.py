@@ -280,6 +280,25 @@ def test_the_form_sends_once_and_the_conversation_shows_it(agent_client, agent, 
     assert "Labdien! &lt;b&gt;x&lt;/b&gt;" in html and "Message sent" in html
 
 
+@time_machine.travel(TUESDAY_NOON_RIGA, tick=False)
+def test_a_macro_whose_callback_cannot_be_set_sends_and_says_why(agent_client, agent, enqueued):
+    case = claimed(agent)
+    template = macro(callback_days=30)  # after the process-by date
+    data = {"template": template.pk, "subject": "S", "body": "B", "key": "late"}
+    response = agent_client.post(reverse("case_message", args=[case.pk]), data, headers=HTMX)
+    assert response.status_code == 200
+    assert 'id="action-notice"' in response.content.decode()
+    assert "Sent, but its callback was not set: A callback must be before the process-by" in (
+        response.content.decode()
+    )
+    case.refresh_from_db()
+    assert (CaseMessage.objects.count(), case.callback_at) == (1, None)
+    # Without JavaScript the notice survives the redirect.
+    data["key"] = "late-2"
+    page = agent_client.post(reverse("case_message", args=[case.pk]), data, follow=True)
+    assert "Sent, but its callback was not set" in page.content.decode()
+
+
 @time_machine.travel(TUESDAY_22_RIGA, tick=False)
 def test_a_blocked_channel_answers_with_the_explanation(agent_client, agent, enqueued):
     case = claimed(agent)
