@@ -164,6 +164,14 @@ class Subscriber(models.Model):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
+    @property
+    def writes_in(self) -> str:
+        """The language every message to them is written in: theirs, or Latvian (the
+        default) where a row from outside left a code the desk does not write."""
+        if self.language in self.Language.values:
+            return self.language
+        return self.Language.LATVIAN
+
 
 class Equipment(models.Model):
     class Kind(models.TextChoices):

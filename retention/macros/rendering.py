@@ -16,7 +16,6 @@ from subscribers.models import Subscriber
 from subscribers.phrases import money
 
 PLACEHOLDERS = ("name", "plan", "price", "new_customer_price", "offer", "agent")
-LANGUAGES = ("en", "lv", "ru")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
@@ -37,10 +36,6 @@ def fill(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
-def subscriber_language(subscriber: Subscriber) -> str:
-    return subscriber.language if subscriber.language in LANGUAGES else "en"
-
-
 def macro_render(
     *,
     template: MessageTemplate,
@@ -50,7 +45,7 @@ def macro_render(
 ) -> Rendered:
     """The template's subject and text in the subscriber's language (English when that
     language's text is missing), amounts and the offer as that language writes them."""
-    wanted = subscriber_language(subscriber)
+    wanted = subscriber.writes_in
     body = getattr(template, f"body_{wanted}", "")
     language = wanted if body.strip() else "en"
     body = body if language == wanted else template.body_en

@@ -25,7 +25,7 @@ from retention.cases.services import (
 )
 from retention.core import broker
 from retention.core.refusals import InvalidInput
-from retention.macros.rendering import case_live_offer, fill, macro_values, subscriber_language
+from retention.macros.rendering import case_live_offer, fill, macro_values
 from retention.models import CancellationCase, CaseMessage, ContactAttempt, MessageTemplate, User
 from subscribers.models import ContactChannel, Subscriber
 
@@ -105,7 +105,7 @@ def case_message_send(
             template=template,
             key=key,
             channel=template.channel,
-            language=subscriber_language(subscriber),
+            language=subscriber.writes_in,
             to=address,
             subject=subject if template.channel == ContactChannel.EMAIL else "",
             body=body,

@@ -42,10 +42,6 @@ def campaign_said(campaign: OutreachCampaign) -> str | dict[str, str]:
     return said
 
 
-def subscriber_language(subscriber: Subscriber) -> str:
-    return subscriber.language if subscriber.language in LANGUAGES else "lv"
-
-
 def message_render(
     campaign: OutreachCampaign,
     subscriber: Subscriber,
@@ -55,7 +51,7 @@ def message_render(
 ) -> tuple[str, str, str]:
     """The subject and text in the subscriber's language, and that language. A best tariff
     notice (``fit``: the subscriber's tariff fit, its plan loaded) is the desk's own text."""
-    language = subscriber_language(subscriber)
+    language = subscriber.writes_in
     if campaign.is_notice:
         with override(language):
             subject, text = notice_render(campaign, subscriber, fit, link=link)
