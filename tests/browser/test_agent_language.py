@@ -33,7 +33,7 @@ def test_agent_switches_the_queue_and_the_case_page_to_latvian_then_russian(live
     page.get_by_role("link", name="Valdis Siliņš").click()
     expect(page.locator("#case-status")).to_have_text("Apstrādē")
     expect(page.locator("#log-contact-h")).to_contain_text("Reģistrēt kontaktu")
-    expect(page.locator("#history-h")).to_have_text("Lietas vēsture")
+    expect(page.locator("#conversation-h")).to_contain_text("Saziņa")
 
     # The switcher names each language in itself; the agent stays on the case.
     page.get_by_label("Valoda").select_option(label="Русский")
