@@ -146,7 +146,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "desk",
+            # Keys name the database they were computed from: one Redis may serve several
+            # desks, a test run and the bench at once without one reading another's figures.
+            "KEY_PREFIX": f"desk:{Path(str(DATABASES['default']['NAME'])).name}",
             # A cache that is down must cost a page a second at most (retention.caching).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
