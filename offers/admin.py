@@ -41,7 +41,9 @@ from retention.core.roles import Role, has_role
 from subscribers.admin import (
     HistoryAdmin,
     LargeTableAdmin,
+    ListEditableNamedMixin,
     ServiceWrittenAdmin,
+    TabularInline,
     admin_actor,
     history_link,
 )
@@ -129,7 +131,7 @@ class OfferTemplateForm(forms.ModelForm):
 
 
 @admin.register(OfferTemplate)
-class OfferTemplateAdmin(admin.ModelAdmin):
+class OfferTemplateAdmin(ListEditableNamedMixin, admin.ModelAdmin):
     form = OfferTemplateForm
     list_display = (
         "code",
@@ -373,7 +375,7 @@ class DelegationChangeAdmin(HistoryAdmin):
 # --- Counter-offers (read-only) -----------------------------------------------------------------
 
 
-class OfferHistoryInline(admin.TabularInline):
+class OfferHistoryInline(TabularInline):
     model = OfferHistory
     fields = ("at", "action", "from_status", "to_status", "actor", "note", "data")
     readonly_fields = fields

@@ -23,6 +23,7 @@ from retention.models import (
     Team,
     User,
 )
+from subscribers.admin import ListEditableNamedMixin, TabularInline
 
 
 @admin.register(User)
@@ -52,7 +53,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(CancellationReason)
-class CancellationReasonAdmin(admin.ModelAdmin):
+class CancellationReasonAdmin(ListEditableNamedMixin, admin.ModelAdmin):
     list_display = ("code", "name_en", "name_lv", "name_ru", "category", "is_active", "position")
     list_editable = ("is_active", "position")
     list_filter = ("category", "is_active")
@@ -73,7 +74,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class CaseHistoryInline(admin.TabularInline):
+class CaseHistoryInline(TabularInline):
     model = CaseHistory
     fields = ("at", "action", "from_status", "to_status", "actor", "note")
     readonly_fields = fields
@@ -122,7 +123,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ("=recipient__username",)
 
 
-class CampaignHistoryInline(admin.TabularInline):
+class CampaignHistoryInline(TabularInline):
     """Who created, changed, launched, paused and resumed the campaign; no one: the desk."""
 
     model = CampaignHistory

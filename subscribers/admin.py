@@ -22,7 +22,9 @@ from subscribers.admin_base import BoundedFieldsMixin as BoundedFieldsMixin
 from subscribers.admin_base import EstimatedCountPaginator as EstimatedCountPaginator
 from subscribers.admin_base import HistoryAdmin as HistoryAdmin
 from subscribers.admin_base import LargeTableAdmin as LargeTableAdmin
+from subscribers.admin_base import ListEditableNamedMixin as ListEditableNamedMixin
 from subscribers.admin_base import ServiceWrittenAdmin as ServiceWrittenAdmin
+from subscribers.admin_base import TabularInline as TabularInline
 from subscribers.admin_base import admin_actor as admin_actor
 from subscribers.admin_base import history_link as history_link
 
@@ -49,13 +51,13 @@ from subscribers.outbound import hold_release
 from subscribers.services import POLICY_FIELDS, contact_policy_save
 
 
-class EquipmentInline(admin.TabularInline):
+class EquipmentInline(TabularInline):
     model = Equipment
     extra = 0
     fields = ("kind", "model_name", "serial", "status", "return_method", "return_due_on")
 
 
-class LatestEventsInline(admin.TabularInline):
+class LatestEventsInline(TabularInline):
     """The newest events, read-only: the timeline is append-only and may be huge."""
 
     model = TimelineEvent
@@ -274,7 +276,7 @@ class ContactHoursForm(forms.ModelForm):
         return cleaned
 
 
-class ContactHoursInline(admin.TabularInline):
+class ContactHoursInline(TabularInline):
     model = ContactHours
     form = ContactHoursForm
     extra = 0

@@ -13,11 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.forms import BaseForm, BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise, cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 
 from retention.core.roles import Role, has_role
 
@@ -57,6 +59,40 @@ class BoundedFieldsMixin:
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         kwargs.update(self.field_bounds.get(db_field.name, {}))
         return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class ColumnNamedFieldsMixin:
+    """A table of forms (a tabular inline, a list's editable columns) names each field once, in
+    its column's heading, and gives the inputs in the rows no <label>: a screen reader announced
+    an unnamed field. Each input is named after its column (its "Delete" box too)."""
+
+    def add_fields(self, form: BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)  # type: ignore[misc]
+        for field in form.fields.values():
+            if field.label and not field.widget.is_hidden:
+                field.widget.attrs.setdefault("aria-label", capfirst(field.label))
+
+
+class ColumnNamedInlineFormSet(ColumnNamedFieldsMixin, BaseInlineFormSet):
+    pass
+
+
+class ColumnNamedModelFormSet(ColumnNamedFieldsMixin, BaseModelFormSet):
+    pass
+
+
+class TabularInline(admin.TabularInline):
+    """The admin's tabular inline with its inputs named (ColumnNamedFieldsMixin)."""
+
+    formset = ColumnNamedInlineFormSet
+
+
+class ListEditableNamedMixin:
+    """A list with editable columns (list_editable) names its inputs (ColumnNamedFieldsMixin)."""
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("formset", ColumnNamedModelFormSet)
+        return super().get_changelist_formset(request, **kwargs)  # type: ignore[misc]
 
 
 class LargeTableAdmin(admin.ModelAdmin):

@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.admin_base import HistoryAdmin, ServiceWrittenAdmin, admin_actor
+from subscribers.admin_base import (
+    HistoryAdmin,
+    ListEditableNamedMixin,
+    ServiceWrittenAdmin,
+    admin_actor,
+)
 from subscribers.calendar import CalendarChange, DeskDay, DeskHours
 from subscribers.desk_calendar import (
     DAY_FIELDS,
@@ -42,7 +47,7 @@ class DeskHoursForm(forms.ModelForm):
 
 
 @admin.register(DeskHours)
-class DeskHoursAdmin(ServiceWrittenAdmin):
+class DeskHoursAdmin(ListEditableNamedMixin, ServiceWrittenAdmin):
     """One row a weekday: open or not, and from when to when (the desk's time zone)."""
 
     form = DeskHoursForm

@@ -31,6 +31,7 @@ from subscribers.admin import (
     HistoryAdmin,
     LargeTableAdmin,
     ServiceWrittenAdmin,
+    TabularInline,
     admin_actor,
     history_link,
 )
@@ -173,7 +174,7 @@ class EndpointHistoryAdmin(HistoryAdmin):
     ordering = ("-at", "-id")
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(TabularInline):
     model = DeliveryAttempt
     fields = ("at", "succeeded", "status_code", "error", "latency_ms", "response_excerpt")
     readonly_fields = fields

@@ -57,6 +57,19 @@
     if (busy) event.preventDefault();
   });
 
+  // A swap that took away the focused element (a decided offer's card leaves the inbox) would
+  // leave the keyboard at the top of the page. When nothing has the focus after a swap, the
+  // new content's element marked data-focus-after-swap (the answer: "approved", or why not)
+  // takes it. htmx itself gives the focus back to an element of the same id when there is one.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var el = event.target;
+    if (!(el instanceof Element) || !el.isConnected) return;
+    var next = el.matches("[data-focus-after-swap]") ? el : el.querySelector("[data-focus-after-swap]");
+    if (next) next.focus();
+  });
+
   // Polls marked data-poll-skip-hidden (the notification bell) rest while the tab is hidden,
   // and catch up at once when it is shown again.
   document.addEventListener("htmx:beforeRequest", function (event) {

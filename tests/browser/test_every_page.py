@@ -1,6 +1,9 @@
 """Every page of the desk opened in Chromium by each role, in each language, on the demo data
-`make run` loads: every page answers, shows its heading, and logs no script error or CSP
-violation (the `page` fixture fails the test on those and on any unexpected 4xx/5xx).
+`make run` loads: every page answers, shows its heading, logs no script error or CSP violation
+(the `page` fixture fails the test on those and on any unexpected 4xx/5xx), and has no serious
+or critical WCAG 2.2 A/AA violation that axe-core finds (tests/browser/axe.py). A language
+changes the words, so each page is checked in each: a longer label can lose its contrast or
+its room.
 
 `SCREENSHOTS=dir` keeps a full-page screenshot of each, named role-language-page.png, for a
 person to look at.
@@ -17,11 +20,18 @@ from playwright.sync_api import Page, expect
 from offers.models import CounterOffer
 from retention.models import CancellationCase, OutreachCampaign, User
 from subscribers.models import Subscriber
+from tests.browser.axe import accessibility_problems
 from tests.browser.login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ("en", "lv", "ru")
+
+# Django's own admin, in Latvian and Russian: the date fields' "Today" shortcut is named
+# "Today (6 December 2026)" in English, its visible word translated ("Šodien"), because Django
+# 6.1's lv and ru catalogues lack "Today (%(date)s)" (djangojs). The fix is that translation
+# (Django's catalogue, or ours in locale/), not the desk's code.
+ADMIN_KNOWN = (("label-content-name-mismatch", ".datetimeshortcuts a"),)
 
 
 @pytest.fixture
@@ -106,6 +116,7 @@ def _walk(page: Page, live_server, role: str) -> None:
     shots = os.environ.get("SCREENSHOTS")
     log_in(page, live_server, role)
     urls = _pages(role)
+    problems = []
     for language in LANGUAGES:
         page.goto(f"{live_server.url}{reverse('preferences')}")
         _switch_language(page, language)
@@ -113,10 +124,15 @@ def _walk(page: Page, live_server, role: str) -> None:
             response = page.goto(f"{live_server.url}{url}")
             assert response is not None and response.status == 200, (url, response)
             expect(page.locator("h1").first).to_be_visible()
+            # Every page's problems at once: one run shows the whole list to fix.
+            known = ADMIN_KNOWN if role == "Admin" else ()
+            problems.append(accessibility_problems(page, f"{role}, {language}, {url}", known))
             if shots:
                 name = url.strip("/").replace("/", "_").replace("?", "_") or "home"
                 path = Path(shots) / f"{role.lower()}-{language}-{name}.png"
                 page.screenshot(path=str(path), full_page=True)
+    problems = [found for found in problems if found]
+    assert not problems, "axe (WCAG 2.2 A/AA) found serious violations:\n" + "\n".join(problems)
 
 
 def test_an_agent_opens_every_page_of_theirs_in_every_language(demo_desk, live_server, page):
