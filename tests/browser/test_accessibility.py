@@ -3,7 +3,7 @@ login (the login form, the subscriber's offer and stop links), the states a page
 interaction (a fold opened, a form fetched), and the top bar at a tablet's 768 px, where nothing
 may run off the screen or overlap and every target is at least 24 x 24 px (WCAG 2.2, 2.5.8).
 
-``SHOTS_DIR=dir`` keeps screenshots of the queue, a case and the callbacks at 1440 x 900 and
+``SCREENSHOTS=dir`` keeps screenshots of the queue, a case and the callbacks at 1440 x 900 and
 768 x 1024, in English and Latvian, and one of the focus ring, named a11y-*.png (looked at, not
 compared)."""
 
@@ -25,7 +25,7 @@ from tests.browser.watch import expect_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = os.environ.get("SHOTS_DIR", "")
+SHOTS = os.environ.get("SCREENSHOTS", "")
 DESK = {"width": 1440, "height": 900}
 TABLET = {"width": 768, "height": 1024}
 

@@ -6,7 +6,7 @@ then launches it through the confirmation that says what will happen. A subscrib
 stop link from the e-mail they got and stops e-mails in Latvian; another stops all contact from
 the offer's page, in Russian. The test plays the worker, calling the outreach services.
 
-`SHOTS=dir` keeps screenshots of the confirmation, the campaign page and the stop page at
+`SCREENSHOTS=dir` keeps screenshots of the confirmation, the campaign page and the stop page at
 1440x900 and 768x1024 (campaigns-<page>-<width>.png).
 """
 
@@ -41,7 +41,7 @@ SIZES = ((1440, 900), (768, 1024))
 
 
 def shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("SHOTS")
+    folder = os.environ.get("SCREENSHOTS")
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,7 @@
 a message written to the subscriber from a macro (and a blocked channel explained), the
 confirmation before a cancellation is processed, and a manager on a case of their team.
 
-Screenshots of the page go to /tmp/notes/shots when SHOTS_DIR is set (they are looked at, not
-compared)."""
+``SCREENSHOTS=dir`` keeps screenshots of the page (they are looked at, not compared)."""
 
 import os
 from datetime import time, timedelta
@@ -30,7 +29,7 @@ from tests.browser.watch import expect_status
 from tests.factories import CaseFactory, EquipmentFactory, SubscriberFactory, TimelineEventFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("SHOTS_DIR", "")
+SHOTS = os.environ.get("SCREENSHOTS", "")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ a column, walks the rows with j/k and opens one with Enter, ticks rows with x fo
 and a callback, and finds the callback on his agenda; a manager shares a view with the team,
 which the agent then sees, and releases cases in bulk, told which stayed and why.
 
-``SHOTS=dir`` keeps screenshots of the queue and the agenda at 1440x900 and 768x1024."""
+``SCREENSHOTS=dir`` keeps screenshots of the queue and the agenda at 1440x900 and 768x1024."""
 
 import os
 import re
@@ -55,7 +55,7 @@ def names(page: Page) -> list[str]:
 
 
 def shoot(page: Page, name: str) -> None:
-    folder = os.environ.get("SHOTS")
+    folder = os.environ.get("SCREENSHOTS")
     if not folder:
         return
     for width, height in ((1440, 900), (768, 1024)):
