@@ -7,14 +7,13 @@ cancellation on the offered date; these cover the rest, on a Tuesday morning in 
 from datetime import datetime, time, timedelta
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from retention.cases.services import case_claim
 from retention.models import CancellationCase, CancellationReason, CaseHistory, ContactAttempt, User
 from retention.system.services import demo_users_ensure
 from subscribers.models import TimelineEvent
-from tests.browser.clock import RIGA, next_tuesday_at
+from tests.browser.clock import RIGA
 from tests.browser.login import log_in
 from tests.factories import CaseFactory, SubscriberFactory
 
@@ -22,13 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 Status = CancellationCase.Status
 Action = CaseHistory.Action
-
-
-@pytest.fixture
-def morning():
-    start = next_tuesday_at(11)
-    with time_machine.travel(start, tick=True):
-        yield start
 
 
 @pytest.fixture

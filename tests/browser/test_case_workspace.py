@@ -37,13 +37,6 @@ def _sms_folder(settings, tmp_path):
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
 
 
-@pytest.fixture
-def morning():
-    start = next_tuesday_at(11)
-    with time_machine.travel(start, tick=True):
-        yield start
-
-
 def price_macro() -> MessageTemplate:
     template = MessageTemplate.objects.create(
         name="Price: a better price for you",

@@ -7,7 +7,6 @@ focus.py: at least 2 px, 3:1 against what is behind it, not under anything)."""
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -16,19 +15,11 @@ from retention.cases.services import case_claim
 from retention.models import CancellationCase, ContactAttempt, User
 from retention.system.services import DEMO_USERS, demo_users_ensure
 from tests.browser.axe import expect_accessible
-from tests.browser.clock import next_tuesday_at
 from tests.browser.focus import expect_focus_visible, focused
 from tests.browser.test_manager_approvals import catalogue, propose  # noqa: F401  (a fixture)
 from tests.factories import CaseFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def morning():
-    start = next_tuesday_at(11)
-    with time_machine.travel(start, tick=True):
-        yield start
 
 
 @pytest.fixture
