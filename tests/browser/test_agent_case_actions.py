@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from retention.cases.services import case_claim
 from retention.models import CancellationCase, CancellationReason, CaseHistory, ContactAttempt, User
 from retention.system.services import demo_users_ensure
 from subscribers.models import TimelineEvent
@@ -24,19 +23,12 @@ Action = CaseHistory.Action
 
 
 @pytest.fixture
-def case(morning):
-    """Jānis's case, claimed by the demo agent; he gave price as his reason."""
-    agent = demo_users_ensure()[0]
+def case(case: CancellationCase) -> CancellationCase:
+    """Jānis's case (tests/browser/conftest.py), with the competitor reason to choose."""
     CancellationReason.objects.get_or_create(
         code="competitor", defaults={"category": "competitor", "name_en": "Competitor offer"}
     )
-    subscriber = SubscriberFactory.create(name="Jānis Bērziņš", time_zone="Europe/Riga")
-    case = CaseFactory.create(
-        subscriber=subscriber,
-        process_by=morning.date() + timedelta(days=14),
-        requested_end_date=morning.date() + timedelta(days=10),
-    )
-    return case_claim(case=case, actor=agent)
+    return case
 
 
 def open_case(page, live_server, case: CancellationCase) -> None:

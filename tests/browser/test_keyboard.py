@@ -4,35 +4,18 @@ the cancellation's confirmation takes the focus and gives it back; a manager app
 in the inbox. At every step the focused element shows a ring a person can see (tests/browser/
 focus.py: at least 2 px, 3:1 against what is behind it, not under anything)."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from offers.models import CounterOffer
-from retention.cases.services import case_claim
 from retention.models import CancellationCase, ContactAttempt, User
 from retention.system.services import DEMO_USERS, demo_users_ensure
 from tests.browser.axe import expect_accessible
 from tests.browser.focus import expect_focus_visible, focused
 from tests.browser.test_manager_approvals import catalogue, propose  # noqa: F401  (a fixture)
-from tests.factories import CaseFactory, SubscriberFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def case(morning) -> CancellationCase:
-    """Jānis's case in Riga, claimed by the demo agent: a call at 11:00 is allowed."""
-    agent = demo_users_ensure()[0]
-    subscriber = SubscriberFactory.create(name="Jānis Bērziņš", time_zone="Europe/Riga")
-    case = CaseFactory.create(
-        subscriber=subscriber,
-        process_by=morning.date() + timedelta(days=14),
-        requested_end_date=morning.date() + timedelta(days=10),
-    )
-    return case_claim(case=case, actor=agent)
 
 
 def log_in_by_keyboard(page: Page, live_server, username: str) -> None:
