@@ -242,6 +242,23 @@ def test_a_manager_writes_to_the_subscriber_on_a_case_of_their_team(live_server,
     assert CaseMessage.objects.get().actor.username == "manager"
 
 
+def test_a_macro_whose_callback_falls_after_the_deadline_is_sent_and_says_why(
+    live_server, page, morning
+):
+    template = price_macro()
+    template.callback_days = 30  # past the case's process-by date
+    template.save(update_fields=["callback_days"])
+    case = desk_case(morning, language="en")
+    log_in(page, live_server, "Agent")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.locator("#compose").get_by_role("button", name="Send").click()
+    expect(page.locator("#action-notice")).to_contain_text(
+        "Sent, but its callback was not set: A callback must be before the process-by date"
+    )
+    expect(page.locator("#conversation .kind-message")).to_contain_text("Hello, Jānis Bērziņš")
+    assert CaseMessage.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     ("width", "height", "language"), [(1440, 900, "lv"), (768, 1024, "en"), (768, 1024, "lv")]
 )
