@@ -67,10 +67,10 @@ class SubscriberFactory(factory.django.DjangoModelFactory[Subscriber]):
     time_zone = "Europe/Riga"
     region = "Rīga"
     segment = Subscriber.Segment.RESIDENTIAL
-    signup_date = factory.LazyFunction(lambda: date.today() - timedelta(days=5 * 365))
+    signup_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=5 * 365))
     plan = factory.SubFactory(PlanFactory)
     monthly_price = Decimal("29.99")
-    promo_ends_on = factory.LazyFunction(lambda: date.today() - timedelta(days=4 * 365))
+    promo_ends_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=4 * 365))
 
 
 class UsageFactory(factory.django.DjangoModelFactory[Usage]):
@@ -123,7 +123,7 @@ class CaseFactory(factory.django.DjangoModelFactory[CancellationCase]):
             code="price", defaults={"category": "price", "name_en": "Price"}
         )[0]
     )
-    process_by = factory.LazyFunction(lambda: date.today() + timedelta(days=14))
+    process_by = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
     first_contact_due = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=4))
     priority = 50
 

@@ -2,10 +2,11 @@
 launches, pauses, resumes, and watches it finish without reloading the page. The test plays
 the worker, calling the outreach services in its own thread."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from offers.models import OfferKind
@@ -40,7 +41,7 @@ def test_manager_narrows_launches_pauses_resumes_and_watches_a_campaign_finish(
             language="en",
             time_zone=zone,
             monthly_price=Decimal("29.99"),
-            signup_date=date.today() - timedelta(days=years * 365 + 2),
+            signup_date=timezone.localdate() - timedelta(days=years * 365 + 2),
         )
     # Launching and resuming ask the worker, after commit; the test is the worker.
     asked: list[tuple[int, ...]] = []

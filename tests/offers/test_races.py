@@ -4,10 +4,10 @@ approval racing the cancellation.
 Each race runs a few rounds on fresh cases, so that both orders of arrival get their turn.
 """
 
-from datetime import date
 from functools import partial
 
 import pytest
+from django.utils import timezone
 
 from offers.models import CounterOffer, OfferHistory
 from retention.cases.services import case_cancel, case_claim
@@ -134,7 +134,7 @@ def test_an_approval_racing_the_cancellation_ends_consistently(agent, manager, t
         case = CancellationCase.objects.get(pk=offer.case_id)
         errors = run_at_once(
             partial(saves.offer_decide, offer=offer, actor=manager, decision=Decision.APPROVE),
-            partial(case_cancel, case=case, actor=agent, effective_date=date.today()),
+            partial(case_cancel, case=case, actor=agent, effective_date=timezone.localdate()),
         )
         case.refresh_from_db()
         offer.refresh_from_db()

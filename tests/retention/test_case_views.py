@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from retention.cases import services as cases
 from retention.cases.selectors import QueueCursor
@@ -65,7 +66,7 @@ def test_an_agent_acting_on_another_agents_case_by_id_is_refused_and_nothing_cha
     for name, data in [
         ("case_note", {"text": "sneaky"}),
         ("case_withdraw", {"note": "stays"}),
-        ("case_cancel", {"effective_date": datetime.now().date().isoformat()}),
+        ("case_cancel", {"effective_date": timezone.localdate().isoformat()}),
         ("case_contact", {"channel": "phone", "direction": "inbound", "outcome": "reached"}),
         ("case_release", {}),
     ]:
@@ -363,7 +364,7 @@ def test_a_bad_contact_form_is_a_400_and_changes_nothing(agent_client, agent):
 def test_processing_a_cancellation_from_the_page(agent_client, agent):
     case = CaseFactory.create()
     cases.case_claim(case=case, actor=agent)
-    today = datetime.now().date()
+    today = timezone.localdate()
     data = {"effective_date": today.isoformat(), "note": "Moving"}
     # First the confirmation (without JavaScript, a page), which changes nothing.
     asked = agent_client.post(reverse("case_cancel", args=[case.pk]), data)

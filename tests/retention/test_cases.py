@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from retention.cases import services as cases
 from retention.cases.opening import CaseAlreadyOpen, Intake, case_open
@@ -242,7 +243,7 @@ def test_agents_act_only_on_their_own_cases(agent):
             case=case, actor=agent, at=datetime(2030, 1, 1, tzinfo=UTC)
         ),
         lambda: cases.case_withdraw(case=case, actor=agent, note="stays"),
-        lambda: cases.case_cancel(case=case, actor=agent, effective_date=date.today()),
+        lambda: cases.case_cancel(case=case, actor=agent, effective_date=timezone.localdate()),
     ):
         with pytest.raises(NotAllowed):
             attempt()
@@ -319,7 +320,7 @@ def test_a_closed_case_cannot_change_again(agent):
     cases.case_claim(case=case, actor=agent)
     cases.case_withdraw(case=case, actor=agent, note="stays")
     with pytest.raises(WrongState, match="already closed"):
-        cases.case_cancel(case=case, actor=agent, effective_date=date.today())
+        cases.case_cancel(case=case, actor=agent, effective_date=timezone.localdate())
     with pytest.raises(WrongState):
         cases.case_claim(case=case, actor=agent)
     with pytest.raises(WrongState):
@@ -415,7 +416,9 @@ def test_a_merged_port_out_notice_shows_on_the_timeline():
     case_open(subscriber=subscriber, intake=Intake(channel="web"), actor=None)
     case_open(
         subscriber=subscriber,
-        intake=Intake(channel="port_out", requested_end_date=date.today() + timedelta(days=3)),
+        intake=Intake(
+            channel="port_out", requested_end_date=timezone.localdate() + timedelta(days=3)
+        ),
         actor=None,
     )
     assert TimelineEvent.objects.filter(subscriber=subscriber, kind="port_out").count() == 1

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from retention.cases import services as cases
 from retention.cases.sweeps import cases_process_overdue
@@ -56,7 +57,7 @@ def test_two_people_closing_the_same_case_one_wins_the_other_is_told():
     errors = run_at_once(
         *[
             lambda: cases.case_withdraw(case=case, actor=first, note="Stays after all"),
-            lambda: cases.case_cancel(case=case, actor=second, effective_date=date.today()),
+            lambda: cases.case_cancel(case=case, actor=second, effective_date=timezone.localdate()),
         ]
     )
     assert len(errors) == 1
