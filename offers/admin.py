@@ -167,7 +167,9 @@ class OfferTemplateAdmin(ListEditableNamedMixin, admin.ModelAdmin):
                     "discount needs the percentage and months; a fixed discount or loyalty perk "
                     "the amount and months; free months the months; a one-time credit or "
                     "service fix the amount; a payment deferral the days; a split payment the "
-                    "number of instalments as months; a speed upgrade the faster plan. A plan "
+                    "number of instalments as months; a speed upgrade the faster plan; a pause "
+                    "the months (within the desk's bounds, PAUSE_MIN_MONTHS to "
+                    "PAUSE_MAX_MONTHS) and the fee while paused as the amount (0: free). A plan "
                     "change without a plan is the loyalty tariff."
                 ),
             },
@@ -464,6 +466,7 @@ class CounterOfferAdmin(LargeTableAdmin):
                     "answer_note",
                     "applied_at",
                     "runs_until",
+                    "resumed_at",
                 )
             },
         ),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from offers.models import BillingState, CounterOffer, OfferHistory
+from offers.pauses import pause_billing_refused
 from offers.steps import history_add, timeline_add
 from retention.core.refusals import WrongState
 from subscribers import phrases
@@ -41,6 +42,7 @@ def offer_billing_confirm(
             action, code = OfferHistory.Action.BILLING_APPLIED, "billing.offer_applied"
         else:
             action, code = OfferHistory.Action.BILLING_REFUSED, "billing.offer_refused"
+            pause_billing_refused(offer)
         history_add(offer, None, action, Status.ACCEPTED, phrases.phrase(code, reason=reason))
         timeline_add(offer, TimelineEvent.Kind.BILLING, f"timeline.{code}", None, reason=reason)
     return offer

@@ -38,6 +38,41 @@ class ProposeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # A pause's months and fee, chosen in the builder (other offers take the catalogue's).
+    months = forms.IntegerField(label=_("Months of the pause"), required=False, min_value=0)
+    amount = forms.DecimalField(
+        label=_("Fee while paused, €"),
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        template = cleaned.get("template")
+        if template is None or template.kind != OfferKind.PAUSE:
+            cleaned["months"] = cleaned["amount"] = None
+            return cleaned
+        if self.has_error("months") or self.has_error("amount"):
+            return cleaned
+        if cleaned.get("months") is None:
+            self.add_error("months", _("Give the months of the pause."))
+        if cleaned.get("amount") is None:
+            self.add_error("amount", _("Give the fee while paused (0 for free)."))
+        if self.errors:
+            return cleaned
+        try:
+            terms_validate(
+                Terms(kind=OfferKind.PAUSE, months=cleaned["months"], amount=cleaned["amount"])
+            )
+        except InvalidTerms as exc:
+            self.add_error("months", str(exc))
+        return cleaned
+
+    def pause_terms(self) -> dict[str, Any]:
+        """The pause's months and fee for the service (none for other offers)."""
+        return {"months": self.cleaned_data["months"], "amount": self.cleaned_data["amount"]}
 
 
 class OfferStepForm(forms.Form):
@@ -159,6 +194,7 @@ AMENDABLE: dict[OfferKind, tuple[str, ...]] = {
     OfferKind.ONE_TIME_CREDIT: ("amount",),
     OfferKind.SERVICE_FIX: ("amount",),
     OfferKind.LOYALTY_PERK: ("amount", "months"),
+    OfferKind.PAUSE: ("amount", "months"),
 }
 
 

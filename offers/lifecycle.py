@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from offers.exceptions import InvalidTerms
 from offers.models import BillingState, CounterOffer, OfferHistory, OfferKind
+from offers.pauses import pause_accepted, pause_start
 from offers.pricing import add_months
 from offers.steps import (
     Note,
@@ -116,6 +117,8 @@ def _apply(offer: CounterOffer, actor: AbstractUser, now: datetime) -> None:
     if kind == OfferKind.ONE_TIME_CREDIT:
         subscriber.balance -= offer.one_time_concession
         changed.append("balance")
+    if kind == OfferKind.PAUSE:
+        changed += pause_start(offer, subscriber)
     subscriber.save(update_fields=changed)
     offer.subscriber = subscriber
     offer.applied_at = now
@@ -200,6 +203,7 @@ def _accepted(
         else None,
         deferral=deferral,
         split=split,
+        pause=pause_accepted(offer, today),
     )
 
 

@@ -40,6 +40,7 @@ class OfferKind(models.TextChoices):
     ONE_TIME_CREDIT = "one_time_credit", _("One-time credit")
     SERVICE_FIX = "service_fix", _("Service fix (technician visit, line upgrade)")
     LOYALTY_PERK = "loyalty_perk", _("Loyalty perk")
+    PAUSE = "pause", _("Pause of the service")
 
 
 class OfferTerms(models.Model):
@@ -56,8 +57,8 @@ class OfferTerms(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "Fixed discount per month, credit, monthly value of a perk, or what a service fix "
-            "costs us."
+            "Fixed discount per month, credit, monthly value of a perk, what a service fix "
+            "costs us, or the fee while paused (0: free)."
         ),
     )
     months = models.PositiveSmallIntegerField(
@@ -435,6 +436,9 @@ class CounterOffer(OfferTerms):
         _("price before"), max_digits=8, decimal_places=2, null=True, blank=True
     )
     runs_until = models.DateField(_("runs until"), null=True, blank=True)
+    # A pause: when the service resumed and billing was told so (the pauses tick claims the
+    # resume by setting it, so it is written once however often the tick runs).
+    resumed_at = models.DateTimeField(_("resumed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("counter-offer")
@@ -490,6 +494,12 @@ class CounterOffer(OfferTerms):
             ),
             # Earlier concessions of a subscriber (the cumulative limit), newest first.
             models.Index(fields=["subscriber", "-decided_at"], name="offer_subscriber_decided"),
+            # Accepted pauses not yet resumed (the pauses tick), and a subscriber's last pause.
+            models.Index(
+                fields=["runs_until"],
+                name="offer_pause_to_resume",
+                condition=models.Q(kind="pause", status="accepted", resumed_at__isnull=True),
+            ),
             # The expiry sweep.
             models.Index(
                 fields=["valid_until"],
@@ -527,6 +537,7 @@ class OfferHistory(HistoryRecord):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         BILLING_APPLIED = "billing_applied", _("Applied by billing")
         BILLING_REFUSED = "billing_refused", _("Refused by billing")
+        RESUMED = "resumed", _("Service resumed after the pause")
 
     offer = models.ForeignKey(CounterOffer, on_delete=models.CASCADE, related_name="history")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

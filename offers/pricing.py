@@ -3,7 +3,8 @@
 The cost of an offer is the concession: monthly value times months, plus one-time amounts. A
 permanent plan change or speed upgrade is counted over ``PERMANENT_MONTHS``. A payment
 deferral or split payment forgives nothing, only moves when the subscriber pays, so it costs
-nothing and any agent may offer it.
+nothing and any agent may offer it. A pause concedes what the subscriber would have paid
+less the fee while paused, for each month of the pause.
 """
 
 import calendar
@@ -12,6 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from offers.exceptions import InvalidTerms
@@ -153,8 +155,15 @@ def terms_validate(
         raise InvalidTerms(_("Split into 2 to %(n)s monthly instalments.") % {"n": 12})
     if kind == OfferKind.SPEED_UPGRADE and terms.new_plan is None:
         raise InvalidTerms(_("A speed upgrade needs the faster plan."))
+    if kind == OfferKind.PAUSE:
+        _pause_validate(terms)
     if subscriber is None:
         return
+    if kind == OfferKind.PAUSE and (terms.amount or ZERO) >= subscriber.monthly_price:
+        raise InvalidTerms(
+            _("The fee while paused must be below what the subscriber pays now (%(price)s).")
+            % {"price": phrases.money(subscriber.monthly_price)}
+        )
     if (
         kind == OfferKind.SPEED_UPGRADE
         and terms.new_plan is not None
@@ -187,6 +196,14 @@ def terms_validate(
         raise InvalidTerms(_("The subscriber owes nothing to defer or split."))
 
 
+def _pause_validate(terms: Terms) -> None:
+    low, high = settings.PAUSE_MIN_MONTHS, settings.PAUSE_MAX_MONTHS
+    if not low <= terms.months <= high:
+        raise InvalidTerms(_("Pause for %(low)s to %(high)s months.") % {"low": low, "high": high})
+    if terms.amount is None or terms.amount < 0:
+        raise InvalidTerms(_("Give the fee while paused (0 for free)."))
+
+
 def offer_cost(*, terms: Terms, subscriber: Subscriber) -> Cost:
     """The concession of these terms for this subscriber, and the price they would pay."""
     price = subscriber.monthly_price
@@ -214,6 +231,9 @@ def offer_cost(*, terms: Terms, subscriber: Subscriber) -> Cost:
         return Cost(monthly, months, ZERO, price, target, permanent=not terms.months)
     if kind == OfferKind.LOYALTY_PERK:
         return Cost(terms.amount or ZERO, terms.months, ZERO, price, None)
+    if kind == OfferKind.PAUSE:
+        fee = min(terms.amount or ZERO, price)
+        return Cost(price - fee, terms.months, ZERO, fee, None)
     if kind in (OfferKind.ONE_TIME_CREDIT, OfferKind.SERVICE_FIX):
         return Cost(ZERO, 0, terms.amount or ZERO, price, None)
     # Payment deferral and split payment move payments; they concede nothing.

@@ -27,6 +27,7 @@ from offers.models import (
     OfferTemplate,
     ReasonCategory,
 )
+from offers.pauses import pause_next_allowed
 from offers.pricing import (
     Cost,
     Terms,
@@ -42,6 +43,8 @@ from subscribers.models import Subscriber, TariffFit
 
 # What the builder puts first for a reason.
 FIRST_FOR_REASON = {
+    # Moving: a pause keeps the line for the return (or until the move is settled).
+    ReasonCategory.MOVING: (OfferKind.PAUSE,),
     ReasonCategory.QUALITY: (OfferKind.SERVICE_FIX, OfferKind.SPEED_UPGRADE),
     ReasonCategory.HARDSHIP: (
         OfferKind.PAYMENT_DEFERRAL,
@@ -112,18 +115,27 @@ def offer_choices(
     of the move too), deferral and split payment first for hardship, the loyalty tariff first
     (after those) when the subscriber pays more than a new customer; the catalogue's own order
     after that; offers nobody may approve last. A shared account's move, which may cost them
-    more, keeps its catalogue place. Two queries: the catalogue and the authority tiers.
+    more, keeps its catalogue place. Two queries: the catalogue and the authority tiers; a
+    third, the subscriber's last pause, when a pause is among the catalogue's offers for them
+    (one pause per 12 months: the builder leaves it out until a new one is possible).
     """
     today = timezone.localdate(now)
     first = FIRST_FOR_REASON.get(ReasonCategory(reason_category), ()) if reason_category else ()
     penalty = subscriber.loyalty_penalty > 0
     tiers = tiers_all()
     ranked = []
+    pause_blocked: bool | None = None  # asked once, and only when a pause is in the catalogue
     for template in OfferTemplate.objects.filter(is_active=True).select_related("new_plan"):
         if not template_eligible(
             template=template, subscriber=subscriber, reason_category=reason_category, today=today
         ):
             continue
+        if template.kind == OfferKind.PAUSE:
+            if pause_blocked is None:
+                allowed = pause_next_allowed(subscriber_id=subscriber.pk, today=today)
+                pause_blocked = allowed is not None
+            if pause_blocked:
+                continue  # one pause per 12 months: the service would refuse it
         terms = terms_for(template, subscriber, fit)
         try:
             terms_validate(terms, subscriber, fit=fit)

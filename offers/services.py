@@ -7,7 +7,9 @@ lock order is always case → offer → subscriber. What follows an approval (pr
 answer, the end) is offers.lifecycle.
 """
 
+from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -24,7 +26,8 @@ from offers.authority import (
     tier_covering,
 )
 from offers.exceptions import BeyondEveryAuthority, InvalidTerms, OutsideAuthority
-from offers.models import AuthorityTier, CounterOffer, OfferHistory, OfferTemplate
+from offers.models import AuthorityTier, CounterOffer, OfferHistory, OfferKind, OfferTemplate
+from offers.pauses import pause_require_allowed
 from offers.pricing import Cost, Terms, cost_of, offer_cost, terms_for, terms_validate
 from offers.selectors import tariff_fit_for_offer, template_eligible
 from offers.steps import (
@@ -60,9 +63,14 @@ def offer_propose(
     reason_category: str = "",
     deadline: datetime | None = None,
     now: datetime | None = None,
+    months: int | None = None,
+    amount: Decimal | None = None,
 ) -> CounterOffer:
     """Make an offer from the catalogue. Within the proposer's authority it is approved at once
-    (recorded as such); otherwise it waits for the lowest tier whose authority covers it."""
+    (recorded as such); otherwise it waits for the lowest tier whose authority covers it.
+
+    ``months`` and ``amount``: a pause's months and fee as the agent chose them (a pause only;
+    the catalogue row's when not given)."""
     require_worker(proposer)
     now = now or timezone.now()
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
@@ -76,6 +84,16 @@ def offer_propose(
         raise InvalidTerms(_("This subscriber is not eligible for that offer."))
     fit = tariff_fit_for_offer(subscriber_id=subscriber.pk) if template.to_fitting_plan else None
     terms = terms_for(template, subscriber, fit)
+    if months is not None or amount is not None:
+        if template.kind != OfferKind.PAUSE:
+            raise InvalidTerms(_("Only a pause's months and fee are chosen in the builder."))
+        terms = replace(
+            terms,
+            months=terms.months if months is None else months,
+            amount=terms.amount if amount is None else amount,
+        )
+    if template.kind == OfferKind.PAUSE:
+        pause_require_allowed(subscriber_id=subscriber.pk, today=timezone.localdate(now))
     terms_validate(terms, subscriber, fit=fit)
     cost = offer_cost(terms=terms, subscriber=subscriber)
     cumulative = conceded_within_year(subscriber_id=subscriber.pk, now=now) + cost.total

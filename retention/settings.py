@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE = {
     "process-overdue-cases": {"task": "retention.tasks.process_overdue_cases", "schedule": 300.0},
     # Offers waiting too long escalate; offers not presented or answered in time expire.
     "offers-tick": {"task": "retention.tasks.offers_tick", "schedule": 300.0},
+    # Paused services resume on their resume date: billing is told, the price goes back.
+    "pauses-tick": {"task": "retention.tasks.pauses_tick", "schedule": 900.0},
     # Reminders are rows with a due time; this tick delivers the due ones (no countdowns).
     "reminders-tick": {"task": "retention.tasks.reminders_tick", "schedule": 60.0},
     # Outreach: send what is due, and put back what a dead worker left half-sent.
@@ -460,5 +462,8 @@ OFFER_ESCALATE_AFTER_HOURS = int(os.environ.get("OFFER_ESCALATE_AFTER_HOURS", 4)
 OFFER_APPROVAL_DAYS = int(os.environ.get("OFFER_APPROVAL_DAYS", 3))
 OFFER_PRESENT_DAYS = int(os.environ.get("OFFER_PRESENT_DAYS", 3))
 OFFER_ANSWER_DAYS = int(os.environ.get("OFFER_ANSWER_DAYS", 7))
+# A pause of the service runs for this many months at least and at most (one per 12 months).
+PAUSE_MIN_MONTHS = int(os.environ.get("PAUSE_MIN_MONTHS", 1))
+PAUSE_MAX_MONTHS = int(os.environ.get("PAUSE_MAX_MONTHS", 3))
 # django-filter: an unset filter reads "Any", not a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")

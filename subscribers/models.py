@@ -58,6 +58,9 @@ class Subscriber(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscribers")
     monthly_price = models.DecimalField(_("current monthly price"), max_digits=8, decimal_places=2)
     promo_ends_on = models.DateField(_("promo ends on"), null=True, blank=True)
+    # While an accepted pause runs: the day the service resumes (the desk sets it with the
+    # pause and clears it with the resume; billing's import never touches it).
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
     balance = models.DecimalField(
         _("balance"),
         max_digits=10,
@@ -441,6 +444,7 @@ class OutboundEvent(models.Model):
         CANCELLATION_WITHDRAWN = "cancellation.withdrawn", _("Cancellation withdrawn")
         EQUIPMENT_RETURN_REQUESTED = "equipment.return_requested", _("Equipment return requested")
         EQUIPMENT_RETURNED = "equipment.returned", _("Equipment returned")
+        PAUSE_RESUMED = "pause.resumed", _("Paused service resumed")
 
     event_id = models.UUIDField(_("event id"), unique=True, editable=False)
     type = models.CharField(_("type"), max_length=40, choices=Type.choices)

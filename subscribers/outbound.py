@@ -71,6 +71,13 @@ class Split(Schema):
     )
 
 
+class Pause(Schema):
+    starts_on: date
+    resume_on: date = Field(description="The service resumes on this day (a pause.resumed event).")
+    fee: Decimal = Field(description="The monthly fee while paused; 0 when free.")
+    price_after: Decimal = Field(description="The monthly price from the resume on.")
+
+
 class OfferAccepted(Schema):
     subscriber: SubscriberRef
     offer: int
@@ -83,6 +90,15 @@ class OfferAccepted(Schema):
     one_time_credit: Decimal | None = Field(description="A credit to the balance, once.")
     deferral: Deferral | None
     split: Split | None
+    pause: Pause | None = Field(default=None, description="A pause of the service.")
+
+
+class PauseResumed(Schema):
+    subscriber: SubscriberRef
+    offer: int
+    case: int | None
+    resumed_on: date
+    monthly_price: PriceChange = Field(description="From the fee while paused back to the price.")
 
 
 class CancellationProcessed(Schema):
@@ -122,6 +138,7 @@ DATA: dict[str, type[Schema]] = {
     Type.CANCELLATION_WITHDRAWN: CancellationWithdrawn,
     Type.EQUIPMENT_RETURN_REQUESTED: EquipmentReturnRequested,
     Type.EQUIPMENT_RETURNED: EquipmentReturned,
+    Type.PAUSE_RESUMED: PauseResumed,
 }
 
 

@@ -1,7 +1,9 @@
-"""The offers' tick: waiting approvals escalate, offers out of time expire."""
+"""The offers' ticks: waiting approvals escalate, offers out of time expire, paused services
+resume on their resume date."""
 
 from celery import shared_task
 
+from offers import pauses
 from retention.saves import services as saves
 
 
@@ -9,3 +11,9 @@ from retention.saves import services as saves
 def offers_tick() -> None:
     """Offers waiting too long for approval escalate; offers out of time expire."""
     saves.offers_tick()
+
+
+@shared_task(name="retention.tasks.pauses_tick", ignore_result=True)
+def pauses_tick() -> None:
+    """Paused services whose resume date has come resume, and billing is told (once each)."""
+    pauses.pauses_tick()

@@ -146,6 +146,10 @@ PHRASES: dict[str, Phrase] = {
         until=day,
         **{"from": money, "to": money},
     ),
+    "pause.resumed": _p(
+        _("Service resumed after the pause: price back to %(price)s a month (offer #%(offer)s)"),
+        price=money,
+    ),
     "offer.plan_changed": _p(_("Plan %(from)s → %(to)s (offer #%(offer)s)")),
     "offer.plan_changed_until": _p(
         _("Plan %(from)s → %(to)s until %(until)s (offer #%(offer)s)"), until=day
@@ -208,6 +212,14 @@ PHRASES: dict[str, Phrase] = {
             "months",
         ),
         amount=money,
+    ),
+    "terms.pause": _p(
+        ngettext_lazy(
+            "Service paused for %(months)s month at %(price)s a month",
+            "Service paused for %(months)s months at %(price)s a month",
+            "months",
+        ),
+        price=money,
     ),
     # --- Case history -------------------------------------------------------------------------
     "history.port_out_binds": _p(
@@ -299,6 +311,10 @@ PHRASES: dict[str, Phrase] = {
     "notify.approval_waiting": _p(_("Offer #%(id)s for %(name)s is waiting for your approval.")),
     "notify.discount_ending": _p(
         _("%(name)s's retention discount ends on %(date)s: review their terms."), date=day
+    ),
+    "notify.pause_ending": _p(
+        _("%(name)s's paused service resumes on %(date)s: a good moment to call them."),
+        date=day,
     ),
     "notify.outreach_call": _p(_("%(name)s asked for a call about “%(campaign)s”.")),
     "notify.outreach_failed": _p(

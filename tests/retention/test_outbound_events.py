@@ -94,6 +94,7 @@ def test_an_accepted_discount_tells_billing_the_new_price_and_until_when(agent, 
             "one_time_credit": None,
             "deferral": None,
             "split": None,
+            "pause": None,
         },
     }
 
