@@ -90,6 +90,7 @@ class Reminder(models.Model):
         PROCESS_BY = "process_by", _("Process-by date approaching")
         EQUIPMENT_RETURN = "equipment_return", _("Equipment return due")
         DISCOUNT_ENDING = "discount_ending", _("Retention discount ending")
+        PAUSE_ENDING = "pause_ending", _("Paused service resumes soon")
         BILLING_REFUSED = "billing_refused", _("Billing refused a decision")
         BILLING_UNCONFIRMED = "billing_unconfirmed", _("Billing has not confirmed an offer")
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from offers.models import AuthorityTier, BillingState, CounterOffer
+from offers.models import AuthorityTier, BillingState, CounterOffer, OfferKind
 from retention.core.messaging import send_to_subscriber
 from retention.core.roles import Role
 from retention.models import CancellationCase, Notification, Reminder, User
@@ -154,6 +154,29 @@ def reminders_for_equipment(*, subscriber: Subscriber, items: Iterable[Equipment
             )
 
 
+# How many days before a paused service resumes its agent is reminded.
+PAUSE_REMINDER_DAYS = 7
+
+
+def reminder_for_pause_ending(*, offer: CounterOffer) -> None:
+    """A week before a paused service resumes (at 9:00 that day), the case's owner or else
+    the agent who made the offer is reminded: a good moment to call the subscriber."""
+    if offer.runs_until is None:
+        return
+    agent = offer.proposer
+    if offer.case_id:
+        case = CancellationCase.objects.select_related("owner").get(pk=offer.case_id)
+        agent = case.owner or agent
+    reminder_schedule(
+        kind=Kind.PAUSE_ENDING,
+        key=f"pause-ending:{offer.pk}",
+        due_at=_local(offer.runs_until - timedelta(days=PAUSE_REMINDER_DAYS), 9),
+        recipient=agent,
+        offer=offer,
+        subscriber=offer.subscriber,
+    )
+
+
 def reminders_for_discounts_ending(*, today: Any = None) -> int:
     """Retention discounts that end in 30 days: the agent who made the offer reviews the
     subscriber's terms before the price rises. Safe to run any number of times a day."""
@@ -163,7 +186,8 @@ def reminders_for_discounts_ending(*, today: Any = None) -> int:
         runs_until__gt=today,
         runs_until__lte=today + timedelta(days=30),
         proposer__is_active=True,
-    ).select_related("subscriber", "proposer")
+    ).exclude(kind=OfferKind.PAUSE)  # a pause has its own reminder, a week before the resume
+    ending = ending.select_related("subscriber", "proposer")
     scheduled = 0
     for offer in ending:
         reminder_schedule(
@@ -300,6 +324,15 @@ def _staff_message(
             url = reverse("subscriber_offers", args=[offer.subscriber_id])
             said = phrases.phrase(
                 "notify.discount_ending", name=offer.subscriber.name, date=offer.runs_until
+            )
+            return [reminder.recipient], said, url
+        if reminder.kind == Kind.PAUSE_ENDING:
+            subscriber = offer.subscriber
+            if subscriber.paused_until != offer.runs_until or reminder.recipient is None:
+                return None  # resumed, refused by billing, or the subscriber left
+            url = reverse("subscribers:detail", args=[offer.subscriber_id])
+            said = phrases.phrase(
+                "notify.pause_ending", name=subscriber.name, date=offer.runs_until
             )
             return [reminder.recipient], said, url
     return None

@@ -1,9 +1,10 @@
 """What the approvals inbox and the offer panel read, and the one read of an offer by id."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -186,6 +187,10 @@ class OfferPanel:
     choices: list[OfferChoice]
     authority: Authority | None
     conceded: Decimal
+    # The shortest and longest pause, in months, for the builder's pause inputs.
+    pause_bounds: tuple[int, int] = field(
+        default_factory=lambda: (settings.PAUSE_MIN_MONTHS, settings.PAUSE_MAX_MONTHS)
+    )
 
 
 def offer_panel(

@@ -12,6 +12,7 @@ first and the offer second, the one lock order that cannot deadlock against the 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from offers import billing as offer_billing
 from offers import lifecycle as offer_lifecycle
 from offers import services as offer_services
-from offers.models import AuthorityTier, CounterOffer, OfferTemplate
+from offers.models import AuthorityTier, CounterOffer, OfferKind, OfferTemplate
 from offers.pricing import Terms, offer_phrase
 from retention.cases.priority import case_priority
 from retention.cases.services import (
@@ -36,7 +37,12 @@ from retention.cases.services import (
 )
 from retention.core.refusals import NotAllowed, WrongState
 from retention.models import CancellationCase, CaseHistory, User
-from retention.notifications.reminders import offer_url, reminder_for_pending_offer, tier_members
+from retention.notifications.reminders import (
+    offer_url,
+    reminder_for_pause_ending,
+    reminder_for_pending_offer,
+    tier_members,
+)
 from retention.notifications.services import notify
 from retention.saves.selectors import offer_can_act
 from subscribers import phrases
@@ -87,7 +93,13 @@ def _notify(recipient: User, phrase: dict[str, Any], offer: CounterOffer) -> Non
 
 
 def case_offer_propose(
-    *, case: CancellationCase, template: OfferTemplate, actor: User, note: str = ""
+    *,
+    case: CancellationCase,
+    template: OfferTemplate,
+    actor: User,
+    note: str = "",
+    months: int | None = None,
+    amount: Decimal | None = None,
 ) -> CounterOffer:
     with transaction.atomic():
         case = case_locked(case)
@@ -108,6 +120,8 @@ def case_offer_propose(
             case_id=case.pk,
             reason_category=case.reason.category if case.reason else "",
             deadline=case_deadline(case),  # the sweep processes the case then: no offer outlives it
+            months=months,  # a pause's, as the agent chose them
+            amount=amount,
         )
         _sync(case, offer, actor)
         if offer.status == OfferStatus.PENDING:
@@ -116,7 +130,13 @@ def case_offer_propose(
 
 
 def offer_propose_proactive(
-    *, subscriber: Subscriber, template: OfferTemplate, actor: User, note: str = ""
+    *,
+    subscriber: Subscriber,
+    template: OfferTemplate,
+    actor: User,
+    note: str = "",
+    months: int | None = None,
+    amount: Decimal | None = None,
 ) -> CounterOffer:
     """Better terms before the subscriber asks to leave: loyal customers should not have to
     threaten to go to hear of them."""
@@ -129,7 +149,12 @@ def offer_propose_proactive(
             % {"id": open_case.pk}
         )
     offer = offer_services.offer_propose(
-        subscriber=subscriber, template=template, proposer=actor, note=note
+        subscriber=subscriber,
+        template=template,
+        proposer=actor,
+        note=note,
+        months=months,
+        amount=amount,
     )
     if offer.status == OfferStatus.PENDING:
         reminder_for_pending_offer(offer=offer)
@@ -225,7 +250,14 @@ def offer_answer(
     """Accepted: the offer is applied and the case closes as saved. Declined: the agent may
     propose another or process the cancellation; the right to leave is untouched."""
     service = offer_lifecycle.offer_accept if accepted else offer_lifecycle.offer_decline
-    return _on_case(offer, actor, lambda o: service(offer=o, actor=actor, note=note))
+
+    def answer(o: CounterOffer) -> CounterOffer:
+        o = service(offer=o, actor=actor, note=note)
+        if accepted and o.kind == OfferKind.PAUSE:
+            reminder_for_pause_ending(offer=o)  # with the acceptance, in its transaction
+        return o
+
+    return _on_case(offer, actor, answer)
 
 
 def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOffer:

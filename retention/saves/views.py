@@ -206,6 +206,7 @@ def subscriber_offer_propose(request: DeskRequest[User], subscriber_pk: int) -> 
                 template=form.cleaned_data["template"],
                 actor=request.user,
                 note=form.cleaned_data["note"],
+                **form.pause_terms(),
             )
         except Refusal as exc:
             error, status = str(exc), exc.status

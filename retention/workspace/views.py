@@ -200,7 +200,12 @@ CASE_ACTIONS = {
     "offer": CaseAction(
         lambda data, case: ProposeForm(data),
         lambda case, actor, d: saves.case_offer_propose(
-            case=case, template=d["template"], actor=actor, note=d["note"]
+            case=case,
+            template=d["template"],
+            actor=actor,
+            note=d["note"],
+            months=d["months"],
+            amount=d["amount"],
         ),
         "propose_form",
     ),

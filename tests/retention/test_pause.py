@@ -1,0 +1,229 @@
+"""The pause offer at the desk: the builder's months and fee, the reminder a week before the
+resume, "Paused until" on the subscriber page and the case's context pane, the pauses tick.
+
+The subscribers pay €29.99; the agent's authority is €10 a month.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from offers.models import CounterOffer, OfferKind
+from retention.cases.services import case_claim
+from retention.models import CancellationReason, Notification, Reminder
+from retention.notifications.reminders import reminders_for_discounts_ending, reminders_tick
+from retention.saves import services as saves
+from retention.saves.tasks import pauses_tick
+from subscribers.models import OutboundEvent, Subscriber
+from tests.factories import CaseFactory, SubscriberFactory, offer_template
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Riga
+TWENTY = D("20")
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def pause(tiers):
+    return offer_template(
+        "pause-3", OfferKind.PAUSE, months=3, amount=D("0"), reason_categories=["moving"]
+    )
+
+
+def moving_case(agent, **fields):
+    reason = CancellationReason.objects.get_or_create(
+        code="moving", defaults={"category": "moving", "name_en": "Moving"}
+    )[0]
+    return case_claim(case=CaseFactory.create(reason=reason, **fields), actor=agent)
+
+
+def accepted(case, agent, pause, months=2, amount=TWENTY):
+    offer = saves.case_offer_propose(
+        case=case, template=pause, actor=agent, months=months, amount=amount
+    )
+    offer = saves.offer_present(offer=offer, actor=agent)
+    return saves.offer_answer(offer=offer, actor=agent, accepted=True)
+
+
+# --- The offer builder --------------------------------------------------------------------------
+
+
+def test_the_builder_shows_the_pause_with_its_months_and_fee(agent_client, agent, pause):
+    case = moving_case(agent)
+    html = agent_client.get(reverse("case", args=[case.pk])).content.decode()
+    assert 'data-offer="pause-3"' in html
+    assert f'id="pause-months-{pause.pk}" min="1" max="3" value="3"' in html
+    assert f'id="pause-fee-{pause.pk}"' in html
+
+
+def test_the_agent_proposes_a_pause_of_the_months_and_fee_chosen(agent_client, agent, pause):
+    case = moving_case(agent)
+    response = agent_client.post(
+        reverse("case_offer", args=[case.pk]),
+        {"template": pause.pk, "months": "1", "amount": "20"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    offer = CounterOffer.objects.get(case=case)
+    assert (offer.kind, offer.months, offer.amount, offer.status) == (
+        OfferKind.PAUSE,
+        1,
+        D("20.00"),
+        CounterOffer.Status.APPROVED,
+    )
+
+
+@pytest.mark.parametrize(
+    ("months", "amount", "error"),
+    [
+        ("4", "0", "Pause for 1 to 3 months."),
+        ("0", "0", "Pause for 1 to 3 months."),
+        ("", "0", "Give the months of the pause."),
+        ("2", "", "Give the fee while paused (0 for free)."),
+        ("2", "-1", "Ensure this value is greater than or equal to 0."),
+        ("two", "0", "Enter a whole number."),
+    ],
+)
+def test_bad_months_or_fee_give_a_form_error_and_change_nothing(
+    agent_client, agent, pause, months, amount, error
+):
+    case = moving_case(agent)
+    response = agent_client.post(
+        reverse("case_offer", args=[case.pk]),
+        {"template": pause.pk, "months": months, "amount": amount},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not CounterOffer.objects.filter(case=case).exists()
+
+
+def test_a_fee_not_below_the_price_is_refused_with_the_reason(agent_client, agent, pause):
+    case = moving_case(agent)
+    response = agent_client.post(
+        reverse("case_offer", args=[case.pk]),
+        {"template": pause.pk, "months": "2", "amount": "29.99"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 409
+    assert "must be below what the subscriber pays now" in response.content.decode()
+    assert not CounterOffer.objects.filter(case=case).exists()
+
+
+def test_the_builder_hides_the_pause_while_a_new_one_is_not_allowed(
+    agent_client, agent, pause, clock
+):
+    first = moving_case(agent)
+    accepted(first, agent, pause)
+    second = moving_case(agent, subscriber=first.subscriber)
+    html = agent_client.get(reverse("case", args=[second.pk])).content.decode()
+    assert 'data-offer="pause-3"' not in html
+
+
+@pytest.mark.parametrize("earlier", [0, 4])
+def test_a_moving_case_page_asks_for_the_last_pause_once(
+    agent_client, agent, pause, django_assert_num_queries, earlier
+):
+    subscriber = SubscriberFactory.create()
+    for _ in range(earlier):
+        case = moving_case(agent, subscriber=subscriber)
+        saves.case_offer_propose(case=case, template=pause, actor=agent, months=1, amount=D("20"))
+        CounterOffer.objects.filter(case=case).update(status=CounterOffer.Status.DECLINED)
+        case.status, case.closed_at = case.Status.CANCELLED, NOW
+        case.save(update_fields=["status", "closed_at"])
+    case = moving_case(agent, subscriber=subscriber)
+    # The case page's 22 (tests/retention/test_case_views.py) and the subscriber's last pause.
+    with django_assert_num_queries(23):
+        response = agent_client.get(reverse("case", args=[case.pk]))
+    assert response.status_code == 200
+
+
+# --- Paused until -------------------------------------------------------------------------------
+
+
+def test_the_subscriber_page_and_the_case_pane_say_paused_until(
+    agent_client, agent, pause, django_assert_num_queries
+):
+    case = moving_case(agent)
+    accepted(case, agent, pause)
+    # As for any subscriber (tests/subscribers/test_views.py): the pause is on their row.
+    with django_assert_num_queries(12):
+        page = agent_client.get(reverse("subscribers:detail", args=[case.subscriber_id]))
+    assert "Paused until 01.02.2027" in page.content.decode()
+    pane = agent_client.get(reverse("case", args=[case.pk])).content.decode()
+    assert 'id="paused-until"' in pane and "Paused until 01.02.2027" in pane
+    assert "resumes 01.02.2027" in pane  # on the offer
+
+
+# --- The reminder a week before the resume ------------------------------------------------------
+
+
+def test_the_agent_is_reminded_a_week_before_the_resume(agent, pause, clock):
+    case = moving_case(agent)
+    offer = accepted(case, agent, pause)
+    reminder = Reminder.objects.get(kind=Reminder.Kind.PAUSE_ENDING)
+    # 25 January 2027, 9:00 in Riga.
+    assert (reminder.due_at, reminder.recipient, reminder.offer_id) == (
+        datetime(2027, 1, 25, 7, 0, tzinfo=UTC),
+        agent,
+        offer.pk,
+    )
+    clock.move_to(datetime(2027, 1, 25, 6, 59, tzinfo=UTC))
+    reminders_tick()
+    assert not Notification.objects.filter(recipient=agent, code="notify.pause_ending").exists()
+    clock.move_to(datetime(2027, 1, 25, 7, 0, tzinfo=UTC))
+    reminders_tick()
+    reminders_tick()
+    note = Notification.objects.get(recipient=agent, code="notify.pause_ending")
+    assert str(note) == (
+        f"{case.subscriber.name}'s paused service resumes on 01.02.2027: a good moment to call "
+        "them."
+    )
+
+
+def test_the_reminder_goes_to_the_cases_owner(agent, manager, pause):
+    case = moving_case(agent)
+    offer = saves.case_offer_propose(
+        case=case, template=pause, actor=agent, months=2, amount=D("20")
+    )
+    case.owner = manager
+    case.save(update_fields=["owner"])
+    offer = saves.offer_present(offer=offer, actor=manager)
+    saves.offer_answer(offer=offer, actor=manager, accepted=True)
+    assert Reminder.objects.get(kind=Reminder.Kind.PAUSE_ENDING).recipient == manager
+
+
+def test_a_pause_has_no_discount_ending_reminder(agent, pause, clock):
+    accepted(moving_case(agent), agent, pause)
+    assert reminders_for_discounts_ending(today=date(2027, 1, 10)) == 0
+
+
+def test_no_reminder_once_billing_refused_the_pause(agent, pause, clock):
+    offer = accepted(moving_case(agent), agent, pause)
+    saves.offer_billing_answered(offer_id=offer.pk, applied=False, reason="no", at=NOW)
+    clock.move_to(datetime(2027, 1, 25, 7, 0, tzinfo=UTC))
+    reminders_tick()
+    assert not Notification.objects.filter(code="notify.pause_ending").exists()
+
+
+# --- The tick -----------------------------------------------------------------------------------
+
+
+def test_the_pauses_task_resumes_the_service_once(agent, pause, clock):
+    offer = accepted(moving_case(agent), agent, pause)
+    clock.move_to(datetime(2027, 2, 1, 5, 0, tzinfo=UTC) + timedelta(minutes=1))
+    pauses_tick()
+    pauses_tick()
+    subscriber = Subscriber.objects.get(pk=offer.subscriber_id)
+    assert (subscriber.monthly_price, subscriber.paused_until) == (D("29.99"), None)
+    assert OutboundEvent.objects.filter(type=OutboundEvent.Type.PAUSE_RESUMED).count() == 1
