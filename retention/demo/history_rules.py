@@ -105,7 +105,12 @@ OFFER_WEIGHTS: dict[str, dict[str, float]] = {
         OfferKind.SPLIT_PAYMENT: 3,
         OfferKind.ONE_TIME_CREDIT: 3,
     },
-    ReasonCategory.NOT_USING: {OfferKind.PLAN_CHANGE: 5, OfferKind.PERCENT_DISCOUNT: 1},
+    ReasonCategory.NOT_USING: {
+        OfferKind.PLAN_CHANGE: 5,
+        OfferKind.PAUSE: 2,
+        OfferKind.PERCENT_DISCOUNT: 1,
+    },
+    ReasonCategory.MOVING: {OfferKind.PAUSE: 4},
 }
 OTHER_OFFER = 0.3
 # Monday to Sunday: the desk works weekdays, and people write in less at the weekend.

@@ -7,6 +7,7 @@ from retention.dashboard.figures import desk_today, figures_refresh_range, loyal
 from retention.demo.cases import cases_seed
 from retention.demo.history import HISTORY_SOURCE, history_seed
 from retention.demo.macros import macros_seed
+from retention.demo.pauses import pauses_settle
 from retention.demo.staff import demo_staff_ensure
 from retention.models import CancellationCase, User
 
@@ -64,11 +65,13 @@ class Command(BaseCommand):
             days=days, per_day=int(str(options["history_per_day"])), seed=seed, agents=agents
         )
         today = desk_today()
+        paused = pauses_settle(today=today)
         figures_refresh_range(first=today - timedelta(days=days), last=today)
         loyalty_snapshot_take()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Wrote {closed} closed demo cases over {days} days for {len(agents)} agents, "
-                f"with the dashboard's figures, in {time.perf_counter() - start:.1f} s."
+                f"with the dashboard's figures ({paused} subscribers paused now), in "
+                f"{time.perf_counter() - start:.1f} s."
             )
         )
