@@ -337,3 +337,16 @@ def test_templates_are_switched_off_and_reordered_from_the_list(admin_client, ca
     assert response.status_code == 302
     fixed.refresh_from_db()
     assert (fixed.is_active, fixed.position) == (False, 3)
+
+
+def test_a_pause_template_is_saved_within_the_bounds_and_refused_outside_them(admin_client):
+    pause = {"kind": "pause", "percent": "", "amount": "0", "reason_categories": ["moving"]}
+    refused = admin_client.post(url("offertemplate", "add"), template_form(**pause, months="4"))
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.non_field_errors() == ["Pause for 1 to 3 months."]
+    assert not OfferTemplate.objects.filter(code="winter-deal").exists()
+    saved = admin_client.post(url("offertemplate", "add"), template_form(**pause, months="2"))
+    assert saved.status_code == 302
+    assert OfferTemplate.objects.get(code="winter-deal").kind == "pause"
+    listing = admin_client.get(url("offertemplate", "changelist")).content.decode()
+    assert "€0.00 · 2 months" in listing
