@@ -18,6 +18,7 @@ from offers.exceptions import PauseTooSoon
 from offers.models import BillingState, CounterOffer, OfferHistory, OfferKind
 from offers.pricing import add_months
 from offers.steps import history_add
+from retention.core.refusals import WrongState
 from subscribers import outbound, phrases
 from subscribers.models import OutboundEvent, Subscriber, TimelineEvent
 from subscribers.outbound import outbound_event_record
@@ -56,6 +57,16 @@ def pause_require_allowed(*, subscriber_id: int, today: date) -> None:
             )
             % {"date": phrases.day(allowed)},
             allowed=allowed,
+        )
+
+
+def paused_require_not(*, subscriber: Subscriber, today: date) -> None:
+    """While the service is paused no other offer is made: it would be priced on the paused
+    fee, and the resume would undo it."""
+    if subscriber.paused_until is not None and subscriber.paused_until > today:
+        raise WrongState(
+            _("The service is paused until %(date)s; make an offer once it resumes.")
+            % {"date": phrases.day(subscriber.paused_until)}
         )
 
 

@@ -120,6 +120,8 @@ def offer_choices(
     (one pause per 12 months: the builder leaves it out until a new one is possible).
     """
     today = timezone.localdate(now)
+    if subscriber.paused_until is not None and subscriber.paused_until > today:
+        return []  # nothing while the service is paused (offers.pauses.paused_require_not)
     first = FIRST_FOR_REASON.get(ReasonCategory(reason_category), ()) if reason_category else ()
     penalty = subscriber.loyalty_penalty > 0
     tiers = tiers_all()

@@ -27,7 +27,7 @@ from offers.authority import (
 )
 from offers.exceptions import BeyondEveryAuthority, InvalidTerms, OutsideAuthority
 from offers.models import AuthorityTier, CounterOffer, OfferHistory, OfferKind, OfferTemplate
-from offers.pauses import pause_require_allowed
+from offers.pauses import pause_require_allowed, paused_require_not
 from offers.pricing import Cost, Terms, cost_of, offer_cost, terms_for, terms_validate
 from offers.selectors import tariff_fit_for_offer, template_eligible
 from offers.steps import (
@@ -75,6 +75,7 @@ def offer_propose(
     now = now or timezone.now()
     if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED):
         raise WrongState(_("The subscriber is leaving; there is nothing to offer now."))
+    paused_require_not(subscriber=subscriber, today=timezone.localdate(now))
     if not template_eligible(
         template=template,
         subscriber=subscriber,

@@ -20,6 +20,7 @@ from offers.pauses import pause_resume, pauses_tick
 from offers.pricing import Terms, offer_cost, terms_validate
 from offers.selectors import offer_choices
 from retention.cases.services import case_claim
+from retention.core.refusals import WrongState
 from retention.models import CancellationReason
 from retention.saves import services as saves
 from retention.saves.services import Decision
@@ -161,12 +162,31 @@ def test_a_free_pause_goes_to_the_lead(agent, pause, tiers):
 # --- One pause per 12 months --------------------------------------------------------------------
 
 
+def resumed_by(clock, when):
+    """The clock at ``when``, the pauses tick having run (the service resumed on its day)."""
+    clock.move_to(when)
+    pauses_tick()
+
+
+def test_no_other_offer_is_made_while_the_service_is_paused(agent, pause, tiers, clock):
+    first = moving_case(agent)
+    accepted_pause(first, agent, pause)
+    fixed = offer_template("fixed-5-12", OfferKind.FIXED_DISCOUNT, amount=D("5"), months=12)
+    subscriber = Subscriber.objects.get(pk=first.subscriber_id)
+    with pytest.raises(WrongState, match=r"paused until 01\.02\.2027"):
+        saves.offer_propose_proactive(subscriber=subscriber, template=fixed, actor=agent)
+    resumed_by(clock, datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    subscriber.refresh_from_db()
+    offer = saves.offer_propose_proactive(subscriber=subscriber, template=fixed, actor=agent)
+    assert (offer.status, offer.new_monthly_price) == (Status.APPROVED, D("24.99"))
+
+
 def test_a_second_pause_within_12_months_is_refused_naming_the_day_it_becomes_possible(
     agent, pause, clock
 ):
     first = moving_case(agent)
     accepted_pause(first, agent, pause)
-    clock.move_to(NOW + timedelta(days=200))
+    resumed_by(clock, NOW + timedelta(days=200))
     second = moving_case(agent, subscriber=first.subscriber)
     with pytest.raises(PauseTooSoon, match=r"possible from 01\.12\.2027") as refused:
         saves.case_offer_propose(case=second, template=pause, actor=agent, months=1, amount=D("20"))
@@ -177,13 +197,13 @@ def test_a_second_pause_within_12_months_is_refused_naming_the_day_it_becomes_po
 def test_a_pause_12_months_and_a_day_later_is_allowed(agent, pause, clock):
     first = moving_case(agent)
     accepted_pause(first, agent, pause)
-    clock.move_to(datetime(2027, 11, 30, 8, 0, tzinfo=UTC))  # a day short of 12 months
+    resumed_by(clock, datetime(2027, 11, 30, 8, 0, tzinfo=UTC))  # a day short of 12 months
     second = moving_case(agent, subscriber=first.subscriber)
     with pytest.raises(PauseTooSoon):
         saves.case_offer_propose(case=second, template=pause, actor=agent, months=1, amount=D("20"))
     clock.move_to(datetime(2027, 12, 2, 8, 0, tzinfo=UTC))
     offer = saves.case_offer_propose(
-        case=second, template=pause, actor=agent, months=1, amount=D("10")
+        case=second, template=pause, actor=agent, months=1, amount=D("20")
     )
     assert offer.status == Status.APPROVED
 
@@ -202,7 +222,9 @@ def test_the_builder_leaves_the_pause_out_while_another_is_not_allowed(agent, pa
         )
         return [choice.template.code for choice in choices]
 
-    assert "pause-3" not in codes()
+    assert codes() == []  # nothing at all while the service is paused
+    resumed_by(clock, datetime(2027, 3, 1, 8, 0, tzinfo=UTC))
+    assert "pause-3" not in codes() and codes() != []
     clock.move_to(datetime(2027, 12, 2, 8, 0, tzinfo=UTC))
     assert codes()[0] == "pause-3"  # and first, for someone moving
 
@@ -210,9 +232,11 @@ def test_the_builder_leaves_the_pause_out_while_another_is_not_allowed(agent, pa
 def test_a_pause_billing_refused_does_not_count(agent, pause, clock):
     first = moving_case(agent)
     offer = accepted_pause(first, agent, pause)
-    CounterOffer.objects.filter(pk=offer.pk).update(billing=BillingState.REFUSED)
-    second = moving_case(agent, subscriber=first.subscriber)
-    saves.case_offer_propose(case=second, template=pause, actor=agent, months=1, amount=D("10"))
+    saves.offer_billing_answered(offer_id=offer.pk, applied=False, reason="no", at=NOW)
+    assert CounterOffer.objects.get(pk=offer.pk).billing == BillingState.REFUSED
+    # The refusal reopened the case: the agent agrees new terms, a pause again among them.
+    first.refresh_from_db()
+    saves.case_offer_propose(case=first, template=pause, actor=agent, months=1, amount=D("10"))
 
 
 # --- Accepting and resuming ---------------------------------------------------------------------

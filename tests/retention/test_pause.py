@@ -125,9 +125,18 @@ def test_the_builder_hides_the_pause_while_a_new_one_is_not_allowed(
 ):
     first = moving_case(agent)
     accepted(first, agent, pause)
+    offer_template("fixed-5-12", OfferKind.FIXED_DISCOUNT, amount=D("5"), months=12)
     second = moving_case(agent, subscriber=first.subscriber)
+    # While paused: no offer at all, and why.
     html = agent_client.get(reverse("case", args=[second.pk])).content.decode()
-    assert 'data-offer="pause-3"' not in html
+    assert 'id="offer-builder"' not in html
+    assert "The service is paused until 01.02.2027; make an offer once it resumes." in html
+    # Resumed: the builder is back, without the pause until 12 months have passed.
+    clock.move_to(datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    pauses_tick()
+    html = agent_client.get(reverse("case", args=[second.pk])).content.decode()
+    assert 'data-offer="fixed-5-12"' in html and 'data-offer="pause-3"' not in html
+    assert 'id="paused-no-offers"' not in html
 
 
 @pytest.mark.parametrize("earlier", [0, 4])
