@@ -118,7 +118,8 @@ class SubscriberAdmin(BoundedFieldsMixin, LargeTableAdmin):
     search_fields = ("=account_number", "name", "phone", "email")
     search_help_text = _("Account number (exact), or part of a name, phone or e-mail.")
     autocomplete_fields = ("plan",)
-    readonly_fields = ("updated_at",)
+    # Paused until: set and cleared by the pause's acceptance and resume (offers.pauses) only.
+    readonly_fields = ("updated_at", "paused_until")
     inlines = (EquipmentInline, LatestEventsInline)
     fieldsets = (
         (None, {"fields": ("account_number", "name", "status", "segment", "region")}),
@@ -131,6 +132,7 @@ class SubscriberAdmin(BoundedFieldsMixin, LargeTableAdmin):
                     "plan",
                     "monthly_price",
                     "promo_ends_on",
+                    "paused_until",
                     "signup_date",
                     "balance",
                     "arrears",
