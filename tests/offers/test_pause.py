@@ -337,3 +337,31 @@ def test_two_ticks_at_once_resume_a_pause_once(agent, pause, tiers, clock):
     assert run_at_once(resume, resume) == []
     assert sorted(results) == [False, True]
     assert resume_state(offer.subscriber_id) == (D("29.99"), None, 1, 1)
+
+
+def test_a_manager_amends_a_pause_within_the_bounds_only(agent, manager, pause, tiers):
+    offer = saves.case_offer_propose(
+        case=moving_case(agent), template=pause, actor=agent, months=3, amount=D("0")
+    )
+    assert offer.routed_tier == tiers["lead"]  # 29.99 a month
+    with pytest.raises(InvalidTerms, match="Pause for 1 to 3 months"):
+        saves.offer_decide(
+            offer=offer,
+            actor=manager,
+            decision=Decision.AMEND,
+            note="longer",
+            terms=Terms(kind=OfferKind.PAUSE, months=4, amount=D("5")),
+        )
+    amended = saves.offer_decide(
+        offer=offer,
+        actor=manager,
+        decision=Decision.AMEND,
+        note="Two months, €5 a month: within mine",
+        terms=Terms(kind=OfferKind.PAUSE, months=2, amount=D("5")),
+    )
+    assert (amended.status, amended.months, amended.amount, amended.total_cost) == (
+        Status.APPROVED,
+        2,
+        D("5"),
+        D("49.98"),
+    )
