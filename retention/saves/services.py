@@ -35,6 +35,7 @@ from retention.cases.services import (
     case_set_status,
 )
 from retention.core.refusals import NotAllowed, WrongState
+from retention.hardship.services import arrangement_start
 from retention.models import CancellationCase, CaseHistory, User
 from retention.notifications.reminders import offer_url, reminder_for_pending_offer, tier_members
 from retention.notifications.services import notify
@@ -222,10 +223,20 @@ def offer_present(*, offer: CounterOffer, actor: User, note: str = "") -> Counte
 def offer_answer(
     *, offer: CounterOffer, actor: User, accepted: bool, note: str = ""
 ) -> CounterOffer:
-    """Accepted: the offer is applied and the case closes as saved. Declined: the agent may
-    propose another or process the cancellation; the right to leave is untouched."""
-    service = offer_lifecycle.offer_accept if accepted else offer_lifecycle.offer_decline
-    return _on_case(offer, actor, lambda o: service(offer=o, actor=actor, note=note))
+    """Accepted: the offer is applied and the case closes as saved (a deferral or split payment
+    starts its payment arrangement, in the same transaction). Declined: the agent may propose
+    another or process the cancellation; the right to leave is untouched."""
+    if not accepted:
+        return _on_case(
+            offer, actor, lambda o: offer_lifecycle.offer_decline(offer=o, actor=actor, note=note)
+        )
+
+    def accept(o: CounterOffer) -> CounterOffer:
+        o = offer_lifecycle.offer_accept(offer=o, actor=actor, note=note)
+        arrangement_start(offer=o, actor=actor)
+        return o
+
+    return _on_case(offer, actor, accept)
 
 
 def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOffer:
