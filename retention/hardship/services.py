@@ -279,14 +279,14 @@ def hardship_tick(*, now: datetime | None = None) -> Tick:
     now = now or timezone.now()
     today = timezone.localdate(now)
     counted = broken = recovered = completed = 0
-    open_ids = list(
+    open_ones = list(
         HardshipArrangement.objects.filter(status__in=HardshipArrangement.OPEN_STATUSES)
         .order_by("created_at")
-        .values_list("pk", flat=True)[:TICK_BATCH]
+        .values_list("pk", "subscriber_id")[:TICK_BATCH]
     )
-    for pk in open_ids:
+    for pk, subscriber_id in open_ones:
         with transaction.atomic():
-            arrangement = _locked(HardshipArrangement(pk=pk))
+            arrangement = _locked(HardshipArrangement(pk=pk, subscriber_id=subscriber_id))
             if arrangement.status not in HardshipArrangement.OPEN_STATUSES:
                 continue
             instalments = _instalments(arrangement)
