@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -279,16 +279,48 @@ def hardship_tick(*, now: datetime | None = None) -> Tick:
     now = now or timezone.now()
     today = timezone.localdate(now)
     counted = broken = recovered = completed = 0
-    open_ones = list(
-        HardshipArrangement.objects.filter(status__in=HardshipArrangement.OPEN_STATUSES)
-        .order_by("created_at")
-        .values_list("pk", "subscriber_id")[:TICK_BATCH]
+    last = 0
+    while True:
+        # Only the arrangements something can happen to: a payment not counted yet, or an
+        # unpaid instalment past its due date (in its grace days, or missed and not marked).
+        batch = list(
+            _to_settle(today)
+            .filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "subscriber_id")[:TICK_BATCH]
+        )
+        if not batch:
+            break
+        last = batch[-1][0]
+        for pk, subscriber_id in batch:
+            done = _settle(HardshipArrangement(pk=pk, subscriber_id=subscriber_id), today, now)
+            counted += done.payments
+            broken += done.broken
+            recovered += done.recovered
+            completed += done.completed
+    return Tick(payments=counted, broken=broken, recovered=recovered, completed=completed)
+
+
+def _to_settle(today: date) -> QuerySet[HardshipArrangement]:
+    uncounted = TimelineEvent.objects.filter(
+        subscriber_id=OuterRef("subscriber_id"),
+        kind=TimelineEvent.Kind.PAYMENT,
+        id__gt=OuterRef("payments_after"),
+    ).exclude(Exists(HardshipPayment.objects.filter(event_id=OuterRef("pk"))))
+    overdue = Instalment.objects.filter(
+        arrangement=OuterRef("pk"), paid__lt=F("amount"), due_on__lt=today
+    ).filter(Q(arrangement__status=Status.KEPT) | ~Q(state=State.MISSED))
+    return HardshipArrangement.objects.filter(status__in=HardshipArrangement.OPEN_STATUSES).filter(
+        Exists(uncounted) | Exists(overdue)
     )
-    for pk, subscriber_id in open_ones:
-        with transaction.atomic():
-            arrangement = _locked(HardshipArrangement(pk=pk, subscriber_id=subscriber_id))
-            if arrangement.status not in HardshipArrangement.OPEN_STATUSES:
-                continue
+
+
+def _settle(arrangement: HardshipArrangement, today: date, now: datetime) -> Tick:
+    """One arrangement, in its own transaction under its lock."""
+    counted = broken = recovered = completed = 0
+    with transaction.atomic():
+        arrangement = _locked(arrangement)
+        if arrangement.status in HardshipArrangement.OPEN_STATUSES:
             instalments = _instalments(arrangement)
             counted += _count_payments(arrangement, instalments, now)
             unpaid = [i for i in instalments if i.paid < i.amount]

@@ -305,7 +305,7 @@ class Migration(migrations.Migration):
             model_name="hardshiparrangement",
             index=models.Index(
                 condition=models.Q(("status__in", ["kept", "broken"])),
-                fields=["created_at"],
+                fields=["id"],
                 name="hardship_open",
             ),
         ),

@@ -76,9 +76,9 @@ class HardshipArrangement(models.Model):
             models.CheckConstraint(condition=Q(owed__gt=0), name="hardship_owed_positive"),
         ]
         indexes = [
-            # The tick walks the open arrangements only; completed ones pile up.
+            # The tick walks the open arrangements only, in id order; completed ones pile up.
             models.Index(
-                fields=["created_at"],
+                fields=["id"],
                 name="hardship_open",
                 condition=Q(status__in=["kept", "broken"]),
             ),

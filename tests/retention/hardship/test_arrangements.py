@@ -423,3 +423,12 @@ def test_a_broken_arrangement_cannot_break_again_nor_recover_with_a_missed_insta
     with pytest.raises(WrongState):
         hardship.arrangement_recover(arrangement=split)
     assert actions(split) == ["started", "broken"]
+
+
+def test_the_tick_leaves_alone_the_arrangements_nothing_can_happen_to(
+    split, clock, django_assert_num_queries
+):
+    """Nothing paid and nothing due yet: one query finds nothing to settle."""
+    now = at(clock, date(2026, 12, 20))
+    with django_assert_num_queries(1):
+        assert hardship.hardship_tick(now=now) == hardship.Tick(0, 0, 0, 0)
