@@ -136,13 +136,14 @@ class HardshipHold(Schema):
 
 
 class HardshipReleased(Schema):
-    """The hold is over: ``completed`` (everything paid) or ``broken`` (an instalment was not
-    paid within the grace days; billing's usual rules apply again)."""
+    """The hold is over: ``completed`` (everything paid), ``broken`` (an instalment was not
+    paid within the grace days) or ``refused`` (billing refused the offer, so there is no
+    arrangement); billing's usual rules apply again."""
 
     subscriber: SubscriberRef
     arrangement: int
     offer: int
-    reason: Literal["completed", "broken"]
+    reason: Literal["completed", "broken", "refused"]
     outstanding: Decimal = Field(description="What is still unpaid of the arrangement.")
 
 

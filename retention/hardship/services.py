@@ -4,6 +4,7 @@ payment, and what they owed then becomes a schedule of instalments.
     kept ──(an instalment unpaid past its due date plus the grace days)──> broken
     broken ──(later payments cover every missed instalment)──> kept  (recovered, in history)
     kept / broken ──(everything paid)──> completed
+    kept / broken ──(billing refused the offer: it never booked the schedule)──> cancelled
 
 While an arrangement is kept, billing holds late fees and suspension for it: a
 ``hardship.hold`` event when it starts and when it recovers, a ``hardship.released`` one when it
@@ -174,7 +175,7 @@ def _move(
     previous = arrangement.status
     arrangement.status, arrangement.status_changed_at = to, now
     fields = ["status", "status_changed_at"]
-    if to == Status.COMPLETED:
+    if to in (Status.COMPLETED, Status.CANCELLED):
         arrangement.ended_at = now
         fields.append("ended_at")
     arrangement.save(update_fields=fields)
@@ -256,6 +257,28 @@ def arrangement_complete(
         said = phrases.phrase("hardship.completed", owed=arrangement.owed)
         _move(arrangement, actor, Action.COMPLETED, Status.COMPLETED, said, now)
         _released(arrangement, "completed")
+    return arrangement
+
+
+def arrangement_cancel(
+    *,
+    arrangement: HardshipArrangement,
+    reason: str,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> HardshipArrangement:
+    """Billing refused the deferral or split payment: there is no schedule to keep, and the
+    case reopens for the agent to agree new terms (retention.saves). A hold still in force is
+    released; a broken arrangement's was released already."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        arrangement = _locked(arrangement)
+        _require(arrangement, Status.KEPT, Status.BROKEN)
+        held = arrangement.status == Status.KEPT
+        said = phrases.phrase("hardship.cancelled", reason=reason)
+        _move(arrangement, actor, Action.CANCELLED, Status.CANCELLED, said, now)
+        if held:
+            _released(arrangement, "refused")
     return arrangement
 
 

@@ -24,6 +24,8 @@ class HardshipArrangement(models.Model):
         KEPT = "kept", _("Kept")
         BROKEN = "broken", _("Broken")
         COMPLETED = "completed", _("Completed")
+        # Billing refused the offer: it never booked the schedule.
+        CANCELLED = "cancelled", _("Cancelled")
 
     # The tick looks at these: payments may still arrive, an instalment may still be missed.
     OPEN_STATUSES = (Status.KEPT, Status.BROKEN)
@@ -67,7 +69,7 @@ class HardshipArrangement(models.Model):
     payments_after = models.BigIntegerField(_("payments counted after event"), default=0)
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
-    ended_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("hardship arrangement")
@@ -171,6 +173,7 @@ class ArrangementHistory(HistoryRecord):
         BROKEN = "broken", _("Broken")
         RECOVERED = "recovered", _("Recovered")
         COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled: billing refused the offer")
 
     arrangement = models.ForeignKey(
         HardshipArrangement, on_delete=models.CASCADE, related_name="history"

@@ -35,8 +35,8 @@ from retention.cases.services import (
     case_set_status,
 )
 from retention.core.refusals import NotAllowed, WrongState
-from retention.hardship.services import arrangement_start
-from retention.models import CancellationCase, CaseHistory, User
+from retention.hardship.services import arrangement_cancel, arrangement_start
+from retention.models import CancellationCase, CaseHistory, HardshipArrangement, User
 from retention.notifications.reminders import offer_url, reminder_for_pending_offer, tier_members
 from retention.notifications.services import notify
 from retention.saves.selectors import offer_can_act
@@ -265,6 +265,12 @@ def offer_billing_answered(
         offer = offer_billing.offer_billing_confirm(
             offer_id=offer_id, applied=applied, reason=reason, at=at
         )
+        if not applied:
+            # Billing never booked a refused deferral or split: its arrangement ends with it.
+            for arrangement in HardshipArrangement.objects.filter(
+                offer_id=offer_id, status__in=HardshipArrangement.OPEN_STATUSES
+            ):
+                arrangement_cancel(arrangement=arrangement, reason=reason, now=at)
         if applied or case is None or case.status != Status.SAVED:
             return offer
         today = timezone.localdate(at)

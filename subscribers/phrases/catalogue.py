@@ -309,6 +309,9 @@ PHRASES: dict[str, Phrase] = {
     ),
     "hardship.recovered": _p(_("Payment arrangement kept again: the missed instalments are paid")),
     "hardship.completed": _p(_("Payment arrangement completed: %(owed)s paid"), owed=money),
+    "hardship.cancelled": _p(
+        _("Payment arrangement cancelled: billing refused the offer (%(reason)s)")
+    ),
     "notify.hardship_broken": _p(
         _(
             "%(name)s missed instalment %(number)s of their payment arrangement: billing's "

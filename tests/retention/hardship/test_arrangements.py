@@ -432,3 +432,32 @@ def test_the_tick_leaves_alone_the_arrangements_nothing_can_happen_to(
     now = at(clock, date(2026, 12, 20))
     with django_assert_num_queries(1):
         assert hardship.hardship_tick(now=now) == hardship.Tick(0, 0, 0, 0)
+
+
+# --- Billing refused the offer ------------------------------------------------------------------
+
+
+def test_billing_refusing_the_split_cancels_the_arrangement_and_its_hold(split, clock):
+    saves.offer_billing_answered(
+        offer_id=split.offer_id, applied=False, reason="No split for this account", at=NOW
+    )
+    split.refresh_from_db()
+    assert (split.status, split.ended_at) == (Status.CANCELLED, NOW)
+    assert actions(split) == ["started", "cancelled"]
+    (released,) = events(split.subscriber, Type.HARDSHIP_RELEASED)
+    assert (released["reason"], released["outstanding"]) == ("refused", "100.00")
+    said = TimelineEvent.objects.get(subscriber=split.subscriber, code="hardship.cancelled")
+    assert "billing refused the offer (No split for this account)" in str(said)
+    split.case.refresh_from_db()
+    assert split.case.status == "in_progress"  # the agent agrees new terms
+    # Nothing more happens to it: no break, no callback.
+    assert hardship.hardship_tick(now=at(clock, date(2027, 1, 7))) == hardship.Tick(0, 0, 0, 0)
+    with pytest.raises(WrongState):
+        hardship.arrangement_cancel(arrangement=split, reason="again")
+
+
+def test_billing_applying_the_split_changes_nothing_of_the_arrangement(split):
+    saves.offer_billing_answered(offer_id=split.offer_id, applied=True, reason="", at=NOW)
+    split.refresh_from_db()
+    assert split.status == Status.KEPT
+    assert not events(split.subscriber, Type.HARDSHIP_RELEASED)
