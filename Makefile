@@ -32,6 +32,7 @@ run: env
 	$(PY) manage.py demo_users && \
 	$(PY) manage.py seed_cases --if-empty && \
 	$(PY) manage.py seed_outreach && \
+	$(PY) manage.py seed_hardship && \
 	$(PY) manage.py risk_train --if-none && \
 	exec $(UV) run --frozen honcho -f Procfile.dev start
 

@@ -5,7 +5,6 @@ timeline event, as offers.services does; an accepted offer also tells billing wh
 """
 
 from datetime import date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from offers.exceptions import InvalidTerms
 from offers.models import BillingState, CounterOffer, OfferHistory, OfferKind
 from offers.pauses import pause_accepted, pause_start
-from offers.pricing import add_months
+from offers.pricing import add_months, split_instalments
 from offers.steps import (
     Note,
     history_add,
@@ -182,7 +181,7 @@ def _accepted(
     if offer.kind == OfferKind.PAYMENT_DEFERRAL and offer.runs_until:
         deferral = outbound.Deferral(amount=owed, days=offer.days, until=offer.runs_until)
     if offer.kind == OfferKind.SPLIT_PAYMENT and offer.months:
-        monthly = (owed / offer.months).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        monthly = split_instalments(owed, offer.months)[0]
         split = outbound.Split(amount=owed, instalments=offer.months, monthly=monthly)
     price = plan = None
     if "monthly_price" in changed:

@@ -10,7 +10,7 @@ less the fee while paused, for each month of the pause.
 import calendar
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -247,6 +247,14 @@ def add_months(day: date, months: int) -> date:
     return day.replace(
         year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
     )
+
+
+def split_instalments(owed: Decimal, months: int) -> list[Decimal]:
+    """A split payment's instalments: ``owed`` in ``months`` equal parts rounded down to the
+    cent, the last one taking what rounding left over. Billing is told the same (the
+    ``monthly`` of offer.accepted's split), so the desk and billing agree to the cent."""
+    monthly = (owed / months).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return [monthly] * (months - 1) + [owed - monthly * (months - 1)]
 
 
 def terms_describe(terms: Terms, cost: Cost) -> str:

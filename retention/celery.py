@@ -16,6 +16,7 @@ app.autodiscover_tasks(
             "billing",
             "cases",
             "dashboard",
+            "hardship",
             "macros",
             "notifications",
             "outreach",

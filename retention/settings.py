@@ -234,6 +234,9 @@ CELERY_BEAT_SCHEDULE = {
     # Subscribers an import or the API created are scored on arrival (a message asks at once);
     # this catches those whose message was lost.
     "risk-score-arrivals": {"task": "retention.tasks.risk_score_arrivals", "schedule": 300.0},
+    # Hardship arrangements: payments counted towards instalments (a message asks at once when
+    # billing reports one; this catches lost ones), missed instalments break the arrangement.
+    "hardship-tick": {"task": "retention.tasks.hardship_tick", "schedule": 300.0},
     "reprioritise-open-cases": {
         "task": "retention.tasks.reprioritise_open_cases",
         "schedule": 3600.0,
@@ -465,5 +468,10 @@ OFFER_ANSWER_DAYS = int(os.environ.get("OFFER_ANSWER_DAYS", 7))
 # A pause of the service runs for this many months at least and at most (one per 12 months).
 PAUSE_MIN_MONTHS = int(os.environ.get("PAUSE_MIN_MONTHS", 1))
 PAUSE_MAX_MONTHS = int(os.environ.get("PAUSE_MAX_MONTHS", 3))
+
+# --- Hardship arrangements ------------------------------------------------------------------
+# An instalment not fully paid this many days after it was due breaks the arrangement; billing
+# holds late fees and suspension until the last instalment's due date plus these days.
+HARDSHIP_GRACE_DAYS = int(os.environ.get("HARDSHIP_GRACE_DAYS", 5))
 # django-filter: an unset filter reads "Any", not a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = _("Any")

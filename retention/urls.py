@@ -15,6 +15,7 @@ from retention.cases.views import (
     reassign,
 )
 from retention.dashboard import views as dashboard_views
+from retention.hardship import views as hardship_views
 from retention.notifications.views import (
     notification_read,
     notifications,
@@ -127,6 +128,11 @@ urlpatterns = [
         "subscribers/<int:subscriber_pk>/offers/",
         save_views.subscriber_offers,
         name="subscriber_offers",
+    ),
+    path(
+        "subscribers/<int:subscriber_pk>/hardship/",
+        hardship_views.subscriber_hardship,
+        name="subscriber_hardship",
     ),
     path(
         "subscribers/<int:subscriber_pk>/offers/propose/",

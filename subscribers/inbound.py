@@ -24,9 +24,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from retention.core import broker
 from subscribers.models import FieldConflict, FieldHold, Plan, Subscriber, TimelineEvent
 from subscribers.outbound import held_value
 from subscribers.text import FieldError
@@ -40,6 +42,9 @@ SETTERS = {
 }
 EFFECT_KINDS = frozenset({Kind.PAYMENT, *(kind for kinds in SETTERS.values() for kind in kinds)})
 MAX_AMOUNT = Decimal("99999999.99")
+# The desk's hardship tick (retention/hardship): it counts new payments towards payment
+# arrangements. Asked for by name: subscribers may import retention.core, nothing else of it.
+HARDSHIP_TASK = "retention.tasks.hardship_tick"
 
 
 def data_errors(kind: str, data: dict[str, Any], plans: set[str]) -> list[FieldError]:
@@ -152,6 +157,9 @@ def events_apply(*, events: Iterable[TimelineEvent], source: str) -> Applied:
         Subscriber.objects.bulk_update(changed, fields)
     if recorded:
         FieldConflict.objects.bulk_create(recorded)
+    if paid:
+        # A payment may keep a hardship arrangement; a lost message waits for beat's next tick.
+        transaction.on_commit(lambda: broker.enqueue(HARDSHIP_TASK))
     return Applied(len(changed), {key: tuple(value) for key, value in conflicts.items()})
 
 

@@ -445,6 +445,8 @@ class OutboundEvent(models.Model):
         EQUIPMENT_RETURN_REQUESTED = "equipment.return_requested", _("Equipment return requested")
         EQUIPMENT_RETURNED = "equipment.returned", _("Equipment returned")
         PAUSE_RESUMED = "pause.resumed", _("Paused service resumed")
+        HARDSHIP_HOLD = "hardship.hold", _("Hardship: hold fees and suspension")
+        HARDSHIP_RELEASED = "hardship.released", _("Hardship: hold released")
 
     event_id = models.UUIDField(_("event id"), unique=True, editable=False)
     type = models.CharField(_("type"), max_length=40, choices=Type.choices)

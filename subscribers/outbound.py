@@ -131,6 +131,38 @@ class EquipmentReturned(Schema):
     method: str
 
 
+class InstalmentDue(Schema):
+    number: int
+    due_on: date
+    amount: Decimal
+    paid: Decimal
+
+
+class HardshipHold(Schema):
+    """The subscriber keeps a hardship arrangement: no late fee and no suspension for the
+    arrangement's debt until ``until`` (sent when it starts, and again when it recovers)."""
+
+    subscriber: SubscriberRef
+    arrangement: int
+    offer: int
+    kind: str = Field(description="deferral or split")
+    owed: Decimal = Field(description="What the subscriber owed when the offer was accepted.")
+    until: date = Field(description="The last instalment's due date plus the grace days.")
+    instalments: list[InstalmentDue]
+
+
+class HardshipReleased(Schema):
+    """The hold is over: ``completed`` (everything paid), ``broken`` (an instalment was not
+    paid within the grace days) or ``refused`` (billing refused the offer, so there is no
+    arrangement); billing's usual rules apply again."""
+
+    subscriber: SubscriberRef
+    arrangement: int
+    offer: int
+    reason: Literal["completed", "broken", "refused"]
+    outstanding: Decimal = Field(description="What is still unpaid of the arrangement.")
+
+
 # Each type with the schema of its ``data``.
 DATA: dict[str, type[Schema]] = {
     Type.OFFER_ACCEPTED: OfferAccepted,
@@ -139,6 +171,8 @@ DATA: dict[str, type[Schema]] = {
     Type.EQUIPMENT_RETURN_REQUESTED: EquipmentReturnRequested,
     Type.EQUIPMENT_RETURNED: EquipmentReturned,
     Type.PAUSE_RESUMED: PauseResumed,
+    Type.HARDSHIP_HOLD: HardshipHold,
+    Type.HARDSHIP_RELEASED: HardshipReleased,
 }
 
 

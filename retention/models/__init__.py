@@ -13,6 +13,12 @@ from retention.models.figures import (
     LoyaltySnapshot,
     TariffFitSnapshot,
 )
+from retention.models.hardship import (
+    ArrangementHistory,
+    HardshipArrangement,
+    HardshipPayment,
+    Instalment,
+)
 from retention.models.macros import CaseMessage, MessageTemplate
 from retention.models.notifications import Notification, Reminder
 from retention.models.outreach import CampaignHistory, OutreachCampaign, OutreachMessage
@@ -22,6 +28,7 @@ from retention.models.views import SavedView, SavedViewHistory
 
 __all__ = [
     "TIME_ZONE_CHOICES",
+    "ArrangementHistory",
     "CampaignHistory",
     "CancellationCase",
     "CancellationReason",
@@ -33,7 +40,10 @@ __all__ = [
     "DeliveryAttempt",
     "EndpointHistory",
     "EventDelivery",
+    "HardshipArrangement",
+    "HardshipPayment",
     "Heartbeat",
+    "Instalment",
     "LoyaltySnapshot",
     "MessageTemplate",
     "Notification",

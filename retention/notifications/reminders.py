@@ -28,7 +28,13 @@ from django.utils.translation import override
 from offers.models import AuthorityTier, BillingState, CounterOffer, OfferKind
 from retention.core.messaging import send_to_subscriber
 from retention.core.roles import Role
-from retention.models import CancellationCase, Notification, Reminder, User
+from retention.models import (
+    CancellationCase,
+    HardshipArrangement,
+    Notification,
+    Reminder,
+    User,
+)
 from retention.notifications.services import CLAIM_TIMEOUT, notification_new
 from subscribers import phrases
 from subscribers.models import ContactChannel, Equipment, Subscriber, TimelineEvent
@@ -318,6 +324,19 @@ def _staff_message(
                 "notify.approval_waiting", id=offer.pk, name=offer.subscriber.name
             )
             return people, said, offer_url(offer)
+        if reminder.kind == Kind.CALLBACK and reminder.recipient is not None:
+            # A hardship arrangement broke (retention.hardship): its agent calls the subscriber,
+            # unless later payments kept it after all.
+            broken = HardshipArrangement.objects.filter(
+                offer=offer, status=HardshipArrangement.Status.BROKEN
+            ).first()
+            if broken is None:
+                return None
+            said = phrases.phrase(
+                "notify.hardship_callback", name=offer.subscriber.name, id=broken.pk
+            )
+            url = reverse("subscribers:detail", args=[offer.subscriber_id])
+            return [reminder.recipient], said, url
         if reminder.kind == Kind.DISCOUNT_ENDING:
             if offer.subscriber.status != Subscriber.Status.ACTIVE or reminder.recipient is None:
                 return None

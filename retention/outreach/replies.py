@@ -16,6 +16,7 @@ from offers.exceptions import InvalidTerms, OutsideAuthority
 from offers.models import CounterOffer
 from retention.core.refusals import InvalidInput, WrongState
 from retention.core.roles import Role
+from retention.hardship.services import arrangement_start
 from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.notifications.reminders import reminder_for_pending_offer
 from retention.notifications.services import notify
@@ -106,6 +107,7 @@ def offer_taken_online(campaign: OutreachCampaign, subscriber: Subscriber) -> Co
         offer = offer_lifecycle.offer_accept(
             offer=offer, actor=actor, note=phrases.phrase("offer.accepted_online")
         )
+        arrangement_start(offer=offer, actor=actor)
     elif offer.status == CounterOffer.Status.PENDING:
         # Its approvers are reminded like those of an offer made on the desk.
         reminder_for_pending_offer(offer=offer)

@@ -36,7 +36,8 @@ from retention.cases.services import (
     case_set_status,
 )
 from retention.core.refusals import NotAllowed, WrongState
-from retention.models import CancellationCase, CaseHistory, User
+from retention.hardship.services import arrangement_cancel, arrangement_start
+from retention.models import CancellationCase, CaseHistory, HardshipArrangement, User
 from retention.notifications.reminders import (
     offer_url,
     reminder_for_pause_ending,
@@ -247,17 +248,23 @@ def offer_present(*, offer: CounterOffer, actor: User, note: str = "") -> Counte
 def offer_answer(
     *, offer: CounterOffer, actor: User, accepted: bool, note: str = ""
 ) -> CounterOffer:
-    """Accepted: the offer is applied and the case closes as saved. Declined: the agent may
-    propose another or process the cancellation; the right to leave is untouched."""
-    service = offer_lifecycle.offer_accept if accepted else offer_lifecycle.offer_decline
+    """Accepted: the offer is applied and the case closes as saved (a deferral or split payment
+    starts its payment arrangement, a pause its reminder, in the same transaction). Declined:
+    the agent may propose another or process the cancellation; the right to leave is
+    untouched."""
+    if not accepted:
+        return _on_case(
+            offer, actor, lambda o: offer_lifecycle.offer_decline(offer=o, actor=actor, note=note)
+        )
 
-    def answer(o: CounterOffer) -> CounterOffer:
-        o = service(offer=o, actor=actor, note=note)
-        if accepted and o.kind == OfferKind.PAUSE:
-            reminder_for_pause_ending(offer=o)  # with the acceptance, in its transaction
+    def accept(o: CounterOffer) -> CounterOffer:
+        o = offer_lifecycle.offer_accept(offer=o, actor=actor, note=note)
+        arrangement_start(offer=o, actor=actor)
+        if o.kind == OfferKind.PAUSE:
+            reminder_for_pause_ending(offer=o)
         return o
 
-    return _on_case(offer, actor, answer)
+    return _on_case(offer, actor, accept)
 
 
 def offer_withdraw(*, offer: CounterOffer, actor: User, note: str) -> CounterOffer:
@@ -286,6 +293,12 @@ def offer_billing_answered(
         offer = offer_billing.offer_billing_confirm(
             offer_id=offer_id, applied=applied, reason=reason, at=at
         )
+        if not applied:
+            # Billing never booked a refused deferral or split: its arrangement ends with it.
+            for arrangement in HardshipArrangement.objects.filter(
+                offer_id=offer_id, status__in=HardshipArrangement.OPEN_STATUSES
+            ):
+                arrangement_cancel(arrangement=arrangement, reason=reason, now=at)
         if applied or case is None or case.status != Status.SAVED:
             return offer
         today = timezone.localdate(at)

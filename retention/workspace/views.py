@@ -35,6 +35,7 @@ from retention.core.forms import form_errors
 from retention.core.http import DeskRequest
 from retention.core.refusals import Refusal
 from retention.core.roles import STAFF_ROLES, WORKER_ROLES, role_required
+from retention.hardship.selectors import arrangement_standing
 from retention.macros.forms import MessageForm
 from retention.macros.rendering import case_live_offer, macro_render
 from retention.macros.selectors import macros_for_case
@@ -74,6 +75,7 @@ def case_workspace(
             case=case, show_all=request.method == "GET" and request.GET.get("stream") == "all"
         ),
         "incidents": subscriber_incidents(subscriber=subscriber, now=now),
+        "arrangement": arrangement_standing(subscriber_id=subscriber.pk),
         # What processing the cancellation will do, for its confirmation.
         "on_loan": [e for e in summary["equipment"] if e.status == Equipment.Status.ON_LOAN],
         "return_days": settings.EQUIPMENT_RETURN_DAYS,

@@ -289,6 +289,50 @@ PHRASES: dict[str, Phrase] = {
     "offer.from_outreach": _p(_("Accepted from the outreach campaign “%(campaign)s”")),
     "offer.outreach_link": _p(_("Presented through the outreach link")),
     "offer.accepted_online": _p(_("Accepted online")),
+    # --- Hardship arrangements (retention.hardship) ----------------------------------------
+    "hardship.deferral": _p(
+        _("Payment arrangement: %(owed)s deferred to %(due)s"), owed=money, due=day
+    ),
+    "hardship.split": _p(
+        ngettext_lazy(
+            "Payment arrangement: %(owed)s in %(count)s instalment of %(monthly)s, "
+            "the last on %(last)s",
+            "Payment arrangement: %(owed)s in %(count)s monthly instalments of %(monthly)s, "
+            "the last on %(last)s",
+            "count",
+        ),
+        owed=money,
+        monthly=money,
+        last=day,
+    ),
+    "hardship.nothing_owed": _p(
+        _("No payment arrangement: nothing was owed when offer #%(offer)s was accepted")
+    ),
+    "hardship.paid": _p(
+        _("Arrangement instalment %(number)s of %(count)s paid: %(amount)s"), amount=money
+    ),
+    "hardship.broken": _p(
+        _(
+            "Payment arrangement broken: instalment %(number)s (%(amount)s due on %(due)s) "
+            "was not paid within %(grace)s days"
+        ),
+        amount=money,
+        due=day,
+    ),
+    "hardship.recovered": _p(_("Payment arrangement kept again: the missed instalments are paid")),
+    "hardship.completed": _p(_("Payment arrangement completed: %(owed)s paid"), owed=money),
+    "hardship.cancelled": _p(
+        _("Payment arrangement cancelled: billing refused the offer (%(reason)s)")
+    ),
+    "notify.hardship_broken": _p(
+        _(
+            "%(name)s missed instalment %(number)s of their payment arrangement: billing's "
+            "hold is released. A callback is set."
+        )
+    ),
+    "notify.hardship_callback": _p(
+        _("Call back %(name)s about their missed instalment (payment arrangement #%(id)s).")
+    ),
     # --- Notifications to staff ---------------------------------------------------------------
     "notify.case_assigned": _p(_("Case #%(id)s was assigned to you: %(reason)s")),
     "notify.case_deadline": _p(

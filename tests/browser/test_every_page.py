@@ -18,7 +18,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from offers.models import CounterOffer
-from retention.models import CancellationCase, OutreachCampaign, User
+from retention.models import CancellationCase, HardshipArrangement, OutreachCampaign, User
 from subscribers.models import Subscriber
 from tests.browser.axe import accessibility_problems
 from tests.browser.login import log_in
@@ -43,6 +43,7 @@ def demo_desk(settings, tmp_path):
     call_command("demo_users")
     call_command("seed_cases", cases=20, history_days=20, history_per_day=3)
     call_command("seed_outreach")
+    call_command("seed_hardship")
     call_command("risk_train", if_none=True)  # as make run does: every score computed
 
 
@@ -61,6 +62,10 @@ def _pages(role: str) -> list[str]:
         reverse("subscribers:search") + "?q=a",
         reverse("subscribers:detail", args=[case.subscriber_id]),
         reverse("subscriber_offers", args=[case.subscriber_id]),
+        *(
+            reverse("subscribers:detail", args=[arrangement.subscriber_id])
+            for arrangement in HardshipArrangement.objects.order_by("pk")[:1]
+        ),
         reverse("notifications"),
         reverse("preferences"),
         reverse("health"),
@@ -98,6 +103,10 @@ def _pages(role: str) -> list[str]:
     ]
     if offer is not None:
         admin.append(reverse("admin:offers_counteroffer_change", args=[offer.pk]))
+    arrangement = HardshipArrangement.objects.order_by("pk").first()
+    if arrangement is not None:
+        admin.append(reverse("admin:retention_hardshiparrangement_changelist"))
+        admin.append(reverse("admin:retention_hardshiparrangement_change", args=[arrangement.pk]))
     return admin
 
 

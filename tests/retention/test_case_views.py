@@ -307,8 +307,9 @@ def test_the_case_page_query_count_is_constant(
     # reason choices (a port-out case adds one: has its one save contact been made?); the
     # offers panel: the case's offers, the 12-month concessions, the agent's authority tier, the
     # catalogue and every tier (is an offer beyond everyone's authority?); the desk's calendar
-    # (its hours and days, two queries the cache then saves).
-    with django_assert_num_queries(22):
+    # (its hours and days, two queries the cache then saves); the subscriber's open payment
+    # arrangement with what is due next.
+    with django_assert_num_queries(23):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 

@@ -132,7 +132,7 @@ def test_the_case_page_with_offers_costs_the_same_queries(
     saves.case_offer_propose(case=case, template=big, actor=agent)
     # As the plain case page (see test_case_views), without the builder's authority and
     # catalogue queries while an offer is under way, plus the offers' history.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 
