@@ -7,7 +7,6 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-
 HOLD_TYPES = ("hardship.hold", "hardship.released")
 
 
