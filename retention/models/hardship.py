@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from retention.core.history import HistoryRecord
 from retention.models.cases import CancellationCase
@@ -25,7 +26,7 @@ class HardshipArrangement(models.Model):
         BROKEN = "broken", _("Broken")
         COMPLETED = "completed", _("Completed")
         # Billing refused the offer: it never booked the schedule.
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("payment arrangement", "Cancelled")
 
     # The tick looks at these: payments may still arrive, an instalment may still be missed.
     OPEN_STATUSES = (Status.KEPT, Status.BROKEN)
