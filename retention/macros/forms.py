@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from retention.macros.rendering import GAP
 from retention.models import CancellationCase, MessageTemplate
 
 
@@ -30,3 +31,11 @@ class MessageForm(forms.Form):
         kwargs["initial"] = {"key": uuid.uuid4().hex, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
         self.case = case
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        refusal = _("Fill in the gap marked %(gap)s (the offer: propose one first) before sending.")
+        for name in ("subject", "body"):
+            if GAP in (cleaned.get(name) or ""):
+                self.add_error(name, refusal % {"gap": GAP})
+        return cleaned

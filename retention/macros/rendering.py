@@ -17,6 +17,10 @@ from subscribers.phrases import money
 
 PLACEHOLDERS = ("name", "plan", "price", "new_customer_price", "offer", "agent")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+# What ``{offer}`` becomes while the case has no offer under way: a gap the agent sees and
+# must fill (MessageForm refuses a text that still has it), never an empty string that would
+# send "we would like to make that right: ." to the subscriber.
+GAP = "[…]"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Rendered:
     body: str
     language: str  # the language of the text: the subscriber's, or "en" when theirs is missing
     wanted: str  # the subscriber's language
+    gaps: bool = False  # a placeholder had nothing to say (the offer, with none under way)
 
     @property
     def fell_back(self) -> bool:
@@ -51,7 +56,8 @@ def macro_render(
     body = body if language == wanted else template.body_en
     subject = getattr(template, f"subject_{language}", "") or template.subject_en
     values = macro_values(subscriber=subscriber, agent=agent, offer=offer, language=language)
-    return Rendered(fill(subject, values), fill(body, values), language, wanted)
+    subject, body = fill(subject, values), fill(body, values)
+    return Rendered(subject, body, language, wanted, gaps=GAP in subject or GAP in body)
 
 
 def macro_values(
@@ -64,7 +70,7 @@ def macro_values(
             "plan": subscriber.plan.name,
             "price": money(subscriber.monthly_price),
             "new_customer_price": money(subscriber.plan.new_customer_price),
-            "offer": str(offer.template.label) if offer is not None else "",
+            "offer": str(offer.template.label) if offer is not None else GAP,
             "agent": agent.get_full_name() or agent.username,
         }
 

@@ -10,6 +10,7 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
+from offers.models import CounterOffer, OfferTemplate
 from retention.cases import services as cases
 from retention.cases.contacts import contact_log
 from retention.core.refusals import ContactRefused, NotAllowed, WrongState
@@ -329,6 +330,37 @@ def test_the_compose_card_previews_the_chosen_macro(agent_client, agent):
     html = response.content.decode()
     assert "Second text for Ilze Bērziņa" in html
     assert "This template has no Russian text" in html
+
+
+@time_machine.travel(TUESDAY_NOON_RIGA, tick=False)
+def test_an_offer_placeholder_without_an_offer_is_a_gap_the_form_refuses_to_send(
+    agent_client, agent, enqueued
+):
+    case = claimed(agent)
+    template = macro(body_lv="Mēs vēlamies to labot: {offer}. {agent}")
+    # The preview marks the gap and says why, instead of "labot: ." in the subscriber's inbox.
+    html = agent_client.get(reverse("case", args=[case.pk])).content.decode()
+    assert "Mēs vēlamies to labot: […]." in html and 'id="message-gap"' in html
+    rendered = macro_render(template=template, subscriber=case.subscriber, agent=agent)
+    assert rendered.gaps and rendered.body.startswith("Mēs vēlamies to labot: […].")
+    data = {"template": template.pk, "subject": "S", "body": rendered.body, "key": "gap"}
+    response = agent_client.post(reverse("case_message", args=[case.pk]), data, headers=HTMX)
+    assert response.status_code == 400
+    assert "Fill in the gap marked […]" in response.content.decode()
+    assert not CaseMessage.objects.exists()
+    # Written in by the agent, it goes.
+    data["body"] = rendered.body.replace("[…]", "cena €19,99 gadu")
+    response = agent_client.post(reverse("case_message", args=[case.pk]), data, headers=HTMX)
+    assert response.status_code == 200 and CaseMessage.objects.count() == 1
+
+
+def test_an_offer_under_way_fills_the_placeholder(agent):
+    subscriber = SubscriberFactory.create(language=Subscriber.Language.ENGLISH)
+    offer = CounterOffer(template=OfferTemplate(code="loyal", name_en="Loyalty tariff"))
+    template = macro(body_en="We would like to make that right: {offer}.")
+    rendered = macro_render(template=template, subscriber=subscriber, agent=agent, offer=offer)
+    assert not rendered.gaps
+    assert rendered.body == "We would like to make that right: Loyalty tariff."
 
 
 # --- The workspace: context, stream and query count ---------------------------------------------
