@@ -7,6 +7,12 @@ from retention.models.billing import (
     WebhookEndpoint,
 )
 from retention.models.cases import CancellationCase, CancellationReason, CaseHistory, ContactAttempt
+from retention.models.experiments import (
+    Experiment,
+    ExperimentArm,
+    ExperimentAssignment,
+    ExperimentHistory,
+)
 from retention.models.figures import (
     CaseOutcome,
     DailyFigure,
@@ -33,6 +39,10 @@ __all__ = [
     "DeliveryAttempt",
     "EndpointHistory",
     "EventDelivery",
+    "Experiment",
+    "ExperimentArm",
+    "ExperimentAssignment",
+    "ExperimentHistory",
     "Heartbeat",
     "LoyaltySnapshot",
     "MessageTemplate",

@@ -35,6 +35,7 @@ from retention.cases.services import (
     case_set_status,
 )
 from retention.core.refusals import NotAllowed, WrongState
+from retention.experiments.services import assignment_record_proposal
 from retention.models import CancellationCase, CaseHistory, User
 from retention.notifications.reminders import offer_url, reminder_for_pending_offer, tier_members
 from retention.notifications.services import notify
@@ -109,6 +110,7 @@ def case_offer_propose(
             reason_category=case.reason.category if case.reason else "",
             deadline=case_deadline(case),  # the sweep processes the case then: no offer outlives it
         )
+        assignment_record_proposal(case=case, template=template)
         _sync(case, offer, actor)
         if offer.status == OfferStatus.PENDING:
             reminder_for_pending_offer(offer=offer)
