@@ -46,13 +46,17 @@ class ExperimentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        templates = OfferTemplate.objects.filter(is_active=True).order_by("position", "code")
+        # Read once for the three arms' choices.
+        self.templates = {
+            str(t.pk): t
+            for t in OfferTemplate.objects.filter(is_active=True).order_by("position", "code")
+        }
+        choices = [(pk, t.label) for pk, t in self.templates.items()]
         for n in range(1, OFFER_ARMS + 1):
-            self.fields[f"offer_{n}"] = forms.ModelChoiceField(
+            self.fields[f"offer_{n}"] = forms.ChoiceField(
                 label=_("Offer %(n)s") % {"n": n},
-                queryset=templates,
+                choices=choices if n == 1 else [("", _("(none)")), *choices],
                 required=n == 1,
-                empty_label=_("(none)") if n > 1 else None,
             )
             self.fields[f"weight_{n}"] = forms.IntegerField(
                 label=_("Share of offer %(n)s, %%") % {"n": n},
@@ -66,6 +70,8 @@ class ExperimentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for n in range(1, OFFER_ARMS + 1):
+            data[f"offer_{n}"] = self.templates.get(data.get(f"offer_{n}") or "")
         low, high = data.get("min_tenure_months"), data.get("max_tenure_months")
         if low is not None and high is not None and high < low:
             self.add_error("max_tenure_months", _("The upper bound is below the lower bound."))
