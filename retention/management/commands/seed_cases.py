@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from retention.dashboard.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
 from retention.demo.cases import cases_seed
+from retention.demo.experiments import experiment_seed
 from retention.demo.history import HISTORY_SOURCE, history_seed
 from retention.demo.macros import macros_seed
 from retention.demo.staff import demo_staff_ensure
@@ -72,3 +73,11 @@ class Command(BaseCommand):
                 f"with the dashboard's figures, in {time.perf_counter() - start:.1f} s."
             )
         )
+        first = CancellationCase.objects.filter(source=HISTORY_SOURCE).order_by("opened_at").first()
+        experiment = experiment_seed(started=first.opened_at) if first else None
+        if experiment is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Started the demo experiment with {experiment.assignments.count()} cases."
+                )
+            )
