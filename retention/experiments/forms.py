@@ -69,7 +69,7 @@ class ExperimentForm(forms.Form):
         return [(self[f"offer_{n}"], self[f"weight_{n}"]) for n in range(1, OFFER_ARMS + 1)]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for n in range(1, OFFER_ARMS + 1):
             data[f"offer_{n}"] = self.templates.get(data.get(f"offer_{n}") or "")
         low, high = data.get("min_tenure_months"), data.get("max_tenure_months")

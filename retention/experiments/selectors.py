@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -106,6 +107,19 @@ class ArmFigures:
         return self.rechurned / self.saves_old_enough if self.saves_old_enough else None
 
 
+MEASURES = (
+    "cases",
+    "closed",
+    "saves",
+    "retained_revenue",
+    "concession_cost",
+    "saves_old_enough",
+    "rechurned",
+    "proposed",
+    "deviations",
+)
+
+
 @dataclass(frozen=True)
 class ExperimentFigures:
     arms: list[ArmFigures]
@@ -139,21 +153,21 @@ def experiment_figures(
         )
         .order_by()
     )
-    by_arm = {row.pop("arm_id"): row for row in rows}
+    by_arm: dict[int, dict[str, Any]] = {row["arm_id"]: dict(row) for row in rows}
     arms = []
     for arm in experiment.arms.all():
         row = by_arm.get(arm.pk, {})
-        arms.append(
-            ArmFigures(
-                arm=arm,
-                **{k: v for k, v in row.items() if v is not None},
-            )
-        )
+        figures = ArmFigures(arm=arm)
+        for name in MEASURES:
+            if row.get(name) is not None:  # a sum over no saves is NULL: keep the zero
+                setattr(figures, name, row[name])
+        arms.append(figures)
     holdout = next((a for a in arms if a.arm.is_holdout), None)
     for figures in arms:
         if holdout is None or figures is holdout:
             continue
-        if figures.closed < min_closed or holdout.closed < min_closed:
+        # At least one closed case each, whatever the setting: a rate needs a denominator.
+        if min(figures.closed, holdout.closed) < max(min_closed, 1):
             figures.verdict = "too_small"
             continue
         figures.versus_holdout = wald_difference(

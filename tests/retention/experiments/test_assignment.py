@@ -144,6 +144,7 @@ def test_the_builder_assigns_a_case_opened_before_the_experiment_and_lists_its_a
     response = agent_client.get(reverse("case", args=[case.pk]))
     assignment = ExperimentAssignment.objects.get(case=case)
     arm = assignment.arm.template
+    assert arm is not None
     body = response.content.decode()
     assert f"Experiment All on twenty: this case is in arm ‘{arm.label}’." in body
     builder = response.context["offers"].choices
@@ -184,6 +185,7 @@ def test_proposing_records_the_offer_chosen_and_whether_it_followed_the_arm(
         cases.case_claim(case=case, actor=agent)
         other = twenty if assignment.arm.template == loyalty else loyalty
         if followed is None:
+            assert assignment.arm.template is not None
             saves.case_offer_propose(case=case, template=assignment.arm.template, actor=agent)
             followed = assignment
         elif deviated is None:
@@ -208,6 +210,7 @@ def test_only_the_first_proposal_on_a_case_is_recorded(experiment, agent, tiers,
     cases.case_claim(case=case, actor=agent)
     assignment = ExperimentAssignment.objects.get(case=case)
     first = assignment.arm.template
+    assert first is not None
     offer = saves.case_offer_propose(case=case, template=first, actor=agent)
     saves.offer_withdraw(offer=offer, actor=agent, note="try another")
     other = twenty if first == loyalty else loyalty
