@@ -21,6 +21,7 @@ from retention.models import CancellationCase, CancellationReason, ExperimentAss
 from retention.saves import services as saves
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, SubscriberFactory
+from tests.ingestion import post_cancellations
 
 
 def price_reason() -> CancellationReason:
@@ -218,3 +219,21 @@ def test_only_the_first_proposal_on_a_case_is_recorded(experiment, agent, tiers,
     assignment.refresh_from_db()
     assert assignment.offered_template == first and assignment.followed is True
     assert CancellationCase.objects.get(pk=case.pk).status != CancellationCase.Status.NEW
+
+
+def test_a_case_opened_through_the_api_is_assigned_too(experiment, api_client, subscriber):
+    price_reason()
+    response = post_cancellations(
+        api_client,
+        [
+            {
+                "external_id": "req-1",
+                "account_number": "LV-100200",
+                "channel": "web",
+                "reason": "price",
+            }
+        ],
+    )
+    assert response.status_code in (200, 201, 207), response.content
+    case = CancellationCase.objects.get(subscriber=subscriber)
+    assert ExperimentAssignment.objects.get(case=case).experiment == experiment

@@ -145,3 +145,28 @@ def test_the_start_form_query_count(manager_client, loyalty, django_assert_num_q
     with django_assert_num_queries(4):
         response = manager_client.get(reverse("experiment_start"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("others", [0, 30])
+def test_the_case_page_of_an_assigned_case_costs_one_query_more_whatever_the_experiment_size(
+    agent_client, agent, tiers, experiment, django_assert_num_queries, others
+):
+    from retention.cases.services import case_claim
+    from retention.experiments.assignment import experiment_assign_case
+    from retention.models import CancellationReason
+
+    reason = CancellationReason.objects.get_or_create(
+        code="price", defaults={"category": "price", "name_en": "Price"}
+    )[0]
+    for case in CaseFactory.create_batch(others, reason=reason):
+        experiment_assign_case(case=case)
+    case = case_claim(case=CaseFactory.create(reason=reason), actor=agent)
+    agent_client.get(reverse("case", args=[case.pk]))  # the builder assigns it
+    assert ExperimentAssignment.objects.filter(case=case).exists()
+    # As test_case_views pins the case page (23, the running experiments among them, less the
+    # desk's calendar, which the first visit cached: 21), and the case's assignment with its
+    # arm, offer and experiment.
+    with django_assert_num_queries(22):
+        response = agent_client.get(reverse("case", args=[case.pk]))
+    assert response.status_code == 200
+    assert "Experiment Price, loyal" in response.content.decode()
