@@ -89,7 +89,11 @@ def experiment_assign_case(
     One query while no experiment runs, two once the case has its arm; the first assignment
     adds the arms and the insert.
     """
-    running = list(Experiment.objects.filter(status=Experiment.Status.RUNNING))
+    running = list(
+        Experiment.objects.filter(
+            status=Experiment.Status.RUNNING, audience=Experiment.Audience.CASES
+        )
+    )
     if not running:
         return None
     existing = experiment_assignment_of_case(case_id=case.pk)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offers.models import OfferTemplate, ReasonCategory
 from retention.experiments.services import ArmSpec, Slot, arms_problem
+from retention.models import Experiment
 from subscribers.models import Subscriber
 
 OFFER_ARMS = 3
@@ -14,6 +15,18 @@ OFFER_ARMS = 3
 
 class ExperimentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
+    audience = forms.ChoiceField(
+        label=_("Who takes part"),
+        choices=Experiment.Audience.choices,
+        initial=Experiment.Audience.CASES,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_(
+            "Cases: assigned when opened. Outreach recipients: assigned when a campaign's "
+            "messages are made; a holdout recipient gets no message. A reason applies to cases "
+            "only."
+        ),
+    )
     reason_category = forms.ChoiceField(
         label=_("Reason"),
         choices=[("", _("Any reason")), *ReasonCategory.choices],
@@ -68,10 +81,17 @@ class ExperimentForm(forms.Form):
     def arm_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"offer_{n}"], self[f"weight_{n}"]) for n in range(1, OFFER_ARMS + 1)]
 
+    def clean_audience(self) -> str:
+        return self.cleaned_data.get("audience") or Experiment.Audience.CASES
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for n in range(1, OFFER_ARMS + 1):
             data[f"offer_{n}"] = self.templates.get(data.get(f"offer_{n}") or "")
+        if data.get("audience") == Experiment.Audience.OUTREACH and data.get("reason_category"):
+            self.add_error(
+                "reason_category", _("A reason applies to cases only: choose any reason.")
+            )
         low, high = data.get("min_tenure_months"), data.get("max_tenure_months")
         if low is not None and high is not None and high < low:
             self.add_error("max_tenure_months", _("The upper bound is below the lower bound."))
@@ -86,6 +106,9 @@ class ExperimentForm(forms.Form):
             if problem:
                 self.add_error(None, problem)
         return data
+
+    def is_outreach(self) -> bool:
+        return self.cleaned_data.get("audience") == Experiment.Audience.OUTREACH
 
     def reason_category_label(self) -> str:
         value = self.cleaned_data["reason_category"]

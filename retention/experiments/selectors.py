@@ -13,17 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from offers.models import CounterOffer
 from retention.core.roles import Role, has_role
 from retention.models import (
     CancellationCase,
     Experiment,
     ExperimentArm,
     ExperimentAssignment,
+    OutreachMessage,
     User,
 )
 
@@ -181,3 +184,138 @@ def experiment_figures(
         else:
             figures.verdict = "better" if figures.versus_holdout.difference > 0 else "worse"
     return ExperimentFigures(arms, min_closed, holdout is not None)
+
+
+# --- An outreach experiment ---------------------------------------------------------------------
+
+
+@dataclass
+class OutreachArmFigures:
+    """One arm of an outreach experiment. A save here is an accepted offer from the message;
+    the holdout got no message, so what it is compared on is who asked to cancel: the share of
+    recipients, assigned at least 90 days ago, who opened a cancellation case within 90 days."""
+
+    arm: ExperimentArm
+    recipients: int = 0
+    responded: int = 0
+    accepted: int = 0
+    retained_revenue: Decimal = Decimal("0.00")
+    concession_cost: Decimal = Decimal("0.00")
+    old_enough: int = 0
+    asked_to_cancel: int = 0
+    versus_holdout: Interval | None = None
+    verdict: str = ""  # "", "too_small", "no_difference", "fewer", "more"
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return self.accepted / self.recipients if self.recipients else None
+
+    @property
+    def cost_per_acceptance(self) -> Decimal | None:
+        if not self.accepted:
+            return None
+        return (self.concession_cost / self.accepted).quantize(Decimal("0.01"))
+
+    @property
+    def cancel_rate(self) -> float | None:
+        return self.asked_to_cancel / self.old_enough if self.old_enough else None
+
+
+@dataclass(frozen=True)
+class OutreachFigures:
+    arms: list[OutreachArmFigures]
+    min_closed: int
+    has_holdout: bool
+
+
+def outreach_figures(
+    *, experiment: Experiment, now: datetime | None = None, min_closed: int | None = None
+) -> OutreachFigures:
+    """Each arm's recipients (its assignments), the answers to its messages, what the accepted
+    offers retain and cost, and the share who asked to cancel within 90 days, with each offer
+    arm's difference from the holdout's share (Wald 95 %). Two aggregate queries."""
+    now = now or timezone.now()
+    min_closed = settings.EXPERIMENT_MIN_CLOSED if min_closed is None else min_closed
+    old = Q(assigned_at__lte=now - timedelta(days=RECHURN_DAYS))
+    asked = Exists(
+        CancellationCase.objects.filter(
+            subscriber_id=OuterRef("subscriber_id"),
+            opened_at__gte=OuterRef("assigned_at"),
+            opened_at__lt=OuterRef("assigned_at") + timedelta(days=RECHURN_DAYS),
+        )
+    )
+    recipients = (
+        ExperimentAssignment.objects.filter(experiment=experiment, case__isnull=True)
+        .values("arm_id")
+        .annotate(
+            recipients=Count("pk"),
+            old_enough=Count("pk", filter=old),
+            asked_to_cancel=Count("pk", filter=old & Q(asked)),
+        )
+        .order_by()
+    )
+    accepted = Q(response=OutreachMessage.Response.ACCEPTED)
+    # The offer the acceptance made: the subscriber's, of the message's offer, proposed by the
+    # campaign's author when they answered (as selectors.message_offer finds it).
+    cost = Subquery(
+        CounterOffer.objects.filter(
+            subscriber_id=OuterRef("subscriber_id"),
+            template_id=Coalesce(OuterRef("template_id"), OuterRef("campaign__template_id")),
+            proposer_id=OuterRef("campaign__created_by_id"),
+            proposed_at__gte=OuterRef("responded_at"),
+            status=CounterOffer.Status.ACCEPTED,
+        )
+        .order_by("proposed_at", "pk")
+        .values("total_cost")[:1]
+    )
+    answers = (
+        OutreachMessage.objects.filter(arm__experiment=experiment)
+        .values("arm_id")
+        .annotate(
+            responded=Count("pk", filter=~Q(response="")),
+            accepted=Count("pk", filter=accepted),
+            retained_revenue=Sum("subscriber__monthly_price", filter=accepted),
+            concession_cost=Sum(cost, filter=accepted),
+        )
+        .order_by()
+    )
+    by_arm: dict[int, dict[str, Any]] = {row["arm_id"]: dict(row) for row in recipients}
+    for row in answers:
+        by_arm.setdefault(row["arm_id"], {}).update(row)
+    arms = []
+    for arm in experiment.arms.all():
+        row = by_arm.get(arm.pk, {})
+        figures = OutreachArmFigures(arm=arm)
+        for name in OUTREACH_MEASURES:
+            if row.get(name) is not None:
+                setattr(figures, name, row[name])
+        arms.append(figures)
+    holdout = next((a for a in arms if a.arm.is_holdout), None)
+    for figures in arms:
+        if holdout is None or figures is holdout:
+            continue
+        if min(figures.old_enough, holdout.old_enough) < max(min_closed, 1):
+            figures.verdict = "too_small"
+            continue
+        figures.versus_holdout = wald_difference(
+            saves=figures.asked_to_cancel,
+            closed=figures.old_enough,
+            base_saves=holdout.asked_to_cancel,
+            base_closed=holdout.old_enough,
+        )
+        if figures.versus_holdout.includes_zero:
+            figures.verdict = "no_difference"
+        else:
+            figures.verdict = "fewer" if figures.versus_holdout.difference < 0 else "more"
+    return OutreachFigures(arms, min_closed, holdout is not None)
+
+
+OUTREACH_MEASURES = (
+    "recipients",
+    "responded",
+    "accepted",
+    "retained_revenue",
+    "concession_cost",
+    "old_enough",
+    "asked_to_cancel",
+)

@@ -98,8 +98,11 @@ def experiment_start(
     slot: Slot,
     arms: Sequence[ArmSpec],
     actor: User,
+    audience: str = Experiment.Audience.CASES,
     now: datetime | None = None,
 ) -> Experiment:
+    """Start an experiment on a slot of ``audience``: cases, or outreach recipients (for
+    whom no reason applies). Refused when a running one of the same audience overlaps."""
     require_role(actor, Role.MANAGER)
     now = now or timezone.now()
     name = " ".join(name.split())
@@ -107,12 +110,16 @@ def experiment_start(
         raise InvalidInput(_("Give the experiment a name."))
     if slot.max_tenure_months is not None and slot.max_tenure_months < slot.min_tenure_months:
         raise InvalidInput(_("The tenure's upper bound is below its lower bound."))
+    if audience not in Experiment.Audience.values:
+        raise InvalidInput(_("Choose cases or outreach recipients."))
+    if audience == Experiment.Audience.OUTREACH and slot.reason_category:
+        raise InvalidInput(_("A reason applies to cases only: choose any reason for outreach."))
     problem = arms_problem(arms)
     if problem:
         raise InvalidInput(problem)
     with transaction.atomic():
         _lock_starts()
-        for other in Experiment.objects.filter(status=Status.RUNNING):
+        for other in Experiment.objects.filter(status=Status.RUNNING, audience=audience):
             if slots_overlap(slot, slot_of(other)):
                 raise Conflict(
                     _(
@@ -123,6 +130,7 @@ def experiment_start(
                 )
         experiment = Experiment.objects.create(
             name=name,
+            audience=audience,
             reason_category=slot.reason_category,
             segments=list(slot.segments),
             min_tenure_months=slot.min_tenure_months,

@@ -39,12 +39,21 @@ def experiment_start(request: DeskRequest[User]) -> HttpResponse:
         return render(request, "retention/experiments/confirm.html", context)
     try:
         experiment = services.experiment_start(
-            name=form.cleaned_data["name"], slot=form.slot(), arms=form.arms(), actor=request.user
+            name=form.cleaned_data["name"],
+            slot=form.slot(),
+            arms=form.arms(),
+            audience=form.cleaned_data["audience"],
+            actor=request.user,
         )
     except Refusal as exc:
         form.add_error(None, str(exc))
         return render(request, "retention/experiments/form.html", {"form": form}, status=exc.status)
-    messages.success(request, _("The experiment is running: cases in its slot get an arm."))
+    if experiment.is_outreach:
+        messages.success(
+            request, _("The experiment is running: campaign recipients in its slot get an arm.")
+        )
+    else:
+        messages.success(request, _("The experiment is running: cases in its slot get an arm."))
     return redirect("experiment", pk=experiment.pk)
 
 
@@ -54,7 +63,11 @@ def experiment_detail(request: DeskRequest[User], pk: int) -> HttpResponse:
     experiment = selectors.experiment_get_for_user(user=request.user, pk=pk)
     context = {
         "experiment": experiment,
-        "figures": selectors.experiment_figures(experiment=experiment),
+        "figures": (
+            selectors.outreach_figures(experiment=experiment)
+            if experiment.is_outreach
+            else selectors.experiment_figures(experiment=experiment)
+        ),
         "stop_form": StopForm(),
         "hex_digits": HEX_DIGITS,
         "rechurn_days": selectors.RECHURN_DAYS,

@@ -19,7 +19,16 @@ class Experiment(models.Model):
         RUNNING = "running", _("Running")
         STOPPED = "stopped", _("Stopped")
 
+    class Audience(models.TextChoices):
+        CASES = "cases", _("Cancellation cases")
+        OUTREACH = "outreach", _("Outreach recipients")
+
     name = models.CharField(_("name"), max_length=120)
+    # Cases are assigned when opened; outreach recipients when a campaign's messages are made.
+    # A reason applies to cases only; segments and tenure to both.
+    audience = models.CharField(
+        _("audience"), max_length=10, choices=Audience.choices, default=Audience.CASES
+    )
     reason_category = models.CharField(
         _("reason"),
         max_length=20,
@@ -67,6 +76,10 @@ class Experiment(models.Model):
                 name="experiment_tenure_bounds",
             ),
             models.CheckConstraint(
+                condition=models.Q(audience="cases") | models.Q(reason_category=""),
+                name="experiment_outreach_any_reason",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(status="running", stopped_at__isnull=True)
                 | models.Q(status="stopped", stopped_at__isnull=False),
                 name="experiment_stopped_when_stopped",
@@ -87,6 +100,10 @@ class Experiment(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def is_outreach(self) -> bool:
+        return self.audience == self.Audience.OUTREACH
 
 
 class ExperimentArm(models.Model):
@@ -138,7 +155,8 @@ class ExperimentArm(models.Model):
 class ExperimentAssignment(models.Model):
     """Which arm a case fell in, with the draw that put it there, and what the agent did.
 
-    ``key`` is what was hashed with the seed ("case:<id>"); ``draw`` the number in [0, 1) it
+    ``key`` is what was hashed with the seed ("case:<id>", or "subscriber:<id>" for an outreach
+    recipient); ``draw`` the number in [0, 1) it
     gave (the first 13 hex digits of the SHA-256, over 16**13). Written once; only the
     agent's first proposal on the case is added later.
     """

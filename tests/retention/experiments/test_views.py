@@ -170,3 +170,19 @@ def test_the_case_page_of_an_assigned_case_costs_one_query_more_whatever_the_exp
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
     assert "Experiment Price, loyal" in response.content.decode()
+
+
+def test_a_manager_starts_an_outreach_experiment_and_a_reason_is_refused_for_it(
+    manager_client, loyalty, twenty
+):
+    url = reverse("experiment_start")
+    refused = manager_client.post(url, form_data(loyalty, twenty, audience="outreach"))
+    assert refused.status_code == 400
+    assert "A reason applies to cases only" in refused.content.decode()
+    assert not Experiment.objects.exists()
+    data = form_data(loyalty, twenty, audience="outreach", reason_category="")
+    review = manager_client.post(url, data)
+    assert "get no message (shown as held out" in review.content.decode()
+    manager_client.post(url, data | {"confirmed": "on"})
+    experiment = Experiment.objects.get()
+    assert (experiment.audience, experiment.reason_category) == ("outreach", "")
