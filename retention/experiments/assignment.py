@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from retention.models import (
@@ -67,6 +68,17 @@ def case_in_slot(*, experiment: Experiment, case: CancellationCase) -> bool:
     return tenure_fits(experiment, subscriber.tenure_months(today=opened))
 
 
+def experiments_running_flag() -> Exists:
+    """Whether any experiment on cases runs, as an annotation: a page that loads the case anyway
+    (``case_get_for_user``) learns it in the same query, so a case page costs nothing more while
+    none runs. ``experiment_assign_case`` reads it as ``case.experiments_running``."""
+    return Exists(
+        Experiment.objects.filter(
+            status=Experiment.Status.RUNNING, audience=Experiment.Audience.CASES
+        )
+    )
+
+
 def experiment_assignment_of_case(*, case_id: int) -> ExperimentAssignment | None:
     """The case's assignment in a running experiment (at most one: running slots never
     overlap), with its arm's offer and experiment. One query."""
@@ -86,9 +98,12 @@ def experiment_assign_case(
     none yet; None when no running experiment takes it. Safe to call again and at once from
     two requests: the same row comes back. ``case`` with its reason and subscriber loaded.
 
-    One query while no experiment runs, two once the case has its arm; the first assignment
-    adds the arms and the insert.
+    No query while no experiment runs when the case was loaded with ``experiments_running_flag``
+    (the case page), one otherwise; two once the case has its arm; the first assignment adds the
+    arms and the insert.
     """
+    if getattr(case, "experiments_running", None) is False:
+        return None  # the case was loaded with the flag: no experiment runs, nothing to read
     running = list(
         Experiment.objects.filter(
             status=Experiment.Status.RUNNING, audience=Experiment.Audience.CASES

@@ -95,7 +95,7 @@ def test_the_case_page_query_count_is_the_same_with_and_without_a_fit(
     case = claimed_case(subscriber, agent)
     # As test_case_views pins it: the fit is one query (its plan and the people on the line
     # joined in), and the builder prices the move from it without another.
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 

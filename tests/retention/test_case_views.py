@@ -306,10 +306,9 @@ def test_the_case_page_query_count_is_constant(
     # messages; history), the outages and tickets (counts; latest), the macros, timeline,
     # reason choices (a port-out case adds one: has its one save contact been made?); the
     # offers panel: the case's offers, the 12-month concessions, the agent's authority tier, the
-    # catalogue and every tier (is an offer beyond everyone's authority?), the running
-    # experiments (is the case in one?); the desk's calendar (its hours and days, two queries
-    # the cache then saves).
-    with django_assert_num_queries(23):
+    # catalogue and every tier (is an offer beyond everyone's authority?); the desk's calendar
+    # (its hours and days, two queries the cache then saves).
+    with django_assert_num_queries(22):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
 

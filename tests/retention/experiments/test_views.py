@@ -148,7 +148,7 @@ def test_the_start_form_query_count(manager_client, loyalty, django_assert_num_q
 
 
 @pytest.mark.parametrize("others", [0, 30])
-def test_the_case_page_of_an_assigned_case_costs_one_query_more_whatever_the_experiment_size(
+def test_the_case_page_of_an_assigned_case_costs_two_queries_more_whatever_the_experiment_size(
     agent_client, agent, tiers, experiment, django_assert_num_queries, others
 ):
     from retention.cases.services import case_claim
@@ -163,9 +163,9 @@ def test_the_case_page_of_an_assigned_case_costs_one_query_more_whatever_the_exp
     case = case_claim(case=CaseFactory.create(reason=reason), actor=agent)
     agent_client.get(reverse("case", args=[case.pk]))  # the builder assigns it
     assert ExperimentAssignment.objects.filter(case=case).exists()
-    # As test_case_views pins the case page (23, the running experiments among them, less the
-    # desk's calendar, which the first visit cached: 21), and the case's assignment with its
-    # arm, offer and experiment.
+    # As test_case_views pins the case page (22, less the desk's calendar, which the first
+    # visit cached: 20; the case's query says an experiment runs), the running experiments and
+    # the case's assignment with its arm, offer and experiment.
     with django_assert_num_queries(22):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
@@ -186,3 +186,19 @@ def test_a_manager_starts_an_outreach_experiment_and_a_reason_is_refused_for_it(
     manager_client.post(url, data | {"confirmed": "on"})
     experiment = Experiment.objects.get()
     assert (experiment.audience, experiment.reason_category) == ("outreach", "")
+
+
+def test_the_case_page_costs_nothing_more_once_every_experiment_is_stopped(
+    agent_client, agent, lead, tiers, experiment, django_assert_num_queries
+):
+    from retention.cases.services import case_claim
+    from retention.experiments.services import experiment_stop
+
+    experiment_stop(experiment=experiment, actor=lead)
+    case = case_claim(case=CaseFactory.create(), actor=agent)
+    agent_client.get(reverse("case", args=[case.pk]))  # the desk's calendar, cached
+    # As test_case_views pins the case page (22), less the desk's calendar (two): no query
+    # about experiments, the case's own query said none runs.
+    with django_assert_num_queries(20):
+        response = agent_client.get(reverse("case", args=[case.pk]))
+    assert response.status_code == 200

@@ -425,6 +425,6 @@ def test_the_case_page_query_count_does_not_grow_with_the_story(
             case=case, actor=agent, template=template, subject="", body="B", key=f"s{size}"
         )
     # As test_case_views pins it (20), and with macros the live offer a message speaks of (+1).
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200

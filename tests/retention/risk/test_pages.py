@@ -122,6 +122,6 @@ def test_the_explained_score_costs_the_case_page_no_query(
     case = CaseFactory.create(subscriber=scored("rules"))
     cases.case_claim(case=case, actor=agent)
     # as tests/retention/test_case_views.py pins it for a case without a score
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
