@@ -6,6 +6,7 @@ the offer builder, proposes another offer; the experiment's page counts the devi
 """
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,13 @@ from playwright.sync_api import Page, expect
 from offers.models import OfferKind
 from retention.cases.services import case_claim
 from retention.experiments.assignment import arm_index, case_key, draw_for
-from retention.models import CancellationReason, Experiment, ExperimentAssignment
+from retention.models import (
+    CancellationReason,
+    Experiment,
+    ExperimentAssignment,
+    OutreachCampaign,
+)
+from retention.outreach.audience import campaign_fan_out
 from retention.system.services import demo_users_ensure
 from tests.browser.axe import accessibility_problems
 from tests.browser.clock import next_tuesday_at
@@ -151,3 +158,85 @@ def test_a_manager_starts_an_experiment_and_an_agent_works_an_assigned_case(
     expect(row.locator('[data-figure="deviations"]')).to_contain_text("of 1 proposed")
     expect(row.locator('[data-figure="versus"]')).to_contain_text("Too small to tell")
     shoot(page, "5-deviation-counted")
+
+
+@pytest.fixture
+def recipients(tiers):
+    """Twelve residential subscribers of long standing, reachable by SMS now, and two offers."""
+    with time_machine.travel(next_tuesday_at(11), tick=True):
+        demo_users_ensure()
+        offer_template(
+            "loyalty-5-6",
+            OfferKind.FIXED_DISCOUNT,
+            amount=Decimal("5"),
+            months=6,
+            name_en="Loyalty: €5 off for 6 months",
+        )
+        offer_template(
+            "discount-10-6",
+            OfferKind.PERCENT_DISCOUNT,
+            percent=Decimal("10"),
+            months=6,
+            name_en="10% off for 6 months",
+        )
+        yield SubscriberFactory.create_batch(12)
+
+
+def test_a_manager_starts_an_outreach_experiment_and_the_campaign_page_shows_the_held_out(
+    live_server, page, monkeypatch, recipients
+):
+    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
+    log_in(page, live_server, "Manager")
+    page.goto(f"{live_server.url}/dashboard/experiments/new/")
+    page.get_by_label("Name").fill("Outreach, loyal")
+    page.get_by_label("Outreach recipients").check()
+    page.get_by_label("Tenure at least, months").fill("36")
+    page.get_by_label("Offer 1:", exact=True).select_option(label="Loyalty: €5 off for 6 months")
+    page.get_by_label("Share of offer 1, %").fill("50")
+    page.get_by_label("Holdout, %").fill("50")
+    page.locator("#experiment-review").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#experiment-confirm")).to_contain_text("held out on the campaign")
+    page.locator("#experiment-confirm-start").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#experiment-status")).to_have_text("Running")
+    experiment = Experiment.objects.get()
+    assert experiment.audience == Experiment.Audience.OUTREACH
+    holdout = experiment.arms.get(template__isnull=True)
+    weights = [a.weight for a in experiment.arms.all()]
+    held = sum(
+        1
+        for s in recipients
+        if arm_index(weights=weights, draw=draw_for(seed=experiment.seed, key=f"subscriber:{s.pk}"))
+        == list(experiment.arms.all()).index(holdout)
+    )
+    assert 0 < held < 12  # 2 ** -12 each way at a random seed
+
+    # A campaign with another offer, launched through its confirmation.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Outreach").click()
+    page.get_by_role("link", name="New campaign").click()
+    form = page.locator("#campaign-form")
+    form.get_by_label("Name").fill("Winter")
+    form.get_by_label("Offer").select_option(label="10% off for 6 months")
+    form.get_by_label("Channel").select_option("sms")
+    form.get_by_label("not contacted in this many days").fill("0")
+    for language in ("Latvian", "Russian", "English"):
+        form.get_by_label(f"message ({language})").fill("{name}: {offer}. {link}")
+    form.get_by_role("button", name="Save the draft").click()
+    expect(page.locator("#campaign-state")).to_have_text("Draft")
+    page.get_by_role("link", name="Launch…").click()
+    page.get_by_role("button", name=re.compile(r"^Launch now")).click()
+    expect(page.locator("#campaign-state")).to_have_text("Running")
+    # The worker makes the messages: the held-out recipients' are skipped, with the reason.
+    assert campaign_fan_out(campaign=OutreachCampaign.objects.get()) == 12
+    skipped = page.locator("#progress-skipped")
+    expect(skipped).to_contain_text(f"{held}")
+    expect(skipped).to_contain_text(f"held out by an experiment: no message: {held}")
+    shoot(page, "6-campaign-held-out")
+    assert not accessibility_problems(page, "the campaign page with held-out recipients")
+
+    page.goto(f"{live_server.url}/dashboard/experiments/{experiment.pk}/")
+    row = page.locator(f"#arm-{holdout.pk}")
+    expect(row.locator('[data-figure="recipients"]')).to_have_text(str(held))
+    shoot(page, "7-outreach-experiment")
+    assert not accessibility_problems(page, "an outreach experiment's page")
