@@ -1,6 +1,11 @@
 """The demo's experiment: the loyalty tariff against 20 % off for 6 months and a holdout, for
 price cases of subscribers of more than three years, running since the demo history began, so
-the experiments page shows figures. Development data only."""
+the experiments page shows figures. Development data only.
+
+It is started before the history is written (``experiment_demo_start``), so the history works
+the cases in its slot as their arms say (retention.demo.history_contacts: the holdout gets no
+offer unless the subscriber asks, an arm's case its offer, each saving with its own chance);
+then ``experiment_demo_assign`` writes their assignments, with the offer each case got."""
 
 from datetime import datetime
 
@@ -16,9 +21,17 @@ DEMO_NAME = "Price, over 3 years: loyalty tariff vs 20 % for 6 months"
 
 
 def experiment_seed(*, started: datetime) -> Experiment | None:
-    """Start the demo experiment as of ``started`` and assign the cases opened since, in one
-    pass; None when an experiment exists already (idempotent) or the catalogue lacks its
-    offers."""
+    """Start the demo experiment as of ``started`` and assign the cases opened since."""
+    experiment = experiment_demo_start(started=started)
+    if experiment is not None:
+        experiment_demo_assign(experiment=experiment)
+    return experiment
+
+
+def experiment_demo_start(*, started: datetime, seed: int = 7) -> Experiment | None:
+    """Start the demo experiment as of ``started``; None when an experiment exists already
+    (idempotent) or the catalogue lacks its offers. Its seed follows the demo's ``seed``, so
+    the history written with it is the same for the same seed."""
     if Experiment.objects.exists():
         return None
     templates = {
@@ -28,18 +41,27 @@ def experiment_seed(*, started: datetime) -> Experiment | None:
     manager = User.objects.filter(groups__name=Role.MANAGER).order_by("pk").first()
     if len(templates) < 2 or manager is None:
         return None
+    experiment = experiment_start(
+        name=DEMO_NAME,
+        slot=Slot(reason_category="price", min_tenure_months=37),
+        arms=[
+            ArmSpec(templates["loyalty-tariff"], 40),
+            ArmSpec(templates["discount-20-6"], 40),
+            ArmSpec(None, 20),
+        ],
+        actor=manager,
+        now=started,
+    )
+    experiment.seed = f"demo{seed:028d}"
+    Experiment.objects.filter(pk=experiment.pk).update(seed=experiment.seed)
+    return experiment
+
+
+def experiment_demo_assign(*, experiment: Experiment) -> int:
+    """Assign the cases opened since the experiment started that are in its slot, with the
+    first offer each got and whether it was the arm's, in one pass; returns how many."""
+    started = experiment.started_at
     with transaction.atomic():
-        experiment = experiment_start(
-            name=DEMO_NAME,
-            slot=Slot(reason_category="price", min_tenure_months=37),
-            arms=[
-                ArmSpec(templates["loyalty-tariff"], 40),
-                ArmSpec(templates["discount-20-6"], 40),
-                ArmSpec(None, 20),
-            ],
-            actor=manager,
-            now=started,
-        )
         arms = list(experiment.arms.all())
         weights = [a.weight for a in arms]
         cases = CancellationCase.objects.filter(
@@ -74,5 +96,5 @@ def experiment_seed(*, started: datetime) -> Experiment | None:
                     followed=(offered[0] == arm.template_id) if offered else None,
                 )
             )
-        ExperimentAssignment.objects.bulk_create(rows, ignore_conflicts=True)
-    return experiment
+        ExperimentAssignment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5_000)
+    return len(rows)

@@ -1,11 +1,13 @@
 import time
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from retention.dashboard.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
 from retention.demo.cases import cases_seed
-from retention.demo.experiments import experiment_seed
+from retention.demo.experiments import experiment_demo_assign, experiment_demo_start
 from retention.demo.history import HISTORY_SOURCE, history_seed
 from retention.demo.macros import macros_seed
 from retention.demo.staff import demo_staff_ensure
@@ -61,6 +63,12 @@ class Command(BaseCommand):
             return
         start = time.perf_counter()
         agents = demo_staff_ensure()
+        # The experiment runs from the history's first day, and the history honours it.
+        first_day = desk_today() - timedelta(days=days)
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        experiment = experiment_demo_start(
+            started=datetime.combine(first_day, datetime.min.time(), tzinfo=zone), seed=seed
+        )
         closed = history_seed(
             days=days, per_day=int(str(options["history_per_day"])), seed=seed, agents=agents
         )
@@ -73,11 +81,8 @@ class Command(BaseCommand):
                 f"with the dashboard's figures, in {time.perf_counter() - start:.1f} s."
             )
         )
-        first = CancellationCase.objects.filter(source=HISTORY_SOURCE).order_by("opened_at").first()
-        experiment = experiment_seed(started=first.opened_at) if first else None
         if experiment is not None:
+            assigned = experiment_demo_assign(experiment=experiment)
             self.stdout.write(
-                self.style.SUCCESS(
-                    f"Started the demo experiment with {experiment.assignments.count()} cases."
-                )
+                self.style.SUCCESS(f"Started the demo experiment with {assigned} cases.")
             )
