@@ -10,9 +10,9 @@ the holdout are skipped with the reason "holdout", so no sender, sweep or retry 
 A best tariff notice is left alone: the law asks to tell every subscriber, holdout or not.
 """
 
-from collections import defaultdict
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from offers.pricing import add_months
@@ -65,6 +65,45 @@ def slot_filter(experiment: Experiment, *, today: date, prefix: str = "") -> Q:
     return q
 
 
+def _assignments_insert(
+    experiment: Experiment,
+    ids: list[int],
+    arms: list[int],
+    keys: list[str],
+    draws: list[float],
+    now: datetime,
+) -> None:
+    """The chunk's assignments, those written already left alone: on PostgreSQL one INSERT
+    from arrays (a chunk of 50,000 in a fraction of a second), elsewhere bulk_create."""
+    if connection.vendor != "postgresql":
+        ExperimentAssignment.objects.bulk_create(
+            [
+                ExperimentAssignment(
+                    experiment=experiment,
+                    arm_id=arm,
+                    subscriber_id=sid,
+                    key=key,
+                    draw=draw,
+                    assigned_at=now,
+                )
+                for sid, arm, key, draw in zip(ids, arms, keys, draws, strict=True)
+            ],
+            ignore_conflicts=True,
+            batch_size=BULK_BATCH,
+        )
+        return
+    table = ExperimentAssignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (experiment_id, arm_id, subscriber_id, key, draw, assigned_at)"
+            " SELECT %s, t.arm, t.sid, t.key, t.draw, %s"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::float8[])"
+            " AS t(sid, arm, key, draw)"
+            " ON CONFLICT DO NOTHING",
+            [experiment.pk, now, ids, arms, keys, draws],
+        )
+
+
 def outreach_assign_chunk(
     *,
     campaign: OutreachCampaign,
@@ -94,24 +133,10 @@ def outreach_assign_chunk(
         if not ids:
             continue
         weights = [arm.weight for arm in arms]
-        by_arm: dict[int, list[int]] = defaultdict(list)
-        rows = []
-        for sid in ids:
-            key = subscriber_key(sid)
-            draw = draw_for(seed=experiment.seed, key=key)
-            arm = arms[arm_index(weights=weights, draw=draw)]
-            by_arm[arm.pk].append(sid)
-            rows.append(
-                ExperimentAssignment(
-                    experiment=experiment,
-                    arm=arm,
-                    subscriber_id=sid,
-                    key=key,
-                    draw=draw,
-                    assigned_at=now,
-                )
-            )
-        ExperimentAssignment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BULK_BATCH)
+        keys = [subscriber_key(sid) for sid in ids]
+        draws = [draw_for(seed=experiment.seed, key=key) for key in keys]
+        chosen = [arms[arm_index(weights=weights, draw=draw)].pk for draw in draws]
+        _assignments_insert(experiment, ids, chosen, keys, draws, now)
         for arm in arms:
             # By the stored rows, not the list: an assignment made earlier is the one that
             # holds (it is the same draw; this keeps it so should the arms ever differ).

@@ -280,15 +280,15 @@ def outreach_figures(
         .order_by()
     )
     by_arm: dict[int, dict[str, Any]] = {row["arm_id"]: dict(row) for row in recipients}
-    for row in answers:
-        by_arm.setdefault(row["arm_id"], {}).update(row)
+    for answered in answers:
+        by_arm.setdefault(answered["arm_id"], {}).update(answered)
     arms = []
     for arm in experiment.arms.all():
-        row = by_arm.get(arm.pk, {})
+        measured = by_arm.get(arm.pk, {})
         figures = OutreachArmFigures(arm=arm)
         for name in OUTREACH_MEASURES:
-            if row.get(name) is not None:
-                setattr(figures, name, row[name])
+            if measured.get(name) is not None:
+                setattr(figures, name, measured[name])
         arms.append(figures)
     holdout = next((a for a in arms if a.arm.is_holdout), None)
     for figures in arms:

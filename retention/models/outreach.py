@@ -275,4 +275,6 @@ class OutreachMessage(models.Model):
     @property
     def offer_template(self) -> "OfferTemplate":
         """The offer this message makes: its experiment arm's, else the campaign's."""
-        return self.template if self.template_id is not None else self.campaign.template
+        if self.template is not None:
+            return self.template
+        return self.campaign.template
