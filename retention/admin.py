@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 import retention.billing.admin
+import retention.experiments.admin
 import retention.hardship.admin
 import retention.macros.admin
 import retention.risk.admin  # noqa: F401  registers the churn-risk model versions

@@ -426,6 +426,8 @@ SLA_WARNING_MINUTES = int(os.environ.get("SLA_WARNING_MINUTES", 60))
 APPROVAL_REMINDER_MINUTES = int(os.environ.get("APPROVAL_REMINDER_MINUTES", 60))
 # Where links in e-mail point (staff notifications, the subscriber's offer link).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An experiment's arm is compared with the holdout only once each has this many closed cases.
+EXPERIMENT_MIN_CLOSED = int(os.environ.get("EXPERIMENT_MIN_CLOSED", 30))
 # Messages one sending task claims at a time.
 OUTREACH_CHUNK = int(os.environ.get("OUTREACH_CHUNK", 200))
 # A claimed outbox row (outreach message, subscriber reminder, staff e-mail) not marked sent

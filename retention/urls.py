@@ -15,6 +15,7 @@ from retention.cases.views import (
     reassign,
 )
 from retention.dashboard import views as dashboard_views
+from retention.experiments import views as experiment_views
 from retention.hardship import views as hardship_views
 from retention.notifications.views import (
     notification_read,
@@ -169,6 +170,14 @@ urlpatterns = [
         name="dashboard_tariff_fit",
     ),
     path("dashboard/risk-model/", risk_model, name="risk_model"),
+    path("dashboard/experiments/", experiment_views.experiments, name="experiments"),
+    path("dashboard/experiments/new/", experiment_views.experiment_start, name="experiment_start"),
+    path("dashboard/experiments/<int:pk>/", experiment_views.experiment_detail, name="experiment"),
+    path(
+        "dashboard/experiments/<int:pk>/stop/",
+        experiment_views.experiment_stop,
+        name="experiment_stop",
+    ),
     path("dashboard/me/", dashboard_views.agent_figures, name="my_figures"),
     path("dashboard/agents/<int:pk>/", dashboard_views.agent_figures, name="agent_figures"),
     path("outreach/", campaigns, name="campaigns"),

@@ -21,6 +21,7 @@ from retention.cases.services import (
     reason_names,
 )
 from retention.core.refusals import Conflict, InvalidInput, WrongState
+from retention.experiments.assignment import experiment_assign_case
 from retention.models import (
     CancellationCase,
     CancellationReason,
@@ -151,6 +152,8 @@ def case_open(
             case, actor, Action.OPENED, to_status=case.status, note=intake.reason_detail
         )
         reminders_for_new_case(case=case)
+        # A running experiment on the case's slot draws its arm now, whatever the intake.
+        experiment_assign_case(case=case, now=now)
         timeline_event_record(
             subscriber=subscriber,
             kind=TimelineEvent.Kind.PORT_OUT

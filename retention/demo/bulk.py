@@ -17,6 +17,17 @@ def _new_keys(cursor: Any, db: Any, meta: Any, count: int) -> list[int]:
     return [pk for (pk,) in cursor.fetchall()]
 
 
+def new_keys(model: type[models.Model], count: int) -> list[int]:
+    """``count`` keys for new rows of ``model``, drawn now (PostgreSQL: from its sequence;
+    elsewhere: after the largest so far, for a single writer such as the demo's)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        top = model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+        return list(range(top + 1, top + 1 + count))
+    with db.cursor() as wrapper:
+        return _new_keys(wrapper.cursor, db, model._meta, count)
+
+
 def insert(objs: Sequence[models.Model]) -> None:
     """``bulk_create`` for new rows of one model, primary keys set on the objects.
 

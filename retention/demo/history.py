@@ -232,6 +232,10 @@ def _case(
     reason = _reason(h, k, day.toordinal(), channel, mood)
     category = reason.category if reason else ""
     agent = _agent(h, n)
+    # A case in the running experiment's slot is worked as its arm says; its arm is drawn from
+    # its key, so the key is drawn now.
+    key = h.case_key() if h.experiment is not None else None
+    arm = h.arm_of(key, category, subscriber, opened) if key is not None else None
     case = _columns(
         h,
         subscriber,
@@ -242,6 +246,8 @@ def _case(
         process_by=process_by,
         today=day,
     )
+    if key is not None:
+        case = {"id": key, **case}
     story = ClosedCase(opened=opened, case=case)
     delay = first_contact(h, agent, mood)
     first = clock.add_work(opened, delay) if delay is not None else math.inf
@@ -250,7 +256,7 @@ def _case(
     else:
         closed = contacted(
             h, story, subscriber, agent, first, deadline, category, skill=mood.skill,
-            rechurn=rechurn,
+            rechurn=rechurn, arm=arm,
         )  # fmt: skip
     if not h.start_ts <= closed < h.limit_ts:
         return  # closed before the first day, or not yet: no part of this history

@@ -5,10 +5,13 @@ import math
 
 from retention.demo.clock import DAY, HOUR, at
 from retention.demo.history_rules import (
+    ARM_NOT_FOLLOWED,
+    ARM_SAVE,
     CHANNEL_SAVE,
     CONTACT_CHANNEL_WEIGHTS,
     CONTACT_CHANNELS,
     EARLIER_OUTCOMES,
+    HOLDOUT_ASKS,
     PORT_OUT_REFUSAL,
     REFUSALS,
     SAVE_CHANCE,
@@ -19,7 +22,7 @@ from retention.demo.history_rules import (
 )
 from retention.demo.history_state import HistoryState
 from retention.demo.saves import save
-from retention.models import CancellationCase, CaseHistory, ContactAttempt
+from retention.models import CancellationCase, CaseHistory, ContactAttempt, ExperimentArm
 from subscribers.models import Subscriber
 
 
@@ -77,9 +80,15 @@ def contacted(
     *,
     skill: float,
     rechurn: bool,
+    arm: ExperimentArm | None = None,
 ) -> float:
     """The owner reached out, once or a few times, then saved the subscriber with an
-    offer, or processed the cancellation, or the subscriber withdrew it."""
+    offer, or processed the cancellation, or the subscriber withdrew it.
+
+    A case in an experiment's arm (``arm``) is worked as the arm says: the holdout gets no
+    offer unless the subscriber asks for one (a few do), so they stay only by withdrawing; an
+    offer arm's case gets the arm's offer (but for a few the agent chose another), with the
+    save chance that offer has (retention.demo.history_rules.ARM_SAVE)."""
     rng, case, opened = h.rng, story.case, story.opened
     port_out = case["channel"] == CancellationCase.Channel.PORT_OUT
     case["owner_id"] = agent.pk
@@ -93,8 +102,16 @@ def contacted(
     u = rng.random()
     closed, outcome = math.inf, ""
     chance = _save_chance(agent.skill * skill, subscriber, case["channel"], category)
+    prefer = None
+    if arm is not None:
+        drawn = rng.random()
+        if arm.template is None and drawn >= HOLDOUT_ASKS:
+            chance = 0.0  # no counter-offer: they stay only by withdrawing
+        elif arm.template is not None and drawn >= ARM_NOT_FOLLOWED:
+            prefer = arm.template
+            chance = min(chance * ARM_SAVE.get(arm.template.code, 1.0), 0.9)
     if not rechurn and u < chance:
-        closed = save(h, story, subscriber, agent, last, deadline, category)
+        closed = save(h, story, subscriber, agent, last, deadline, category, prefer=prefer)
         outcome = "saved" if closed < math.inf else ""
     if not outcome:
         outcome, closed = _not_saved(h, last, deadline, rechurn=rechurn)

@@ -28,6 +28,12 @@ RETURN_DAYS = 365
 # Saved subscribers who ask to leave again and go: within 90 days of the save, or within 60
 # days after their discount ended (what the dashboard's re-churn figures count).
 RECHURN_SHARE = 0.10
+# A case in a running experiment's slot: how the arms work out. The holdout's subscriber asks
+# for an offer now and then; an offer arm's agent chooses another offer now and then (recorded
+# as not followed); each arm's offer saves with its own chance, times the usual one.
+HOLDOUT_ASKS = 0.08
+ARM_NOT_FOLLOWED = 0.10
+ARM_SAVE: dict[str, float] = {"loyalty-tariff": 1.5, "discount-20-6": 1.15}
 
 CHANNEL_WEIGHTS: dict[str, float] = {
     CancellationCase.Channel.PHONE: 40,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from offers.models import AuthorityTier, OfferTemplate
 from offers.pricing import Cost
 from retention.core.roles import Role
+from retention.demo.bulk import new_keys
 from retention.demo.clock import DAY, DeskClock, at
 from retention.demo.history_rules import (
     HONEYMOON_DAYS,
@@ -28,8 +29,17 @@ from retention.demo.history_rules import (
     Menu,
 )
 from retention.demo.propensity import Propensity
-from retention.models import CancellationCase, CancellationReason, User
+from retention.experiments.assignment import arm_index, draw_for, tenure_fits
+from retention.models import (
+    CancellationCase,
+    CancellationReason,
+    Experiment,
+    ExperimentArm,
+    User,
+)
 from subscribers.models import Plan, Subscriber
+
+KEY_BLOCK = 5_000
 
 
 class HistoryState:
@@ -55,6 +65,7 @@ class HistoryState:
         self._load_catalogue()
         self._load_subscribers()
         self._load_earlier_cases()
+        self._load_experiment()
         # Re-churn cases planned by earlier saves: (opened, number, subscriber index, channel).
         self.planned: list[tuple[float, int, int, str]] = []
         self.stories: list[ClosedCase] = []
@@ -88,6 +99,45 @@ class HistoryState:
         self.agent_tier = next(
             (a for a in self.approvers if a.tier.group and a.tier.group.name == Role.AGENT), None
         )
+
+    def _load_experiment(self) -> None:
+        """The running experiment on cases, if any: a case in its slot is worked as its arm
+        says, so each case needs its key (the draw's) before it is written."""
+        self.experiment = (
+            Experiment.objects.filter(
+                status=Experiment.Status.RUNNING, audience=Experiment.Audience.CASES
+            )
+            .order_by("pk")
+            .first()
+        )
+        self.arms: list[ExperimentArm] = (
+            list(self.experiment.arms.select_related("template")) if self.experiment else []
+        )
+        self._keys: list[int] = []
+
+    def case_key(self) -> int:
+        """The next case's primary key, drawn from the database a block at a time."""
+        if not self._keys:
+            self._keys = new_keys(CancellationCase, KEY_BLOCK)[::-1]
+        return self._keys.pop()
+
+    def arm_of(
+        self, case_id: int, category: str, subscriber: Subscriber, opened: float
+    ) -> ExperimentArm | None:
+        """The arm of the case opened at ``opened``, if it is in the running experiment's
+        slot: the same draw and slot as retention.experiments.assignment."""
+        experiment = self.experiment
+        if experiment is None or at(opened) < experiment.started_at:
+            return None
+        day = self.clock.date_of(opened)
+        if experiment.reason_category and experiment.reason_category != category:
+            return None
+        if experiment.segments and subscriber.segment not in experiment.segments:
+            return None
+        if not tenure_fits(experiment, subscriber.tenure_months(day)):
+            return None
+        draw = draw_for(seed=experiment.seed, key=f"case:{case_id}")
+        return self.arms[arm_index(weights=[a.weight for a in self.arms], draw=draw)]
 
     def _load_catalogue(self) -> None:
         self.reasons: dict[str, list[CancellationReason]] = {}

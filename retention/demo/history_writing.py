@@ -26,7 +26,11 @@ def write(h: HistoryState) -> None:
         return
     offers, contacts, history, events = [], [], [], []
     with transaction.atomic():
-        keys = insert_rows(CancellationCase, [s.case for s in stories], keys=True)
+        if "id" in stories[0].case:  # keys drawn as the cases were (an experiment runs)
+            insert_rows(CancellationCase, [s.case for s in stories])
+            keys = [s.case["id"] for s in stories]
+        else:
+            keys = insert_rows(CancellationCase, [s.case for s in stories], keys=True)
         for pk, story in zip(keys, stories, strict=True):
             history += _history_rows(pk, story)
             contacts += _contact_rows(pk, story)

@@ -40,11 +40,15 @@ def save(
     reached: float,
     deadline: float,
     category: str,
+    *,
+    prefer: OfferTemplate | None = None,
 ) -> float:
     """The accepted offer, proposed on the call that reached the subscriber: approved at once
     or by a manager, presented, accepted and applied. Infinity when there was no offer to
-    make or no time to settle it before the process-by day."""
-    choice = _offer_choice(h, subscriber, category, h.clock.date_of(reached), agent.pk)
+    make or no time to settle it before the process-by day. ``prefer``: the offer to make
+    when the subscriber is eligible for it (an experiment's arm)."""
+    day = h.clock.date_of(reached)
+    choice = _offer_choice(h, subscriber, category, day, agent.pk, prefer=prefer)
     if choice is None:
         return math.inf
     template, cost, decided_by, tier = choice
@@ -152,7 +156,13 @@ def _offer_columns(
 
 
 def _offer_choice(
-    h: HistoryState, subscriber: Subscriber, category: str, day: date, proposer: int
+    h: HistoryState,
+    subscriber: Subscriber,
+    category: str,
+    day: date,
+    proposer: int,
+    *,
+    prefer: OfferTemplate | None = None,
 ) -> tuple[OfferTemplate, Cost, int | None, int | None] | None:
     """An offer the subscriber is eligible for, weighted by what suits the reason, with who
     decided it: nobody when within an agent's authority, else a member of the cheapest tier
@@ -172,7 +182,8 @@ def _offer_choice(
     choices, weights = h.menus[key]
     if not choices:
         return None
-    template, cost, approver = h.rng.choices(choices, weights)[0]
+    preferred = [c for c in choices if prefer is not None and c[0].pk == prefer.pk]
+    template, cost, approver = preferred[0] if preferred else h.rng.choices(choices, weights)[0]
     if approver is None:
         return template, cost, None, None
     others = [member for member in approver.members if member != proposer]

@@ -7,6 +7,12 @@ from retention.models.billing import (
     WebhookEndpoint,
 )
 from retention.models.cases import CancellationCase, CancellationReason, CaseHistory, ContactAttempt
+from retention.models.experiments import (
+    Experiment,
+    ExperimentArm,
+    ExperimentAssignment,
+    ExperimentHistory,
+)
 from retention.models.figures import (
     CaseOutcome,
     DailyFigure,
@@ -40,6 +46,10 @@ __all__ = [
     "DeliveryAttempt",
     "EndpointHistory",
     "EventDelivery",
+    "Experiment",
+    "ExperimentArm",
+    "ExperimentAssignment",
+    "ExperimentHistory",
     "HardshipArrangement",
     "HardshipPayment",
     "Heartbeat",

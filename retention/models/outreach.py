@@ -1,5 +1,7 @@
 """Outreach campaigns, their history and their messages: the message row is the outbox."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -8,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from retention.core.history import HistoryRecord
 from subscribers.models import ContactChannel
+
+if TYPE_CHECKING:
+    from offers.models import OfferTemplate
 
 
 class OutreachCampaign(models.Model):
@@ -221,6 +226,25 @@ class OutreachMessage(models.Model):
         _("response"), max_length=10, choices=Response.choices, blank=True, default=""
     )
     responded_at = models.DateTimeField(_("responded"), null=True, blank=True)
+    # An outreach experiment's arm the recipient fell in, and the arm's offer, which replaces
+    # the campaign's for this message (null: the campaign's). A holdout's message is skipped.
+    arm = models.ForeignKey(
+        "retention.ExperimentArm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("experiment arm"),
+    )
+    template = models.ForeignKey(
+        "offers.OfferTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("offer"),
+        help_text=_("An experiment arm's offer in place of the campaign's."),
+    )
 
     class Meta:
         verbose_name = _("outreach message")
@@ -247,3 +271,10 @@ class OutreachMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.subscriber_id} {self.state}"
+
+    @property
+    def offer_template(self) -> "OfferTemplate":
+        """The offer this message makes: its experiment arm's, else the campaign's."""
+        if self.template is not None:
+            return self.template
+        return self.campaign.template

@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from offers.pricing import add_months
+from retention.experiments.outreach import outreach_assign_chunk, running_outreach_experiments
 from retention.models import CancellationCase, OutreachCampaign, OutreachMessage
 from subscribers.models import Subscriber, TariffFit, TimelineEvent
 
@@ -101,7 +102,10 @@ def campaign_fan_out(*, campaign: OutreachCampaign, now: datetime | None = None)
     """Create the campaign's message rows for everyone who matches, chunk by chunk of
     subscriber ids; safe to repeat (existing rows are left alone). Returns rows added."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     matching = campaign_matching(campaign, now=now)
+    # Recipients in a running outreach experiment's slot get its arm (retention.experiments).
+    experiments = running_outreach_experiments(campaign)
     table = OutreachMessage._meta.db_table
     added = 0
     last = 0
@@ -124,6 +128,15 @@ def campaign_fan_out(*, campaign: OutreachCampaign, now: datetime | None = None)
                 [campaign.pk, connection.ops.adapt_datetimefield_value(now), *params],
             )
             added += max(cursor.rowcount, 0)
+            if experiments:
+                outreach_assign_chunk(
+                    campaign=campaign,
+                    experiments=experiments,
+                    low=last,
+                    high=upper,
+                    now=now,
+                    today=today,
+                )
         last = upper
     OutreachCampaign.objects.filter(pk=campaign.pk).update(fanned_out_at=now)
     return added

@@ -42,7 +42,12 @@ def message_from_token(token: str) -> OutreachMessage:
     that is gone."""
     pk = signing.loads(token, salt=_SALT, max_age=LINK_MAX_AGE)
     return OutreachMessage.objects.select_related(
-        "campaign", "campaign__template", "campaign__created_by", "subscriber", "subscriber__plan"
+        "campaign",
+        "campaign__template",
+        "campaign__created_by",
+        "subscriber",
+        "subscriber__plan",
+        "template",
     ).get(pk=pk)
 
 

@@ -13,6 +13,7 @@ from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from offers.models import OfferTemplate
 from offers.pricing import Terms, fit_moves_to, offer_cost
 from retention.core.refusals import InvalidInput
 from retention.models import OutreachCampaign
@@ -48,9 +49,11 @@ def message_render(
     *,
     link: str,
     fit: TariffFit | None = None,
+    template: OfferTemplate | None = None,
 ) -> tuple[str, str, str]:
     """The subject and text in the subscriber's language, and that language. A best tariff
-    notice (``fit``: the subscriber's tariff fit, its plan loaded) is the desk's own text."""
+    notice (``fit``: the subscriber's tariff fit, its plan loaded) is the desk's own text.
+    ``template``: the message's own offer (an experiment arm's), else the campaign's."""
     language = subscriber.writes_in
     if campaign.is_notice:
         with override(language):
@@ -59,12 +62,13 @@ def message_render(
     body = getattr(campaign, f"body_{language}") or campaign.body_en
     # Amounts as the text's language writes them (the English text when theirs is missing).
     written_in = language if getattr(campaign, f"body_{language}") else "en"
-    terms = Terms.of(campaign.template)
+    template = template or campaign.template
+    terms = Terms.of(template)
     cost = offer_cost(terms=terms, subscriber=subscriber)
     # The offer's name in the subscriber's language, not the sender's (a worker runs in the
     # default language, a manager previews in theirs).
     with override(language):
-        label = campaign.template.label
+        label = template.label
     with override(written_in):
         price, new_price = money(subscriber.monthly_price), money(cost.new_monthly_price)
     values = _Values(name=subscriber.name, offer=label, price=price, new_price=new_price, link=link)

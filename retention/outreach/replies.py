@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from offers import lifecycle as offer_lifecycle
 from offers import services as offer_services
 from offers.exceptions import InvalidTerms, OutsideAuthority
-from offers.models import CounterOffer
+from offers.models import CounterOffer, OfferTemplate
 from retention.core.refusals import InvalidInput, WrongState
 from retention.core.roles import Role
 from retention.hardship.services import arrangement_start
@@ -71,7 +71,7 @@ def outreach_respond(*, message: Message, response: str) -> CounterOffer | None:
         if response == Message.Response.CALL:
             _ask_for_call(campaign, subscriber)
             return None
-        return _accept(campaign, subscriber)
+        return _accept(campaign, subscriber, template=message.offer_template)
 
 
 def _ask_for_call(campaign: OutreachCampaign, subscriber: Subscriber) -> None:
@@ -88,15 +88,18 @@ def _ask_for_call(campaign: OutreachCampaign, subscriber: Subscriber) -> None:
         notify(recipient=person, phrase=said, url=url)
 
 
-def offer_taken_online(campaign: OutreachCampaign, subscriber: Subscriber) -> CounterOffer:
-    """The campaign's offer, accepted by the subscriber through their link: proposed in the
+def offer_taken_online(
+    campaign: OutreachCampaign, subscriber: Subscriber, *, template: OfferTemplate | None = None
+) -> CounterOffer:
+    """The campaign's offer (or ``template``, the message's own: an experiment arm's),
+    accepted by the subscriber through their link: proposed in the
     name of the campaign's author and, within their authority, presented and accepted at once
     (applied to the plan and price, told to billing); beyond it, waiting for an approver.
     Raises the offers workflow's refusals. Call inside the answer's transaction."""
     actor = campaign.created_by
     offer = offer_services.offer_propose(
         subscriber=subscriber,
-        template=campaign.template,
+        template=template or campaign.template,
         proposer=actor,
         note=phrases.phrase("offer.from_outreach", campaign=campaign_said(campaign)),
     )
@@ -114,10 +117,12 @@ def offer_taken_online(campaign: OutreachCampaign, subscriber: Subscriber) -> Co
     return offer
 
 
-def _accept(campaign: OutreachCampaign, subscriber: Subscriber) -> CounterOffer | None:
+def _accept(
+    campaign: OutreachCampaign, subscriber: Subscriber, *, template: OfferTemplate
+) -> CounterOffer | None:
     actor = campaign.created_by
     try:
-        return offer_taken_online(campaign, subscriber)
+        return offer_taken_online(campaign, subscriber, template=template)
     except (InvalidTerms, WrongState, OutsideAuthority) as exc:
         # Why it failed is the refusal's own message, in the language it was raised in.
         notify(

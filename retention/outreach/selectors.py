@@ -102,7 +102,7 @@ def message_offer(message: OutreachMessage) -> CounterOffer | None:
     return (
         CounterOffer.objects.filter(
             subscriber_id=message.subscriber_id,
-            template_id=message.campaign.template_id,
+            template_id=message.template_id or message.campaign.template_id,
             proposer_id=message.campaign.created_by_id,
             proposed_at__gte=message.responded_at,
         )

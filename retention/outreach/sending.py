@@ -100,7 +100,7 @@ def outreach_send(
     policy = contact_policy_get(today=timezone.localdate(now))
     messages = list(
         Message.objects.filter(pk__in=ids)
-        .select_related("subscriber", "subscriber__plan")
+        .select_related("subscriber", "subscriber__plan", "template")
         .order_by("pk")
     )
     # The frequency cap's contacts for the whole chunk in one query, not one per message.
@@ -190,7 +190,7 @@ def _send_one(
         return "skipped"
     channel = decision.channel
     subject, body, language = message_render(
-        campaign, subscriber, link=message_link(message), fit=fit
+        campaign, subscriber, link=message_link(message), fit=fit, template=message.template
     )
     stop = stop_link(subscriber_id=subscriber.pk, channel=channel)
     body = with_stop(body, channel=channel, url=stop, language=language)

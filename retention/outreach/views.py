@@ -134,6 +134,7 @@ SKIP_REASONS = {
     "quiet_hours": gettext_lazy("quiet hours"),
     "no_fit": gettext_lazy("no tariff fit any more"),
     "not_active": gettext_lazy("no longer an active subscriber"),
+    "holdout": gettext_lazy("held out by an experiment: no message"),
 }
 
 
@@ -342,7 +343,7 @@ def _notice_context(message: OutreachMessage, **extra: object) -> dict[str, obje
     moves_to = fit_moves_to(fit, subscriber)
     context["moves_to"] = moves_to
     if fit is not None and moves_to is not None:
-        terms = terms_for(message.campaign.template, subscriber, fit)
+        terms = terms_for(message.offer_template, subscriber, fit)
         context["new_price"] = offer_cost(terms=terms, subscriber=subscriber).new_monthly_price
     return context
 
@@ -385,7 +386,7 @@ def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object
         "message": message,
         "campaign": campaign,
         "subscriber": subscriber,
-        "offer_label": campaign.template.label,
+        "offer_label": message.offer_template.label,
         "price_now": subscriber.monthly_price,
         "stop": _message_stop(message),
         **extra,
@@ -395,7 +396,7 @@ def _link_context(message: OutreachMessage, **extra: object) -> dict[str, object
         waiting = offer is not None and offer.status != CounterOffer.Status.ACCEPTED
         context["price_with_offer"] = offer.new_monthly_price if offer and waiting else None
         return context
-    terms = Terms.of(campaign.template)
+    terms = Terms.of(message.offer_template)
     cost = offer_cost(terms=terms, subscriber=subscriber)
     context["offer_terms"] = terms_describe(terms, cost)
     context["price_with_offer"] = cost.new_monthly_price

@@ -30,8 +30,10 @@ from offers.selectors import (
 )
 from retention.cases.selectors import case_may_act
 from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, user_roles
+from retention.experiments.assignment import experiment_assign_case
 from retention.models import (
     CancellationCase,
+    ExperimentAssignment,
     User,
 )
 from subscribers.models import Subscriber, TariffFit
@@ -191,6 +193,8 @@ class OfferPanel:
     pause_bounds: tuple[int, int] = field(
         default_factory=lambda: (settings.PAUSE_MIN_MONTHS, settings.PAUSE_MAX_MONTHS)
     )
+    # The case's arm in a running experiment, whose offer the builder lists first.
+    assignment: ExperimentAssignment | None = None
 
 
 def offer_panel(
@@ -231,4 +235,12 @@ def offer_panel(
         conceded=conceded,
         fit=fit,
     )
-    return OfferPanel(cards, live, choices, authority, conceded)
+    assignment = None
+    if case is not None:
+        # A case opened before the experiment started (or whose reason came later) is assigned
+        # the first time its builder is shown: the draw is the same whenever it is made.
+        assignment = experiment_assign_case(case=case)
+    if assignment is not None and assignment.arm.template_id is not None:
+        arm = assignment.arm.template_id
+        choices.sort(key=lambda choice: choice.template.pk != arm)  # stable: the rest keep order
+    return OfferPanel(cards, live, choices, authority, conceded, assignment)

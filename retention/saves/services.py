@@ -36,6 +36,7 @@ from retention.cases.services import (
     case_set_status,
 )
 from retention.core.refusals import NotAllowed, WrongState
+from retention.experiments.services import assignment_record_proposal
 from retention.hardship.services import arrangement_cancel, arrangement_start
 from retention.models import CancellationCase, CaseHistory, HardshipArrangement, User
 from retention.notifications.reminders import (
@@ -124,6 +125,7 @@ def case_offer_propose(
             months=months,  # a pause's, as the agent chose them
             amount=amount,
         )
+        assignment_record_proposal(case=case, template=template)
         _sync(case, offer, actor)
         if offer.status == OfferStatus.PENDING:
             reminder_for_pending_offer(offer=offer)

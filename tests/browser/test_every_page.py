@@ -18,7 +18,13 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from offers.models import CounterOffer
-from retention.models import CancellationCase, HardshipArrangement, OutreachCampaign, User
+from retention.models import (
+    CancellationCase,
+    Experiment,
+    HardshipArrangement,
+    OutreachCampaign,
+    User,
+)
 from subscribers.models import Subscriber
 from tests.browser.axe import accessibility_problems
 from tests.browser.login import log_in
@@ -86,7 +92,12 @@ def _pages(role: str) -> list[str]:
         reverse("dashboard_tariff_fit", args=["light"]),
         reverse("risk_model"),
         reverse("agent_figures", args=[User.objects.get(username="agent").pk]),
+        reverse("experiments"),
+        reverse("experiment_start"),
     ]
+    experiment = Experiment.objects.order_by("pk").first()
+    assert experiment is not None, "the demo runs an experiment"
+    manager.append(reverse("experiment", args=[experiment.pk]))
     if role == "Manager":
         return worker + manager
     offer = CounterOffer.objects.order_by("pk").first()
@@ -100,6 +111,8 @@ def _pages(role: str) -> list[str]:
         reverse("admin:subscribers_contactpolicy_changelist"),
         reverse("admin:retention_cancellationcase_changelist"),
         reverse("admin:retention_riskmodel_changelist"),
+        reverse("admin:retention_experiment_changelist"),
+        reverse("admin:retention_experimentassignment_changelist"),
     ]
     if offer is not None:
         admin.append(reverse("admin:offers_counteroffer_change", args=[offer.pk]))

@@ -1,10 +1,13 @@
 import time
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from retention.dashboard.figures import desk_today, figures_refresh_range, loyalty_snapshot_take
 from retention.demo.cases import cases_seed
+from retention.demo.experiments import experiment_demo_assign, experiment_demo_start
 from retention.demo.history import HISTORY_SOURCE, history_seed
 from retention.demo.macros import macros_seed
 from retention.demo.pauses import pauses_settle
@@ -61,6 +64,12 @@ class Command(BaseCommand):
             return
         start = time.perf_counter()
         agents = demo_staff_ensure()
+        # The experiment runs from the history's first day, and the history honours it.
+        first_day = desk_today() - timedelta(days=days)
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        experiment = experiment_demo_start(
+            started=datetime.combine(first_day, datetime.min.time(), tzinfo=zone), seed=seed
+        )
         closed = history_seed(
             days=days, per_day=int(str(options["history_per_day"])), seed=seed, agents=agents
         )
@@ -75,3 +84,8 @@ class Command(BaseCommand):
                 f"{time.perf_counter() - start:.1f} s."
             )
         )
+        if experiment is not None:
+            assigned = experiment_demo_assign(experiment=experiment)
+            self.stdout.write(
+                self.style.SUCCESS(f"Started the demo experiment with {assigned} cases.")
+            )
