@@ -243,4 +243,4 @@ def offer_panel(
     if assignment is not None and assignment.arm.template_id is not None:
         arm = assignment.arm.template_id
         choices.sort(key=lambda choice: choice.template.pk != arm)  # stable: the rest keep order
-    return OfferPanel(cards, live, choices, authority, conceded, assignment)
+    return OfferPanel(cards, live, choices, authority, conceded, assignment=assignment)
