@@ -1,9 +1,11 @@
 """What the experiments pages read: the list, one experiment, and its figures per arm.
 
 Figures are by intention to treat: every case counts in the arm it was assigned, whatever the
-agent proposed. They come from the cases' outcomes (retention.dashboard.figures writes one per
-closed case within minutes), in one aggregate query per experiment, so the page costs the same
-whatever the number of cases.
+agent proposed. An arm is compared with the holdout on who stayed (saved, or withdrew the
+request), not on saves: a holdout case makes no offer, so it can hardly be "saved", and the
+question is whether an offer keeps people who would otherwise have gone. The figures come from
+the cases' outcomes (retention.dashboard.figures writes one per closed case within minutes), in
+one aggregate query per experiment, so the page costs the same whatever the number of cases.
 """
 
 import math
@@ -72,8 +74,8 @@ class Interval:
 
 
 def wald_difference(*, saves: int, closed: int, base_saves: int, base_closed: int) -> Interval:
-    """The difference of two save rates (arm minus holdout) with its Wald 95 % interval:
-    d ± z * sqrt(p1 (1 - p1) / n1 + p0 (1 - p0) / n0)."""
+    """The difference of two rates (arm minus holdout: who stayed, or who asked to cancel)
+    with its Wald 95 % interval: d ± z * sqrt(p1 (1 - p1) / n1 + p0 (1 - p0) / n0)."""
     p1, p0 = saves / closed, base_saves / base_closed
     se = math.sqrt(p1 * (1 - p1) / closed + p0 * (1 - p0) / base_closed)
     d = p1 - p0
@@ -86,6 +88,7 @@ class ArmFigures:
     cases: int = 0
     closed: int = 0
     saves: int = 0
+    stayed: int = 0  # saved, or withdrew the request: the subscriber did not leave
     retained_revenue: Decimal = Decimal("0.00")
     concession_cost: Decimal = Decimal("0.00")
     saves_old_enough: int = 0  # saved at least 90 days ago: their re-churn is known
@@ -98,6 +101,10 @@ class ArmFigures:
     @property
     def save_rate(self) -> float | None:
         return self.saves / self.closed if self.closed else None
+
+    @property
+    def stay_rate(self) -> float | None:
+        return self.stayed / self.closed if self.closed else None
 
     @property
     def cost_per_save(self) -> Decimal | None:
@@ -114,6 +121,7 @@ MEASURES = (
     "cases",
     "closed",
     "saves",
+    "stayed",
     "retained_revenue",
     "concession_cost",
     "saves_old_enough",
@@ -134,11 +142,17 @@ def experiment_figures(
     *, experiment: Experiment, now: datetime | None = None, min_closed: int | None = None
 ) -> ExperimentFigures:
     """Each arm's figures (``experiment`` as ``experiment_get_for_user`` loads it, arms
-    prefetched) and, for an offer arm, the difference of its save rate from the holdout's.
+    prefetched) and, for an offer arm, the difference of its stay rate from the holdout's.
     One query."""
     now = now or timezone.now()
     min_closed = settings.EXPERIMENT_MIN_CLOSED if min_closed is None else min_closed
     saved = Q(case__outcome__status=CancellationCase.Status.SAVED)
+    stayed = Q(
+        case__outcome__status__in=(
+            CancellationCase.Status.SAVED,
+            CancellationCase.Status.WITHDRAWN,
+        )
+    )
     old = saved & Q(case__outcome__closed_at__lte=now - timedelta(days=RECHURN_DAYS))
     rows = (
         ExperimentAssignment.objects.filter(experiment=experiment, case__isnull=False)
@@ -147,6 +161,7 @@ def experiment_figures(
             cases=Count("pk"),
             closed=Count("case__outcome"),
             saves=Count("pk", filter=saved),
+            stayed=Count("pk", filter=stayed),
             retained_revenue=Sum("case__outcome__retained_revenue", filter=saved),
             concession_cost=Sum("case__outcome__concession_cost", filter=saved),
             saves_old_enough=Count("pk", filter=old),
@@ -174,9 +189,9 @@ def experiment_figures(
             figures.verdict = "too_small"
             continue
         figures.versus_holdout = wald_difference(
-            saves=figures.saves,
+            saves=figures.stayed,
             closed=figures.closed,
-            base_saves=holdout.saves,
+            base_saves=holdout.stayed,
             base_closed=holdout.closed,
         )
         if figures.versus_holdout.includes_zero:

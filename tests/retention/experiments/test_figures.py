@@ -2,14 +2,16 @@
 
 "Price, loyal" on 30 June 2026, the minimum for a comparison set to 5 closed cases:
 
-    arm      cases  closed  saves  retained €/month  concessions €    re-churn (saves ≥ 90 days)
-    loyalty  12     10      6      6 * 29.99=179.94  3*60+3*30=270    1 of 4 (two younger saves)
-    twenty   4      4       2      2 * 20.00= 40.00  2*24=48          none old enough
-    holdout  10     10      2      2 * 29.99= 59.98  0                none old enough
+    arm      cases  closed  saves  stayed  retained €/month  concessions €  re-churn (saves ≥ 90 d)
+    loyalty  12     10      6      7       6 * 29.99=179.94  3*60+3*30=270  1 of 4 (two younger)
+    twenty   4      4       2      2       2 * 20.00= 40.00  2*24=48        none old enough
+    holdout  10     10      2      2       2 * 29.99= 59.98  0              none old enough
 
-Save rates: loyalty 6/10 = 60 %, holdout 2/10 = 20 %: the difference is 40 points, and its
-Wald 95 % interval is 0.4 ± 1.959964 * sqrt(0.6*0.4/10 + 0.2*0.8/10) = 0.4 ± 1.959964 * 0.2
-= [0.0080072, 0.7919928]: it leaves out 0, so the loyalty tariff saves more. Twenty has only
+"Stayed" is saved or withdrawn (loyalty's one withdrawn request counts): the holdout makes no
+offer, so the arms are compared with it on who stayed. Stay rates: loyalty 7/10 = 70 %,
+holdout 2/10 = 20 %: the difference is 50 points, and its Wald 95 % interval is
+0.5 ± 1.959964 * sqrt(0.7*0.3/10 + 0.2*0.8/10) = 0.5 ± 1.959964 * 0.1923538
+= [0.1229934, 0.8770066]: it leaves out 0, so the loyalty tariff keeps more. Twenty has only
 4 closed cases (< 5): too small to tell. Cost per save: loyalty 270/6 = 45.00, twenty 24.00.
 Loyalty's agents proposed 3 offers, 2 of them not the arm's; one holdout case got an offer.
 """
@@ -131,6 +133,7 @@ def test_each_arms_figures_are_the_hand_counted_ones(counted):
     loyal, twenty, holdout = experiment_figures(experiment=counted, now=NOW, min_closed=5).arms
     assert (loyal.cases, loyal.closed, loyal.saves) == (12, 10, 6)
     assert loyal.save_rate == pytest.approx(0.6)
+    assert (loyal.stayed, loyal.stay_rate) == (7, pytest.approx(0.7))
     assert loyal.retained_revenue == Decimal("179.94")
     assert loyal.cost_per_save == Decimal("45.00")
     assert (loyal.rechurned, loyal.saves_old_enough) == (1, 4)
@@ -138,9 +141,9 @@ def test_each_arms_figures_are_the_hand_counted_ones(counted):
     assert (loyal.proposed, loyal.deviations) == (3, 2)
     assert loyal.verdict == "better"
     assert loyal.versus_holdout is not None
-    assert loyal.versus_holdout.difference == pytest.approx(0.4)
-    assert loyal.versus_holdout.low == pytest.approx(0.0080072)
-    assert loyal.versus_holdout.high == pytest.approx(0.7919928)
+    assert loyal.versus_holdout.difference == pytest.approx(0.5)
+    assert loyal.versus_holdout.low == pytest.approx(0.1229934)
+    assert loyal.versus_holdout.high == pytest.approx(0.8770066)
 
     assert (twenty.cases, twenty.closed, twenty.saves) == (4, 4, 2)
     assert twenty.retained_revenue == Decimal("40.00") and twenty.cost_per_save == Decimal("24.00")
@@ -149,6 +152,7 @@ def test_each_arms_figures_are_the_hand_counted_ones(counted):
 
     assert (holdout.cases, holdout.closed, holdout.saves) == (10, 10, 2)
     assert holdout.save_rate == pytest.approx(0.2)
+    assert (holdout.stayed, holdout.stay_rate) == (2, pytest.approx(0.2))
     assert holdout.retained_revenue == Decimal("59.98") and holdout.cost_per_save == Decimal("0.00")
     assert (holdout.proposed, holdout.deviations) == (1, 1)
 
@@ -175,5 +179,6 @@ def test_the_experiment_page_shows_the_figures(counted, lead, client, settings):
     body = response.content.decode()
     assert "Wald 95 % confidence interval" in body
     assert "Too small to tell" in body
-    assert "Saves more than the holdout" in body
+    assert "Keeps more than the holdout" in body
+    assert "Stay rate" in body
     assert counted.seed in body

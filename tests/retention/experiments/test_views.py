@@ -163,10 +163,10 @@ def test_the_case_page_of_an_assigned_case_costs_two_queries_more_whatever_the_e
     case = case_claim(case=CaseFactory.create(reason=reason), actor=agent)
     agent_client.get(reverse("case", args=[case.pk]))  # the builder assigns it
     assert ExperimentAssignment.objects.filter(case=case).exists()
-    # As test_case_views pins the case page (22, less the desk's calendar, which the first
-    # visit cached: 20; the case's query says an experiment runs), the running experiments and
+    # As test_case_views pins the case page (23, less the desk's calendar, which the first
+    # visit cached: 21; the case's query says an experiment runs), the running experiments and
     # the case's assignment with its arm, offer and experiment.
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
     assert "Experiment Price, loyal" in response.content.decode()
@@ -197,8 +197,8 @@ def test_the_case_page_costs_nothing_more_once_every_experiment_is_stopped(
     experiment_stop(experiment=experiment, actor=lead)
     case = case_claim(case=CaseFactory.create(), actor=agent)
     agent_client.get(reverse("case", args=[case.pk]))  # the desk's calendar, cached
-    # As test_case_views pins the case page (22), less the desk's calendar (two): no query
+    # As test_case_views pins the case page (23), less the desk's calendar (two): no query
     # about experiments, the case's own query said none runs.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         response = agent_client.get(reverse("case", args=[case.pk]))
     assert response.status_code == 200
