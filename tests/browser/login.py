@@ -11,3 +11,8 @@ def log_in(page: Page, live_server, role: str) -> None:
     page.get_by_label("Username").fill(demo.username)
     page.get_by_label("Password").fill(demo.password)
     page.get_by_role("button", name="Log in").click()
+    # The page the login lands on, whole: its deferred scripts (htmx) have run, so the next
+    # step's change or click is heard. A person cannot act faster than that; a test can, and a
+    # filter chosen before htmx bound the form did nothing.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.wait_for_load_state("load")
