@@ -31,10 +31,14 @@ def pauses_settle(*, today: date) -> int:
             pauses.filter(runs_until__gt=today, subscriber__status=Subscriber.Status.ACTIVE)
             .select_related("subscriber", "proposer")
             .order_by("subscriber_id", "-answered_at")
-            .distinct("subscriber_id")
         )
         paused = 0
+        seen: set[int] = set()
         for offer in running:
+            # Each subscriber's newest pause only (the demo runs on SQLite too: no DISTINCT ON).
+            if offer.subscriber_id in seen:
+                continue
+            seen.add(offer.subscriber_id)
             Subscriber.objects.filter(pk=offer.subscriber_id).update(
                 monthly_price=offer.new_monthly_price,
                 promo_ends_on=offer.runs_until,
