@@ -2,7 +2,12 @@
 the desk's existing e-mail and SMS backends delivering to them."""
 
 import contextlib
+import json
+import signal
 import smtplib
+import ssl
+import subprocess
+import sys
 import time
 import urllib.error
 
@@ -266,3 +271,37 @@ def test_desk_email_carries_its_key_as_message_id(email_to_sink: SmtpSink, setti
     assert email_to_sink.counts.recipients == [
         ("<outreach-9@example.lv>", ("subscriber@example.lv",))
     ]
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_sinks_command_serves_both_and_prints_the_counts_on_ctrl_c():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "retention.sinks", "--sms-tls"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        smtp_line, sms_line, cert_line = (process.stdout.readline() for _ in range(3))
+        smtp_port = int(smtp_line.rsplit(":", 1)[1])
+        sms_url = sms_line.split(" at ")[1].strip()
+        cert = cert_line.strip().removeprefix("SSL_CERT_FILE=")
+
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(emails("cli")[0].message())
+        answer = httpx.post(
+            sms_url,
+            json={"to": "+37120000000", "text": "Hi"},
+            headers={"Idempotency-Key": "cli"},
+            verify=ssl.create_default_context(cafile=cert),
+        )
+        assert answer.status_code == 201
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=10)
+
+    assert process.returncode == 0
+    counts = json.loads(output)
+    assert (counts["smtp"]["unique"], counts["sms"]["unique"]) == (1, 1)
