@@ -1,0 +1,179 @@
+"""A local SMTP server (aiosmtpd) that stands in for the mail relay in tests and the bench.
+
+Every accepted message is counted by its Message-ID. It can answer slowly (per message, without
+holding up other connections), refuse a seeded fraction of messages with a temporary (451) or
+permanent (550) reply, and drop the connection without a reply after every N-th message.
+"""
+
+import asyncio
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from typing import Any, Literal, Self
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+TEMPORARY_REPLY = "451 4.3.0 Temporary failure (sink)"
+PERMANENT_REPLY = "550 5.1.1 Mailbox unavailable (sink)"
+
+
+@dataclass
+class SmtpSinkSettings:
+    latency_ms: float = 0
+    error_rate: float = 0.0  # fraction of messages refused
+    error_kind: Literal["temporary", "permanent"] = "temporary"
+    drop_every: int = 0  # 0: never; N: every N-th message loses its connection, no reply
+    # A dropped message counts as received (the relay got it, its answer was lost) when true:
+    # the client cannot tell, and a resend of it must show up as a duplicate.
+    drop_after_receiving: bool = False
+
+
+@dataclass
+class SmtpSinkCounts:
+    keys: Counter[str] = field(default_factory=Counter)
+    recipients: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    messages: int = 0  # DATA commands seen, whatever the answer
+    refused: int = 0
+    dropped: int = 0
+    connections: int = 0
+
+
+class _Handler:
+    def __init__(self, sink: "SmtpSink") -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        sink = self.sink
+        content = envelope.original_content or b""
+        key = BytesHeaderParser().parsebytes(content).get("Message-ID", "")
+        with sink.lock:
+            settings = sink.settings
+            sink.counts.messages += 1
+            seen = sink.counts.messages
+            drop = bool(settings.drop_every) and seen % settings.drop_every == 0
+            refuse = not drop and sink.random.random() < settings.error_rate
+        if settings.latency_ms:
+            # Sleeping in the event loop delays this connection only.
+            await asyncio.sleep(settings.latency_ms / 1000)
+        if drop:
+            with sink.lock:
+                sink.counts.dropped += 1
+                if settings.drop_after_receiving:
+                    sink.record(key, envelope.rcpt_tos)
+            if isinstance(server.transport, asyncio.Transport):
+                server.transport.abort()
+            return TEMPORARY_REPLY  # written nowhere: the transport is gone
+        if refuse:
+            with sink.lock:
+                sink.counts.refused += 1
+            return PERMANENT_REPLY if settings.error_kind == "permanent" else TEMPORARY_REPLY
+        with sink.lock:
+            sink.record(key, envelope.rcpt_tos)
+        return "250 2.0.0 OK"
+
+
+class _Controller(Controller):
+    def __init__(self, sink: "SmtpSink", host: str, port: int) -> None:
+        super().__init__(_Handler(sink), hostname=host, port=port)
+        self.sink = sink
+
+    def factory(self) -> SMTP:
+        # aiosmtpd makes one SMTP protocol object per connection.
+        with self.sink.lock:
+            self.sink.counts.connections += 1
+        return super().factory()
+
+    def _trigger_server(self) -> None:
+        # Port 0 binds a free port; aiosmtpd's start-up probe must dial the port it got.
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class SmtpSink:
+    """``with SmtpSink(latency_ms=50) as sink: ... sink.port ... sink.unique``"""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int = 0, **settings: Any):
+        self.lock = threading.Lock()
+        self.settings = SmtpSinkSettings(**settings)
+        self.counts = SmtpSinkCounts()
+        self.random = random.Random(seed)
+        self.seed = seed
+        self.host = host
+        self._controller = _Controller(self, host, port)
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def start(self) -> Self:
+        self._controller.start()
+        self.reset()  # the start-up probe is not a client's connection
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings while running, e.g. ``configure(error_rate=1.0)``."""
+        with self.lock:
+            for name, value in changes.items():
+                if not hasattr(self.settings, name):
+                    raise TypeError(f"unknown setting {name!r}")
+                setattr(self.settings, name, value)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.counts = SmtpSinkCounts()
+            self.random = random.Random(self.seed)
+
+    def record(self, key: str, recipients: list[str]) -> None:
+        """Called with ``lock`` held."""
+        self.counts.keys[key] += 1
+        self.counts.recipients.append((key, tuple(recipients)))
+
+    @property
+    def keys(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.counts.keys)
+
+    @property
+    def unique(self) -> int:
+        with self.lock:
+            return len(self.counts.keys)
+
+    @property
+    def duplicates(self) -> int:
+        """Deliveries beyond the first of each key."""
+        with self.lock:
+            return sum(self.counts.keys.values()) - len(self.counts.keys)
+
+    @property
+    def connections(self) -> int:
+        with self.lock:
+            return self.counts.connections
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            counts = self.counts
+            delivered = sum(counts.keys.values())
+            return {
+                "at": time.time(),
+                "delivered": delivered,
+                "unique": len(counts.keys),
+                "duplicates": delivered - len(counts.keys),
+                "messages": counts.messages,
+                "refused": counts.refused,
+                "dropped": counts.dropped,
+                "connections": counts.connections,
+            }
