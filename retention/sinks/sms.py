@@ -51,6 +51,10 @@ class SmsSinkCounts:
     dropped: int = 0
     rejected: int = 0  # 400, 401, 405, 411
     connections: int = 0
+    # Requests waiting out their latency now, and the most at once: proof that one slow
+    # connection does not hold up another, without timing anything.
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
 
 @dataclass
@@ -211,6 +215,7 @@ class SmsSink:
                 "dropped": counts.dropped,
                 "rejected": counts.rejected,
                 "connections": counts.connections,
+                "peak_in_flight": counts.peak_in_flight,
             }
 
     # --- serving ------------------------------------------------------------------------------
@@ -235,7 +240,16 @@ class SmsSink:
                 answer = self._answer(method, headers, body)
                 latency = self.settings.latency_ms
                 if latency:
-                    await asyncio.sleep(latency / 1000)
+                    with self.lock:
+                        self.counts.in_flight += 1
+                        self.counts.peak_in_flight = max(
+                            self.counts.peak_in_flight, self.counts.in_flight
+                        )
+                    try:
+                        await asyncio.sleep(latency / 1000)
+                    finally:
+                        with self.lock:
+                            self.counts.in_flight -= 1
                 if answer.drop:
                     writer.transport.abort()
                     return

@@ -40,6 +40,10 @@ class SmtpSinkCounts:
     refused: int = 0
     dropped: int = 0
     connections: int = 0
+    # Messages waiting out their latency now, and the most at once: proof that one slow
+    # connection does not hold up another, without timing anything.
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
 
 class _Handler:
@@ -58,7 +62,14 @@ class _Handler:
             refuse = not drop and sink.random.random() < settings.error_rate
         if settings.latency_ms:
             # Sleeping in the event loop delays this connection only.
-            await asyncio.sleep(settings.latency_ms / 1000)
+            with sink.lock:
+                sink.counts.in_flight += 1
+                sink.counts.peak_in_flight = max(sink.counts.peak_in_flight, sink.counts.in_flight)
+            try:
+                await asyncio.sleep(settings.latency_ms / 1000)
+            finally:
+                with sink.lock:
+                    sink.counts.in_flight -= 1
         if drop:
             with sink.lock:
                 sink.counts.dropped += 1
@@ -176,4 +187,5 @@ class SmtpSink:
                 "refused": counts.refused,
                 "dropped": counts.dropped,
                 "connections": counts.connections,
+                "peak_in_flight": counts.peak_in_flight,
             }

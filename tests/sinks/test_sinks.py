@@ -61,12 +61,13 @@ def test_smtp_sink_delays_each_connection_without_holding_up_the_other(smtp_sink
                 smtp.send_message(message.message())
 
     started = time.perf_counter()
-    assert run_at_once(lambda: client("a"), lambda: client("b")) == []
+    assert run_at_once(lambda: client("a"), lambda: client("b"), database=False) == []
     elapsed = time.perf_counter() - started
 
-    serial = 10 * latency
     assert elapsed >= 5 * latency * 0.9  # each connection waited for its own five
-    assert elapsed < 0.8 * serial  # but not for the other's
+    # ... but not for the other's: both were waiting at once (counted by the sink, not timed,
+    # so a busy machine cannot fail it).
+    assert smtp_sink.snapshot()["peak_in_flight"] == 2
     assert smtp_sink.unique == 10
     assert smtp_sink.connections == 2
 
@@ -231,12 +232,11 @@ def test_sms_sink_delays_each_connection_without_holding_up_the_other(sms_sink: 
                 assert sms_post(http, sms_sink, f"{name}-{i}").status_code == 201
 
     started = time.perf_counter()
-    assert run_at_once(lambda: client("a"), lambda: client("b")) == []
+    assert run_at_once(lambda: client("a"), lambda: client("b"), database=False) == []
     elapsed = time.perf_counter() - started
 
-    serial = 10 * latency
     assert elapsed >= 5 * latency * 0.9
-    assert elapsed < 0.8 * serial
+    assert sms_sink.snapshot()["peak_in_flight"] == 2
     assert sms_sink.unique == 10
     assert sms_sink.connections == 2
 
