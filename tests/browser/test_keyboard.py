@@ -13,6 +13,7 @@ from retention.models import CancellationCase, ContactAttempt, User
 from retention.system.services import DEMO_USERS, demo_users_ensure
 from tests.browser.axe import expect_accessible
 from tests.browser.focus import expect_focus_visible, focused
+from tests.browser.login import landed
 from tests.browser.test_manager_approvals import catalogue, propose  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,6 +33,7 @@ def log_in_by_keyboard(page: Page, live_server, username: str) -> None:
     expect(page.get_by_role("button", name="Log in")).to_be_focused()
     expect_focus_visible(page)
     page.keyboard.press("Enter")
+    landed(page)
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from offers.models import ApprovalDelegation, CounterOffer, OfferKind
 from retention.cases.services import case_claim
 from retention.models import CancellationCase, Notification, User
 from retention.saves import services as saves
-from retention.system.services import DEMO_USERS, demo_users_ensure
-from tests.browser.login import log_in
+from retention.system.services import demo_users_ensure
+from tests.browser.login import log_in, log_in_as
 from tests.browser.watch import expect_status
 from tests.factories import CaseFactory, SubscriberFactory, authority_tier, offer_template
 
@@ -21,15 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 Status = CounterOffer.Status
 Case = CancellationCase.Status
-
-
-def log_in_as(page: Page, live_server, username: str) -> None:
-    """The login form, with the demo login of this name (login.log_in takes a role's first)."""
-    demo = next(u for u in DEMO_USERS if u.username == username)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(demo.username)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def propose(agent: User, template, name: str) -> CounterOffer:
