@@ -82,6 +82,52 @@ def wald_difference(*, saves: int, closed: int, base_saves: int, base_closed: in
     return Interval(d, d - Z_95 * se, d + Z_95 * se)
 
 
+def _filled(
+    experiment: Experiment, rows: dict[int, dict[str, Any]], make: Any, measures: tuple[str, ...]
+) -> list[Any]:
+    """One figures object per arm, in the arms' order, with the measures its row has."""
+    arms = []
+    for arm in experiment.arms.all():
+        row = rows.get(arm.pk, {})
+        figures = make(arm=arm)
+        for name in measures:
+            if row.get(name) is not None:  # a sum over no rows is NULL: keep the zero
+                setattr(figures, name, row[name])
+        arms.append(figures)
+    return arms
+
+
+_OPPOSITE = {"better": "worse", "more": "fewer"}
+
+
+def _compare(arms: list[Any], *, min_count: int, hits: str, count: str, more: str) -> Any:
+    """Each offer arm against the holdout on the rate ``hits`` / ``count``: the difference and
+    its Wald interval, and a verdict: ``too_small`` (fewer than ``min_count`` in the arm or the
+    holdout, and at least one: a rate needs a denominator), ``no_difference`` (the interval
+    includes 0), else ``more`` when the arm's rate is higher and its opposite when lower.
+    Returns the holdout's figures, or None."""
+    holdout = next((a for a in arms if a.arm.is_holdout), None)
+    for figures in arms:
+        if holdout is None or figures is holdout:
+            continue
+        n, base_n = getattr(figures, count), getattr(holdout, count)
+        if min(n, base_n) < max(min_count, 1):
+            figures.verdict = "too_small"
+            continue
+        interval = wald_difference(
+            saves=getattr(figures, hits),
+            closed=n,
+            base_saves=getattr(holdout, hits),
+            base_closed=base_n,
+        )
+        figures.versus_holdout = interval
+        if interval.includes_zero:
+            figures.verdict = "no_difference"
+        else:
+            figures.verdict = more if interval.difference > 0 else _OPPOSITE[more]
+    return holdout
+
+
 @dataclass
 class ArmFigures:
     arm: ExperimentArm
@@ -172,32 +218,9 @@ def experiment_figures(
         .order_by()
     )
     by_arm: dict[int, dict[str, Any]] = {row["arm_id"]: dict(row) for row in rows}
-    arms = []
-    for arm in experiment.arms.all():
-        row = by_arm.get(arm.pk, {})
-        figures = ArmFigures(arm=arm)
-        for name in MEASURES:
-            if row.get(name) is not None:  # a sum over no saves is NULL: keep the zero
-                setattr(figures, name, row[name])
-        arms.append(figures)
-    holdout = next((a for a in arms if a.arm.is_holdout), None)
-    for figures in arms:
-        if holdout is None or figures is holdout:
-            continue
-        # At least one closed case each, whatever the setting: a rate needs a denominator.
-        if min(figures.closed, holdout.closed) < max(min_closed, 1):
-            figures.verdict = "too_small"
-            continue
-        figures.versus_holdout = wald_difference(
-            saves=figures.stayed,
-            closed=figures.closed,
-            base_saves=holdout.stayed,
-            base_closed=holdout.closed,
-        )
-        if figures.versus_holdout.includes_zero:
-            figures.verdict = "no_difference"
-        else:
-            figures.verdict = "better" if figures.versus_holdout.difference > 0 else "worse"
+    arms = _filled(experiment, by_arm, ArmFigures, MEASURES)
+    # Who stayed among the closed cases: "better" when more stay than in the holdout.
+    holdout = _compare(arms, min_count=min_closed, hits="stayed", count="closed", more="better")
     return ExperimentFigures(arms, min_closed, holdout is not None)
 
 
@@ -297,31 +320,11 @@ def outreach_figures(
     by_arm: dict[int, dict[str, Any]] = {row["arm_id"]: dict(row) for row in recipients}
     for answered in answers:
         by_arm.setdefault(answered["arm_id"], {}).update(answered)
-    arms = []
-    for arm in experiment.arms.all():
-        measured = by_arm.get(arm.pk, {})
-        figures = OutreachArmFigures(arm=arm)
-        for name in OUTREACH_MEASURES:
-            if measured.get(name) is not None:
-                setattr(figures, name, measured[name])
-        arms.append(figures)
-    holdout = next((a for a in arms if a.arm.is_holdout), None)
-    for figures in arms:
-        if holdout is None or figures is holdout:
-            continue
-        if min(figures.old_enough, holdout.old_enough) < max(min_closed, 1):
-            figures.verdict = "too_small"
-            continue
-        figures.versus_holdout = wald_difference(
-            saves=figures.asked_to_cancel,
-            closed=figures.old_enough,
-            base_saves=holdout.asked_to_cancel,
-            base_closed=holdout.old_enough,
-        )
-        if figures.versus_holdout.includes_zero:
-            figures.verdict = "no_difference"
-        else:
-            figures.verdict = "fewer" if figures.versus_holdout.difference < 0 else "more"
+    arms = _filled(experiment, by_arm, OutreachArmFigures, OUTREACH_MEASURES)
+    # Who asked to cancel among those old enough to tell: "more" is the worse news here.
+    holdout = _compare(
+        arms, min_count=min_closed, hits="asked_to_cancel", count="old_enough", more="more"
+    )
     return OutreachFigures(arms, min_closed, holdout is not None)
 
 

@@ -39,7 +39,7 @@ from retention.models import (
     Reminder,
     User,
 )
-from retention.notifications.reminders import reminder_schedule
+from retention.notifications.reminders import offer_agent, reminder_schedule
 from retention.notifications.services import notify
 from subscribers import outbound, phrases
 from subscribers.models import OutboundEvent, Subscriber, TimelineEvent
@@ -205,7 +205,7 @@ def arrangement_break(
         )
         _move(arrangement, actor, Action.BROKEN, Status.BROKEN, said, now)
         _released(arrangement, "broken")
-        agent = _agent_of(arrangement)
+        agent = offer_agent(offer=arrangement.offer, case=arrangement.case)
         name = arrangement.subscriber.name
         url = reverse("subscribers:detail", args=[arrangement.subscriber_id])
         notify(
@@ -435,14 +435,6 @@ def _count_payments(
 
 
 # --- What each change writes --------------------------------------------------------------------
-
-
-def _agent_of(arrangement: HardshipArrangement) -> User:
-    """Who made the arrangement: the case's owner, or the offer's proposer."""
-    case = arrangement.case
-    if case is not None and case.owner is not None:
-        return case.owner
-    return arrangement.offer.proposer
 
 
 def _history(

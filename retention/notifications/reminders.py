@@ -164,15 +164,22 @@ def reminders_for_equipment(*, subscriber: Subscriber, items: Iterable[Equipment
 PAUSE_REMINDER_DAYS = 7
 
 
+def offer_agent(*, offer: CounterOffer, case: CancellationCase | None = None) -> User:
+    """Who looks after an offer once it is accepted: its case's owner (``case``, or the one
+    the offer names, fetched), else the agent who made it."""
+    if case is None and offer.case_id:
+        case = CancellationCase.objects.select_related("owner").get(pk=offer.case_id)
+    if case is not None and case.owner is not None:
+        return case.owner
+    return offer.proposer
+
+
 def reminder_for_pause_ending(*, offer: CounterOffer) -> None:
-    """A week before a paused service resumes (at 9:00 that day), the case's owner or else
-    the agent who made the offer is reminded: a good moment to call the subscriber."""
+    """A week before a paused service resumes (at 9:00 that day), the offer's agent
+    (``offer_agent``) is reminded: a good moment to call the subscriber."""
     if offer.runs_until is None:
         return
-    agent = offer.proposer
-    if offer.case_id:
-        case = CancellationCase.objects.select_related("owner").get(pk=offer.case_id)
-        agent = case.owner or agent
+    agent = offer_agent(offer=offer)
     reminder_schedule(
         kind=Kind.PAUSE_ENDING,
         key=f"pause-ending:{offer.pk}",
