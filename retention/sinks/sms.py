@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from retention.sinks.counting import CountingSink
+
 REASONS = {
     200: "OK",
     201: "Created",
@@ -72,8 +74,10 @@ class _Answer:
     drop: bool = False
 
 
-class SmsSink:
+class SmsSink(CountingSink):
     """``with SmsSink(latency_ms=20) as sink: httpx.post(sink.url, ...); sink.unique``"""
+
+    counted = ("requests", "throttled", "failed", "dropped", "rejected")
 
     def __init__(
         self,
@@ -154,14 +158,6 @@ class SmsSink:
 
     # --- settings and counts ------------------------------------------------------------------
 
-    def configure(self, **changes: Any) -> None:
-        """Change settings while running, e.g. ``configure(error_rate=0.1)``."""
-        with self.lock:
-            for name, value in changes.items():
-                if not hasattr(self.settings, name):
-                    raise TypeError(f"unknown setting {name!r}")
-                setattr(self.settings, name, value)
-
     def throttle(self, *, requests: int = 0, seconds: float = 0, retry_after: int = 1) -> None:
         """Answer 429 with ``Retry-After`` to the next ``requests`` requests and to every request
         for the next ``seconds``; then accept again."""
@@ -178,45 +174,6 @@ class SmsSink:
             self.counts = SmsSinkCounts()
             self.random = random.Random(self.seed)
             self._throttle = _Throttle()
-
-    @property
-    def keys(self) -> Counter[str]:
-        with self.lock:
-            return Counter(self.counts.keys)
-
-    @property
-    def unique(self) -> int:
-        with self.lock:
-            return len(self.counts.keys)
-
-    @property
-    def duplicates(self) -> int:
-        """Deliveries beyond the first of each key."""
-        with self.lock:
-            return sum(self.counts.keys.values()) - len(self.counts.keys)
-
-    @property
-    def connections(self) -> int:
-        with self.lock:
-            return self.counts.connections
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            counts = self.counts
-            delivered = sum(counts.keys.values())
-            return {
-                "at": time.time(),
-                "delivered": delivered,
-                "unique": len(counts.keys),
-                "duplicates": delivered - len(counts.keys),
-                "requests": counts.requests,
-                "throttled": counts.throttled,
-                "failed": counts.failed,
-                "dropped": counts.dropped,
-                "rejected": counts.rejected,
-                "connections": counts.connections,
-                "peak_in_flight": counts.peak_in_flight,
-            }
 
     # --- serving ------------------------------------------------------------------------------
 

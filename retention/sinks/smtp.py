@@ -8,7 +8,6 @@ permanent (550) reply, and drop the connection without a reply after every N-th 
 import asyncio
 import random
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
@@ -16,6 +15,8 @@ from typing import Any, Literal, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from retention.sinks.counting import CountingSink
 
 TEMPORARY_REPLY = "451 4.3.0 Temporary failure (sink)"
 PERMANENT_REPLY = "550 5.1.1 Mailbox unavailable (sink)"
@@ -105,8 +106,10 @@ class _Controller(Controller):
         super()._trigger_server()
 
 
-class SmtpSink:
+class SmtpSink(CountingSink):
     """``with SmtpSink(latency_ms=50) as sink: ... sink.port ... sink.unique``"""
+
+    counted = ("messages", "refused", "dropped")
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int = 0, **settings: Any):
         self.lock = threading.Lock()
@@ -135,14 +138,6 @@ class SmtpSink:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def configure(self, **changes: Any) -> None:
-        """Change settings while running, e.g. ``configure(error_rate=1.0)``."""
-        with self.lock:
-            for name, value in changes.items():
-                if not hasattr(self.settings, name):
-                    raise TypeError(f"unknown setting {name!r}")
-                setattr(self.settings, name, value)
-
     def reset(self) -> None:
         with self.lock:
             self.counts = SmtpSinkCounts()
@@ -152,40 +147,3 @@ class SmtpSink:
         """Called with ``lock`` held."""
         self.counts.keys[key] += 1
         self.counts.recipients.append((key, tuple(recipients)))
-
-    @property
-    def keys(self) -> Counter[str]:
-        with self.lock:
-            return Counter(self.counts.keys)
-
-    @property
-    def unique(self) -> int:
-        with self.lock:
-            return len(self.counts.keys)
-
-    @property
-    def duplicates(self) -> int:
-        """Deliveries beyond the first of each key."""
-        with self.lock:
-            return sum(self.counts.keys.values()) - len(self.counts.keys)
-
-    @property
-    def connections(self) -> int:
-        with self.lock:
-            return self.counts.connections
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            counts = self.counts
-            delivered = sum(counts.keys.values())
-            return {
-                "at": time.time(),
-                "delivered": delivered,
-                "unique": len(counts.keys),
-                "duplicates": delivered - len(counts.keys),
-                "messages": counts.messages,
-                "refused": counts.refused,
-                "dropped": counts.dropped,
-                "connections": counts.connections,
-                "peak_in_flight": counts.peak_in_flight,
-            }
