@@ -329,6 +329,24 @@ SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+# Seconds an SMS request may take (connecting: at most 5) before it is retried later.
+SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", 10))
+
+# --- Sending at provider speed (retention/core/delivery.py) --------------------------------
+# Messages a second each provider takes, shared by every worker (a token bucket in Redis);
+# 0: no limit of ours (the provider's 429 still holds everyone back).
+SEND_RATES = {
+    "email": float(os.environ.get("SEND_RATE_EMAIL", 0)),
+    "sms": float(os.environ.get("SEND_RATE_SMS", 0)),
+}
+# Messages a worker has in flight at once (lanes: SMTP connections, SMS requests).
+SEND_CONCURRENCY = int(os.environ.get("SEND_CONCURRENCY", 16))
+# The longest a lane waits for its slot in the rate limit; beyond it the message is deferred.
+SEND_LONGEST_WAIT = float(os.environ.get("SEND_LONGEST_WAIT", 10))
+# A message the provider asked to retry waits SEND_RETRY_BASE * 2^(attempts - 1) seconds (or
+# its Retry-After, if longer), at most an hour; after SEND_MAX_ATTEMPTS tries it fails.
+SEND_RETRY_BASE = float(os.environ.get("SEND_RETRY_BASE", 30))
+SEND_MAX_ATTEMPTS = int(os.environ.get("SEND_MAX_ATTEMPTS", 6))
 
 # --- E-mail ---------------------------------------------------------------------------------
 # Django 6.1 mailers. Development writes messages to files in var/mail; production speaks SMTP.
@@ -377,6 +395,9 @@ LOGGING = {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.request": {"filters": ["refusals"]},
         "axes": {"level": "WARNING"},
+        # One line per request at INFO: thousands a second while a campaign sends.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -28,7 +28,7 @@ from subscribers.models import (
 from subscribers.outbound import outbound_event_record
 
 
-def timeline_event_record(
+def timeline_event_build(
     *,
     subscriber: Subscriber,
     kind: str,
@@ -39,10 +39,10 @@ def timeline_event_record(
     occurred_at: Any = None,
     source: str = "desk",
 ) -> TimelineEvent:
-    """Append one event to the subscriber's story: what the desk says about it as a
+    """One event of the subscriber's story, not saved yet: what the desk says about it as a
     ``phrase`` (subscribers.phrases.phrase), said in each reader's language, or a ``summary``
     somebody wrote (a note), shown as it is."""
-    return TimelineEvent.objects.create(
+    return TimelineEvent(
         subscriber=subscriber,
         kind=kind,
         summary=summary[:300],
@@ -53,6 +53,18 @@ def timeline_event_record(
         occurred_at=occurred_at or timezone.now(),
         source=source,
     )
+
+
+def timeline_event_record(**event: Any) -> TimelineEvent:
+    """Append one event to the subscriber's story (the arguments of ``timeline_event_build``)."""
+    built = timeline_event_build(**event)
+    built.save(force_insert=True)
+    return built
+
+
+def timeline_events_record(*, events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """Append many built events in one INSERT (a sender's chunk)."""
+    return TimelineEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def subscriber_cancel(

@@ -8,8 +8,9 @@ left to claim, and rows a dead worker left claimed go back to the queue after
 ``CLAIM_TIMEOUT``.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +18,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from retention.core.messaging import send_to_subscriber
+from retention.core.delivery import Result, deliver
+from retention.core.messaging import Outgoing
 from retention.models import OutreachCampaign, OutreachMessage
 from retention.notifications.services import CLAIM_TIMEOUT
 from retention.outreach.audience import campaign_fan_out
@@ -33,7 +35,7 @@ from subscribers.selectors import (
     contact_policy_get,
     outbound_contacts_of,
 )
-from subscribers.services import timeline_event_record
+from subscribers.services import timeline_event_build, timeline_events_record
 
 Campaign = OutreachCampaign
 Message = OutreachMessage
@@ -116,17 +118,21 @@ def outreach_send(
                 subscriber_id__in=[m.subscriber_id for m in messages]
             ).select_related("best_plan")
         }
+    chunk = _Chunk(campaign, now)
     for message in messages:
-        outcome = _send_one(
-            campaign,
+        _prepare(
+            chunk,
             message,
-            now,
             policy,
             recent[message.subscriber_id],
             fits.get(message.subscriber_id),
         )
-        setattr(result, outcome, getattr(result, outcome) + 1)
-    return result
+    for channel, outgoing in chunk.outgoing.items():
+        results = deliver(channel, [o for _m, o in outgoing])
+        for (message, _o), delivered in zip(outgoing, results, strict=True):
+            chunk.delivered(message, channel, delivered)
+    chunk.mark()
+    return chunk.result
 
 
 def throttle_budget(
@@ -167,69 +173,139 @@ def _decide(
     return decisions[0]
 
 
-def _send_one(
-    campaign: Campaign,
+class _Chunk:
+    """What one claimed chunk comes to: the messages to send by channel, then every row's
+    mark, written together (``mark``) once the chunk has been sent."""
+
+    def __init__(self, campaign: Campaign, now: datetime) -> None:
+        self.campaign = campaign
+        self.now = now
+        self.result = SendResult()
+        self.outgoing: dict[str, list[tuple[Message, Outgoing]]] = defaultdict(list)
+        self.sent: list[tuple[Message, str]] = []
+        # (state, fields) → the messages to mark so: one UPDATE per distinct mark.
+        self.marks: dict[tuple[str, tuple[tuple[str, Any], ...]], list[int]] = defaultdict(list)
+
+    def send(self, message: Message, channel: str, outgoing: Outgoing) -> None:
+        self.outgoing[channel].append((message, outgoing))
+
+    def set(self, message: Message, outcome: str, state: str, **fields: Any) -> None:
+        setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+        self.marks[(state, tuple(sorted(fields.items())))].append(message.pk)
+
+    def delivered(self, message: Message, channel: str, delivered: Result) -> None:
+        if delivered.status == "sent":
+            self.result.sent += 1
+            self.sent.append((message, channel))
+        elif delivered.status == "failed":
+            self.set(message, "failed", MState.FAILED, error=delivered.reason)
+        elif delivered.status == "wait":
+            # Our own rate limit: not sent at all, so it costs no attempt.
+            wait = timedelta(seconds=delivered.retry_after or settings.SEND_LONGEST_WAIT)
+            self.set(message, "deferred", MState.DEFERRED, due_at=self.now + wait, refund=True)
+        elif message.attempts >= settings.SEND_MAX_ATTEMPTS:
+            reason = f"{delivered.reason} (after {message.attempts} tries)"[:300]
+            self.set(message, "failed", MState.FAILED, error=reason)
+        else:
+            wait = retry_wait(attempts=message.attempts, retry_after=delivered.retry_after)
+            self.set(
+                message, "deferred", MState.DEFERRED, due_at=self.now + wait, error=delivered.reason
+            )
+
+    def mark(self) -> None:
+        """Every row of the chunk in one transaction: a handful of UPDATEs and one INSERT of
+        the sent ones' timeline contacts, however many messages there are. Only rows still
+        claimed (``sending``) are marked, so a row the sweep handed to another worker meanwhile
+        is left to it, and its contact is written once."""
+        with transaction.atomic():
+            for (state, fields), ids in self.marks.items():
+                values = dict(fields)
+                if values.pop("refund", False):
+                    values["attempts"] = F("attempts") - 1
+                Message.objects.filter(pk__in=ids, state=MState.SENDING).update(
+                    state=state, **values
+                )
+            if not self.sent:
+                return
+            still = set(
+                Message.objects.select_for_update()
+                .filter(pk__in=[m.pk for m, _c in self.sent], state=MState.SENDING)
+                .values_list("pk", flat=True)
+            )
+            Message.objects.filter(pk__in=still).update(
+                state=MState.SENT, sent_at=self.now, error=""
+            )
+            said = campaign_said(self.campaign)
+            # Counted by the contact policy's frequency cap, like an agent's call.
+            timeline_events_record(
+                events=[
+                    timeline_event_build(
+                        subscriber=message.subscriber,
+                        kind=TimelineEvent.Kind.CONTACT,
+                        phrase=phrases.phrase("outreach.sent", channel=channel, campaign=said),
+                        data={
+                            "direction": "outbound",
+                            "channel": channel,
+                            "campaign": self.campaign.pk,
+                            "message": message.pk,
+                        },
+                        occurred_at=self.now,
+                        source="outreach",
+                    )
+                    for message, channel in self.sent
+                    if message.pk in still
+                ]
+            )
+
+
+def retry_wait(*, attempts: int, retry_after: float | None) -> timedelta:
+    """How long a message the provider asked to retry waits: doubling from SEND_RETRY_BASE
+    with each try, or the provider's Retry-After if that is longer; at most an hour."""
+    backoff = settings.SEND_RETRY_BASE * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(max(backoff, retry_after or 0.0), 3600.0))
+
+
+def _prepare(
+    chunk: _Chunk,
     message: Message,
-    now: datetime,
     policy: Any,
     recent: list[datetime],
     fit: TariffFit | None,
-) -> str:
+) -> None:
+    """Decide what becomes of one message: skipped, deferred, or sent on which channel."""
+    campaign, now = chunk.campaign, chunk.now
     subscriber = message.subscriber
     leaving = subscriber.status in (Subscriber.Status.CANCELLING, Subscriber.Status.CANCELLED)
     if campaign.is_notice and (fit is None or leaving):
         # Left, or no usage to judge by any more, since the notice was due: nothing to say.
-        _mark(message, MState.SKIPPED, skip_reason="no_fit" if fit is None else "not_active")
-        return "skipped"
+        reason = "no_fit" if fit is None else "not_active"
+        chunk.set(message, "skipped", MState.SKIPPED, skip_reason=reason)
+        return
     decision = _decide(campaign, subscriber, now, policy, recent)
     if not decision.allowed:
         if decision.reason in WAIT_REASONS and decision.next_allowed_at:
-            _mark(message, MState.DEFERRED, due_at=decision.next_allowed_at)
-            return "deferred"
-        _mark(message, MState.SKIPPED, skip_reason=decision.reason)
-        return "skipped"
+            chunk.set(message, "deferred", MState.DEFERRED, due_at=decision.next_allowed_at)
+            return
+        chunk.set(message, "skipped", MState.SKIPPED, skip_reason=decision.reason)
+        return
     channel = decision.channel
     subject, body, language = message_render(
         campaign, subscriber, link=message_link(message), fit=fit, template=message.template
     )
     stop = stop_link(subscriber_id=subscriber.pk, channel=channel)
     body = with_stop(body, channel=channel, url=stop, language=language)
-    key = f"outreach-{message.pk}"
     address = subscriber.email if channel == ContactChannel.EMAIL else subscriber.phone
-    try:
-        send_to_subscriber(
-            channel=channel,
-            key=key,
+    chunk.send(
+        message,
+        channel,
+        Outgoing(
+            key=f"outreach-{message.pk}",
             to=address,
             body=body,
             subject=subject,
             headers=stop_headers(subscriber_id=subscriber.pk, channel=channel),
-        )
-    except Exception as exc:
-        _mark(message, MState.FAILED, error=str(exc)[:300])
-        return "failed"
-    with transaction.atomic():
-        marked = Message.objects.filter(pk=message.pk, state=MState.SENDING).update(
-            state=MState.SENT, sent_at=now
-        )
-        if marked:
-            # Counted by the contact policy's frequency cap, like an agent's call.
-            timeline_event_record(
-                subscriber=subscriber,
-                kind=TimelineEvent.Kind.CONTACT,
-                phrase=phrases.phrase(
-                    "outreach.sent", channel=channel, campaign=campaign_said(campaign)
-                ),
-                data={
-                    "direction": "outbound",
-                    "channel": channel,
-                    "campaign": campaign.pk,
-                    "message": message.pk,
-                },
-                occurred_at=now,
-                source="outreach",
-            )
-    return "sent"
+        ),
+    )
 
 
 def stop_headers(*, subscriber_id: int, channel: str) -> dict[str, str]:
@@ -239,10 +315,6 @@ def stop_headers(*, subscriber_id: int, channel: str) -> dict[str, str]:
         return {}
     url = stop_one_click_link(subscriber_id=subscriber_id, channel=channel)
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-
-
-def _mark(message: Message, state: str, **fields: Any) -> None:
-    Message.objects.filter(pk=message.pk, state=MState.SENDING).update(state=state, **fields)
 
 
 def outreach_sweep(*, now: datetime | None = None) -> int:

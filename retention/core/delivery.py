@@ -1,0 +1,301 @@
+"""Sending a chunk of keyed messages at provider speed, and telling what each answer means.
+
+A sender's chunk goes out through connections held open: each of a few lanes (threads) opens
+one SMTP connection for the chunk (Django's mailer, reopened once when the server drops it), and
+every lane shares one HTTP client per process for the SMS API (httpx, a keep-alive pool). With
+several lanes a slow provider does not serialise the chunk: while one waits for an answer, the
+others send. Every message first takes its slot in the channel's rate limit, which all workers
+share (retention.core.ratelimit).
+
+Each message gets one ``Result``:
+
+- ``sent``: the provider took it (or had it already: the key is its idempotency key for SMS and
+  its Message-ID for e-mail, so a resend after a crash is dropped there);
+- ``retry``: try again later, after ``retry_after`` seconds when the provider said so: HTTP 429,
+  5xx and 409, SMTP 4xx replies, timeouts and dropped connections, our own rate limit;
+- ``failed``: the provider refused it for good (HTTP 4xx, SMTP 5xx), with its reason;
+- ``wait``: not sent, its slot in the rate limit was more than SEND_LONGEST_WAIT away.
+
+Nothing here touches the database: the caller marks its rows from the results.
+"""
+
+import contextlib
+import email.utils
+import logging
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
+
+import httpx
+import redis
+from django.conf import settings
+from django.core.mail import mailers
+from django.core.mail.backends.base import BaseEmailBackend
+
+from retention.core.messaging import (
+    AlreadySent,
+    Outgoing,
+    email_message,
+    sms_backend,
+    sms_client,
+    sms_request,
+)
+from retention.core.ratelimit import Bucket, LocalBucket, bucket_for, channel_rate
+
+log = logging.getLogger(__name__)
+
+Status = Literal["sent", "retry", "failed", "wait"]
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    reason: str = ""  # what the provider said, for the campaign page: "SMTP 550 5.1.1 …"
+    retry_after: float | None = None  # seconds the provider (or our rate limit) asked for
+
+
+SENT = Result("sent")
+# Seconds every worker holds back on a channel whose provider said it is busy without saying
+# for how long (429 without Retry-After, SMTP 421).
+BUSY_HOLD = 1.0
+
+
+def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
+    """Send ``messages`` on ``channel`` ("email" or "sms"); one result each, in their order."""
+    if not messages:
+        return []
+    results: list[Result | None] = [None] * len(messages)
+    lanes = max(1, min(settings.SEND_CONCURRENCY, len(messages)))
+    queue = iter(range(len(messages)))
+    taking = threading.Lock()
+
+    def take() -> int | None:
+        with taking:
+            return next(queue, None)
+
+    bucket = _SafeBucket(channel)
+    lane = _email_lane if channel == "email" else _sms_lane
+    work: Callable[[], None] = lambda: lane(messages, results, take, bucket)  # noqa: E731
+    if lanes == 1:
+        work()
+    else:
+        futures = [_pool().submit(work) for _ in range(lanes)]
+        for future in futures:
+            future.result()
+    return [result or Result("retry", "not sent (worker stopped)") for result in results]
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    """One pool per process, sized to the lanes: threads are reused chunk after chunk."""
+    return ThreadPoolExecutor(max_workers=settings.SEND_CONCURRENCY, thread_name_prefix="send")
+
+
+class _SafeBucket:
+    """The shared bucket, or this process's own while Redis does not answer: sending goes on at
+    the configured rate rather than stopping."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.shared: Bucket = bucket_for(channel)
+        self.local = LocalBucket(channel, channel_rate(channel))
+
+    def reserve(self) -> float | None:
+        try:
+            return self.shared.reserve(longest=settings.SEND_LONGEST_WAIT)
+        except redis.RedisError as exc:
+            log.warning("rate limit of %s kept locally, Redis failed: %s", self.channel, exc)
+            return self.local.reserve(longest=settings.SEND_LONGEST_WAIT)
+
+    def hold(self, seconds: float) -> None:
+        try:
+            self.shared.hold(seconds)
+        except redis.RedisError:
+            self.local.hold(seconds)
+
+    def wait_turn(self) -> Result | None:
+        """Sleep until this message's slot; a result (retry later) when the slot is too far."""
+        wait = self.reserve()
+        if wait is None:
+            return Result("wait", "rate limit", retry_after=float(settings.SEND_LONGEST_WAIT))
+        if wait:
+            time.sleep(wait)
+        return None
+
+
+Take = Callable[[], int | None]
+
+
+# --- E-mail ---------------------------------------------------------------------------------
+
+
+def _email_lane(
+    messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: _SafeBucket
+) -> None:
+    with _mailer() as mailer:
+        while (index := take()) is not None:
+            if (refusal := bucket.wait_turn()) is not None:
+                results[index] = refusal
+                continue
+            results[index] = mailer.send(messages[index], bucket)
+
+
+class _Mailer:
+    """One SMTP connection (or whatever the configured mailer is) for a lane's messages."""
+
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend = mailers.default
+
+    def send(self, message: Outgoing, bucket: _SafeBucket) -> Result:
+        for attempt in (1, 2):
+            try:
+                self.connection.open()
+                self.connection.send_messages([email_message(message)])
+                return SENT
+            except AlreadySent:
+                return SENT
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, said = next(iter(exc.recipients.values()), (550, b"refused"))
+                return _smtp_reply(int(code), said, bucket)
+            except smtplib.SMTPResponseException as exc:
+                self._reset_if_broken(exc.smtp_code)
+                return _smtp_reply(exc.smtp_code, exc.smtp_error, bucket)
+            except (smtplib.SMTPServerDisconnected, ConnectionError, ssl.SSLError) as exc:
+                # Dropped: the message may or may not have arrived. Once more on a new
+                # connection; the Message-ID lets the relay drop it if it had.
+                self._reset()
+                if attempt == 2:
+                    return Result("retry", f"SMTP connection lost: {exc}"[:300])
+            except (TimeoutError, OSError) as exc:
+                self._reset()
+                return Result("retry", f"SMTP: {exc}"[:300])
+        raise AssertionError("unreachable")
+
+    def _reset_if_broken(self, code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            self._reset()
+
+    def _reset(self) -> None:
+        # A connection that is gone already closes with an error; the next send opens anew.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.connection.close()
+
+    def close(self) -> None:
+        self._reset()
+
+
+@contextmanager
+def _mailer() -> Iterator[_Mailer]:
+    mailer = _Mailer()
+    try:
+        yield mailer
+    finally:
+        mailer.close()
+
+
+def _smtp_reply(code: int, said: Any, bucket: _SafeBucket) -> Result:
+    text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+    reason = f"SMTP {code} {text}".strip()[:300]
+    if 400 <= code < 500:
+        if code == 421:  # the relay is busy as a whole, not with this message: everyone waits
+            bucket.hold(BUSY_HOLD)
+        return Result("retry", reason)
+    return Result("failed", reason)
+
+
+# --- SMS ------------------------------------------------------------------------------------
+
+
+def _sms_lane(
+    messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: _SafeBucket
+) -> None:
+    backend = sms_backend()
+    http = settings.SMS_BACKEND == "http"
+    while (index := take()) is not None:
+        if (refusal := bucket.wait_turn()) is not None:
+            results[index] = refusal
+            continue
+        if not http:
+            try:
+                backend.send(messages[index])
+            except AlreadySent:
+                pass
+            except OSError as exc:
+                results[index] = Result("retry", f"SMS: {exc}"[:300])
+                continue
+            results[index] = SENT
+            continue
+        results[index] = _sms_post(messages[index], bucket)
+
+
+def _sms_post(message: Outgoing, bucket: _SafeBucket) -> Result:
+    url, body, headers = sms_request(message)
+    for attempt in (1, 2):
+        try:
+            response = sms_client().post(url, content=body, headers=headers)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            # The connection went away mid-request: the provider may have the message. Once
+            # more on a fresh connection; the Idempotency-Key makes it drop a repeat.
+            if attempt == 2:
+                return Result("retry", f"SMS connection lost: {exc!r}"[:300])
+            continue
+        except httpx.TransportError as exc:  # timeouts, refused connections
+            return Result("retry", f"SMS: {exc!r}"[:300])
+        return _sms_answer(response, bucket)
+    raise AssertionError("unreachable")
+
+
+def _sms_answer(response: httpx.Response, bucket: _SafeBucket) -> Result:
+    status = response.status_code
+    if status < 300:
+        return SENT
+    reason = f"SMS provider answered {status} {_said(response)}".strip()[:300]
+    if status == 429:
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        bucket.hold(wait if wait is not None else BUSY_HOLD)
+        return Result("retry", reason, retry_after=wait)
+    if status >= 500 or status in (408, 409, 425):
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        return Result("retry", reason, retry_after=wait)
+    return Result("failed", reason)
+
+
+def _said(response: httpx.Response) -> str:
+    """The provider's own words, when it gave some: ``{"error": "..."}`` or plain text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("message") or "")[:200]
+    return ""
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date; None when absent or
+    unreadable. Never negative, and never more than an hour (a provider's typo must not park
+    a campaign for a day)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), 3600.0)
