@@ -58,8 +58,22 @@ Status = Literal["sent", "retry", "failed", "wait"]
 @dataclass(frozen=True)
 class Result:
     status: Status
-    reason: str = ""  # what the provider said, for the campaign page: "SMTP 550 5.1.1 …"
+    # Why it was not sent, as a code the pages say in the reader's language (SEND_ERRORS in
+    # retention.outreach.views), and the provider's own words, quoted as they came.
+    code: str = ""
+    detail: str = ""
     retry_after: float | None = None  # seconds the provider (or our rate limit) asked for
+
+    @property
+    def reason(self) -> str:
+        """What the outbox row keeps: ``"<code> <detail>"``, at most 300 characters."""
+        return f"{self.code} {self.detail}".strip()[:300]
+
+
+def reason_code(reason: str) -> tuple[str, str]:
+    """A kept ``reason`` back as (code, detail)."""
+    code, _space, detail = reason.partition(" ")
+    return code, detail
 
 
 SENT = Result("sent")
@@ -90,7 +104,7 @@ def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
         futures = [_pool().submit(work) for _ in range(lanes)]
         for future in futures:
             future.result()
-    return [result or Result("retry", "not sent (worker stopped)") for result in results]
+    return [result or Result("retry", "stopped") for result in results]
 
 
 @cache
@@ -125,7 +139,7 @@ class _SafeBucket:
         """Sleep until this message's slot; a result (retry later) when the slot is too far."""
         wait = self.reserve()
         if wait is None:
-            return Result("wait", "rate limit", retry_after=float(settings.SEND_LONGEST_WAIT))
+            return Result("wait", "rate_limit", retry_after=float(settings.SEND_LONGEST_WAIT))
         if wait:
             time.sleep(wait)
         return None
@@ -173,10 +187,10 @@ class _Mailer:
                 # connection; the Message-ID lets the relay drop it if it had.
                 self._reset()
                 if attempt == 2:
-                    return Result("retry", f"SMTP connection lost: {exc}"[:300])
+                    return Result("retry", "smtp_lost", str(exc)[:200])
             except (TimeoutError, OSError) as exc:
                 self._reset()
-                return Result("retry", f"SMTP: {exc}"[:300])
+                return Result("retry", "smtp_unreachable", str(exc)[:200])
         raise AssertionError("unreachable")
 
     def _reset_if_broken(self, code: int) -> None:
@@ -203,12 +217,12 @@ def _mailer() -> Iterator[_Mailer]:
 
 def _smtp_reply(code: int, said: Any, bucket: _SafeBucket) -> Result:
     text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
-    reason = f"SMTP {code} {text}".strip()[:300]
+    detail = f"{code} {text}".strip()[:200]
     if 400 <= code < 500:
         if code == 421:  # the relay is busy as a whole, not with this message: everyone waits
             bucket.hold(BUSY_HOLD)
-        return Result("retry", reason)
-    return Result("failed", reason)
+        return Result("retry", "smtp_deferred", detail)
+    return Result("failed", "smtp_refused", detail)
 
 
 # --- SMS ------------------------------------------------------------------------------------
@@ -229,7 +243,7 @@ def _sms_lane(
             except AlreadySent:
                 pass
             except OSError as exc:
-                results[index] = Result("retry", f"SMS: {exc}"[:300])
+                results[index] = Result("retry", "sms_unreachable", str(exc)[:200])
                 continue
             results[index] = SENT
             continue
@@ -245,10 +259,10 @@ def _sms_post(message: Outgoing, bucket: _SafeBucket) -> Result:
             # The connection went away mid-request: the provider may have the message. Once
             # more on a fresh connection; the Idempotency-Key makes it drop a repeat.
             if attempt == 2:
-                return Result("retry", f"SMS connection lost: {exc!r}"[:300])
+                return Result("retry", "sms_lost", repr(exc)[:200])
             continue
         except httpx.TransportError as exc:  # timeouts, refused connections
-            return Result("retry", f"SMS: {exc!r}"[:300])
+            return Result("retry", "sms_unreachable", repr(exc)[:200])
         return _sms_answer(response, bucket)
     raise AssertionError("unreachable")
 
@@ -257,15 +271,14 @@ def _sms_answer(response: httpx.Response, bucket: _SafeBucket) -> Result:
     status = response.status_code
     if status < 300:
         return SENT
-    reason = f"SMS provider answered {status} {_said(response)}".strip()[:300]
+    detail = f"{status} {_said(response)}".strip()[:200]
+    wait = retry_after_seconds(response.headers.get("Retry-After"))
     if status == 429:
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
         bucket.hold(wait if wait is not None else BUSY_HOLD)
-        return Result("retry", reason, retry_after=wait)
+        return Result("retry", "sms_busy", detail, retry_after=wait)
     if status >= 500 or status in (408, 409, 425):
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
-        return Result("retry", reason, retry_after=wait)
-    return Result("failed", reason)
+        return Result("retry", "sms_error", detail, retry_after=wait)
+    return Result("failed", "sms_refused", detail)
 
 
 def _said(response: httpx.Response) -> str:

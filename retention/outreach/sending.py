@@ -202,10 +202,17 @@ class _Chunk:
         elif delivered.status == "wait":
             # Our own rate limit: not sent at all, so it costs no attempt.
             wait = timedelta(seconds=delivered.retry_after or settings.SEND_LONGEST_WAIT)
-            self.set(message, "deferred", MState.DEFERRED, due_at=self.now + wait, refund=True)
+            self.set(
+                message,
+                "deferred",
+                MState.DEFERRED,
+                due_at=self.now + wait,
+                error=delivered.reason,
+                refund=True,
+            )
         elif message.attempts >= settings.SEND_MAX_ATTEMPTS:
-            reason = f"{delivered.reason} (after {message.attempts} tries)"[:300]
-            self.set(message, "failed", MState.FAILED, error=reason)
+            # Tried enough: it fails with the last answer (the row keeps how many tries).
+            self.set(message, "failed", MState.FAILED, error=delivered.reason)
         else:
             wait = retry_wait(attempts=message.attempts, retry_after=delivered.retry_after)
             self.set(
@@ -284,7 +291,10 @@ def _prepare(
     decision = _decide(campaign, subscriber, now, policy, recent)
     if not decision.allowed:
         if decision.reason in WAIT_REASONS and decision.next_allowed_at:
-            chunk.set(message, "deferred", MState.DEFERRED, due_at=decision.next_allowed_at)
+            # Waiting for allowed hours or the cap, not for the provider: no error to show.
+            chunk.set(
+                message, "deferred", MState.DEFERRED, due_at=decision.next_allowed_at, error=""
+            )
             return
         chunk.set(message, "skipped", MState.SKIPPED, skip_reason=decision.reason)
         return
