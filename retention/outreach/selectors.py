@@ -34,6 +34,10 @@ class Progress:
     by_state: dict[str, int]
     # Why messages were skipped (do-not-contact, no address…), with how many each, most first.
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    # The provider's answers kept on failed rows, and on deferred rows waiting to be tried
+    # again ("<code> <detail>", retention.core.delivery.Result.reason), most first.
+    failures: dict[str, int] = field(default_factory=dict)
+    retrying: dict[str, int] = field(default_factory=dict)
 
     def count(self, state: str) -> int:
         return self.by_state.get(state, 0)
@@ -45,21 +49,40 @@ class Progress:
 
 
 def campaign_progress(campaign: Campaign) -> Progress:
-    """How many messages are in each state, and why the skipped ones were: one query."""
+    """How many messages are in each state, why the skipped ones were, and what the provider
+    answered the failed and retrying ones: one query."""
     rows = (
         OutreachMessage.objects.filter(campaign=campaign)
-        .values("state", "skip_reason")
+        .values("state", "skip_reason", "error")
         .annotate(n=Count("pk"))
         .order_by()
     )
     by_state: dict[str, int] = {}
-    reasons: dict[str, int] = {}
+    reasons: dict[str, dict[str, int]] = {MState.SKIPPED: {}, MState.FAILED: {}, "retry": {}}
     for row in rows:
-        by_state[row["state"]] = by_state.get(row["state"], 0) + row["n"]
-        if row["state"] == MState.SKIPPED:
-            reasons[row["skip_reason"]] = reasons.get(row["skip_reason"], 0) + row["n"]
-    ordered = dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
-    return Progress(matched=sum(by_state.values()), by_state=by_state, skip_reasons=ordered)
+        state, n = row["state"], row["n"]
+        by_state[state] = by_state.get(state, 0) + n
+        if state == MState.SKIPPED:
+            _add(reasons[state], row["skip_reason"], n)
+        elif state == MState.FAILED:
+            _add(reasons[state], row["error"], n)
+        elif state == MState.DEFERRED and row["error"]:
+            _add(reasons["retry"], row["error"], n)
+    return Progress(
+        matched=sum(by_state.values()),
+        by_state=by_state,
+        skip_reasons=_most_first(reasons[MState.SKIPPED]),
+        failures=_most_first(reasons[MState.FAILED]),
+        retrying=_most_first(reasons["retry"]),
+    )
+
+
+def _add(counts: dict[str, int], reason: str, n: int) -> None:
+    counts[reason] = counts.get(reason, 0) + n
+
+
+def _most_first(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def campaigns_overview(*, limit: int = 100) -> list[tuple[Campaign, Progress]]:

@@ -1,6 +1,7 @@
 """The outreach pages: campaigns for managers (a draft with its preview, launching, pausing,
 resuming, the progress and the history), and the subscriber's personal link from a message."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from django_tables2 import RequestConfig
 
 from offers.models import CounterOffer
 from offers.pricing import Terms, fit_moves_to, offer_cost, terms_describe, terms_for
+from retention.core.delivery import reason_code
 from retention.core.http import DeskRequest
 from retention.core.refusals import InvalidInput, Refusal
 from retention.core.roles import Role, role_required
@@ -120,6 +122,10 @@ def _progress(campaign: Campaign) -> dict[str, object]:
         "waiting": progress.count(OutreachMessage.State.PENDING)
         + progress.count(OutreachMessage.State.SENDING),
         "skip_reasons": [(SKIP_REASONS.get(r, r), n) for r, n in progress.skip_reasons.items()],
+        "failures": send_errors(progress.failures),
+        "retrying": send_errors(progress.retrying),
+        # Deferred to the subscriber's allowed hours or the cap, not by the provider.
+        "held": progress.count(OutreachMessage.State.DEFERRED) - sum(progress.retrying.values()),
         # Still messages to create or send: keep refreshing.
         "live": campaign.state == Campaign.State.RUNNING,
         # A throttled campaign's rate and when it should be done.
@@ -136,6 +142,45 @@ SKIP_REASONS = {
     "not_active": gettext_lazy("no longer an active subscriber"),
     "holdout": gettext_lazy("held out by an experiment: no message"),
 }
+
+
+# What a provider's answer on an outbox row means (retention.core.delivery), in the reader's
+# language; the provider's own words follow it as they came.
+SEND_ERRORS = {
+    "smtp_refused": gettext_lazy("the mail server refused it"),
+    "smtp_deferred": gettext_lazy("the mail server asked to try later"),
+    "smtp_lost": gettext_lazy("the connection to the mail server was lost"),
+    "smtp_unreachable": gettext_lazy("the mail server did not answer"),
+    "sms_refused": gettext_lazy("the SMS provider refused it"),
+    "sms_busy": gettext_lazy("the SMS provider asked to slow down"),
+    "sms_error": gettext_lazy("the SMS provider had an error"),
+    "sms_lost": gettext_lazy("the connection to the SMS provider was lost"),
+    "sms_unreachable": gettext_lazy("the SMS provider did not answer"),
+    "rate_limit": gettext_lazy("waiting for a turn within the provider's rate"),
+    "stopped": gettext_lazy("the sender stopped before it was sent"),
+}
+
+
+@dataclass(frozen=True)
+class SendError:
+    said: str  # what it means, in the reader's language
+    detail: str  # the provider's words of the most common answer with that meaning
+    count: int
+
+
+def send_errors(reasons: dict[str, int]) -> list[SendError]:
+    """Kept answers grouped by what they mean, most first; each with the provider's words of
+    its most common one (``reasons`` come most first)."""
+    grouped: dict[str, SendError] = {}
+    for reason, n in reasons.items():
+        code, detail = reason_code(reason)
+        seen = grouped.get(code)
+        if seen is None:
+            said = str(SEND_ERRORS.get(code, code))
+            grouped[code] = SendError(said, detail, n)
+        else:
+            grouped[code] = SendError(seen.said, seen.detail, seen.count + n)
+    return sorted(grouped.values(), key=lambda e: -e.count)
 
 
 def _campaign_context(campaign: Campaign, **extra: object) -> dict[str, object]:

@@ -10,12 +10,13 @@ import time_machine
 from django.core import signing
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from offers.models import CounterOffer, OfferKind
 from retention.models import Notification, OutreachCampaign, OutreachMessage
 from retention.outreach import services as outreach
 from retention.outreach.links import LINK_MAX_AGE, message_token
+from retention.outreach.views import SEND_ERRORS
 from subscribers.models import Subscriber
 from tests.factories import SubscriberFactory, offer_template
 
@@ -356,6 +357,64 @@ def test_a_running_campaign_refreshes_its_progress_in_constant_queries(
     assert f'<dd id="progress-sent">{scale}</dd>' in fragment
     assert "asked not to be contacted: 3" in fragment
     assert 'hx-trigger="every 2s"' in fragment
+
+
+def errors_of(campaign, **errors: int) -> None:
+    """Rows of ``campaign`` that providers answered: ``{"failed:<reason>": n, "deferred:…": n}``"""
+    now = timezone.now()
+    for spec, n in errors.items():
+        state, reason = spec.split(":", 1)
+        OutreachMessage.objects.bulk_create(
+            OutreachMessage(
+                campaign=campaign, subscriber=s, state=state, due_at=now, error=reason, attempts=1
+            )
+            for s in SubscriberFactory.create_batch(n)
+        )
+
+
+@pytest.mark.parametrize("language", ["en", "lv", "ru"])
+def test_the_progress_says_why_messages_failed_or_wait_in_the_readers_language(
+    manager_client, manager, loyalty, django_assert_num_queries, language
+):
+    campaign = make_campaign(manager, loyalty, state=Campaign.State.RUNNING)
+    progress_of(campaign, sent=2, deferred=1)  # one waiting for allowed hours: no error
+    errors_of(
+        campaign,
+        **{
+            "failed:smtp_refused 550 5.1.1 Mailbox unavailable": 3,
+            "failed:smtp_refused 554 5.7.1 Rejected": 1,
+            "failed:sms_refused 400 to and text required": 2,
+            "deferred:sms_busy 429 rate limited": 4,
+        },
+    )
+    manager_client.cookies["django_language"] = language
+    url = reverse("campaign", args=[campaign.pk])
+    with django_assert_num_queries(5), translation.override(language):
+        page = manager_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        refused = str(SEND_ERRORS["smtp_refused"])
+        busy = str(SEND_ERRORS["sms_busy"])
+        sms_refused = str(SEND_ERRORS["sms_refused"])
+        allowed_hours = translation.ngettext(
+            "(%(n)s waiting for allowed hours)", "(%(n)s waiting for allowed hours)", 1
+        ) % {"n": 1}
+    failures = re.search(r'<ul class="reasons small" id="progress-failures".*?</ul>', page, re.S)
+    assert failures is not None
+    items = [
+        re.sub(r"<[^>]+>", "", li).strip()
+        for li in re.findall(r"<li>(.*?)</li>", failures.group(0), re.S)
+    ]
+    # by meaning, most first, with the provider's words of the most common answer, quoted
+    assert items == [
+        f"4 {refused}: 550 5.1.1 Mailbox unavailable",
+        f"2 {sms_refused}: 400 to and text required",
+    ]
+    assert '<dd id="progress-failed">6' in page
+    retrying = re.search(r'id="progress-retrying".*?</ul>', page, re.S)
+    assert retrying is not None and f"4</span> {busy}" in retrying.group(0)
+    assert '<dd id="progress-deferred">5' in page
+    assert allowed_hours in page
+    if language != "en":
+        assert refused != "the mail server refused it"
 
 
 def test_a_paused_or_finished_campaign_stops_refreshing(manager_client, manager, loyalty):
