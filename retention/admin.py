@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -28,11 +29,20 @@ from retention.models import (
 from subscribers.admin import ListEditableNamedMixin, TabularInline
 
 
+class StaffChangeForm(UserChangeForm):
+    def clean_phone(self) -> str:
+        # Typed as people write it ("+371 2000 0000", "+371-20-000-000"); kept as the SMS
+        # provider takes it. The model's validator then checks the form.
+        phone: str = self.cleaned_data["phone"]
+        return "".join(ch for ch in phone if ch not in " -.()/")
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = StaffChangeForm
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Desk"), {"fields": ("team", "time_zone", "email_notifications", "language")}),
+        (_("Desk"), {"fields": ("team", "time_zone", "email_notifications", "language", "phone")}),
     )
     list_filter = ("groups", "team", "is_active", "is_staff")
     list_display = ("username", "first_name", "last_name", "team", "is_active", "is_staff")

@@ -4,10 +4,19 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+# The one form an SMS provider takes from every country (E.164): "+", the country code and the
+# number, at most 15 digits. Subscribers' numbers come from billing as they are; a member of
+# staff's is typed in by hand, so it is checked (the admin form drops spaces and dashes first).
+MOBILE_NUMBER = RegexValidator(
+    r"^\+[1-9][0-9]{6,14}$",
+    _("Enter the number in international form, e.g. +37120000000."),
+)
 
 
 class User(AbstractUser):
@@ -28,6 +37,13 @@ class User(AbstractUser):
         blank=True,
         default="",
         help_text=_("Notifications sent by e-mail are written in it; empty: the desk's default."),
+    )
+    phone = models.CharField(
+        _("mobile number"),
+        max_length=32,
+        blank=True,
+        validators=[MOBILE_NUMBER],
+        help_text=_("Test SMS of a campaign go to it, e.g. +37120000000."),
     )
     team = models.ForeignKey(
         "retention.Team",

@@ -276,15 +276,21 @@ def campaigns_finish(*, now: datetime | None = None) -> int:
 
 
 def campaign_test_send(*, campaign: Campaign, actor: User, language: str) -> CampaignHistory:
-    """Send the campaign's message to the manager's own e-mail address, in ``language``, as a
-    subscriber would get it: a sample subscriber's figures (the first who matches, else any
-    active subscriber) under the manager's own name, with the stop line. Marked as a test in
-    its subject; it makes no outbox row and no timeline event, so it counts in none of the
-    campaign's figures and in nobody's contact cap. Recorded in the campaign's history."""
+    """Send the campaign's message to the manager themselves, by the campaign's channel (an
+    SMS campaign to their mobile number, an e-mail campaign to their e-mail address), in
+    ``language``, as a subscriber would get it: a sample subscriber's figures (the first who
+    matches, else any active subscriber) under the manager's own name, with the channel's stop
+    line. An e-mail is marked as a test in its subject; an SMS has none, and is sent as it
+    would arrive. It makes no outbox row and no timeline event, so it counts in none of the
+    campaign's figures and in nobody's contact cap. Recorded in the campaign's history, with
+    where it went."""
     require_role(actor, Role.MANAGER)
     if language not in LANGUAGES:
         raise InvalidInput(_("Choose English, Latvian or Russian."))
-    if not actor.email:
+    sms = campaign.channel == ContactChannel.SMS
+    if sms and not actor.phone:
+        raise InvalidInput(_("Your account has no mobile number: ask an administrator to add one."))
+    if not sms and not actor.email:
         raise InvalidInput(
             _("Your account has no e-mail address: ask an administrator to add one.")
         )
@@ -302,16 +308,18 @@ def campaign_test_send(*, campaign: Campaign, actor: User, language: str) -> Cam
     sample.name = actor.get_full_name() or actor.username
     sample.language = language
     subject, body, _lang = message_render(campaign, sample, link=preview_link())
-    body = with_stop(body, channel=ContactChannel.EMAIL, url=stop_preview_link(), language=language)
+    channel = ContactChannel.SMS if sms else ContactChannel.EMAIL
+    body = with_stop(body, channel=channel, url=stop_preview_link(), language=language)
+    to = actor.phone if sms else actor.email
     now = timezone.now()
     send_to_subscriber(
-        channel=ContactChannel.EMAIL,
+        channel=channel,
         key=f"outreach-test-{campaign.pk}-{uuid.uuid4().hex}",
-        to=actor.email,
-        subject=_("[Test] %(subject)s") % {"subject": subject},
+        to=to,
+        subject="" if sms else _("[Test] %(subject)s") % {"subject": subject},
         body=body,
     )
-    said = phrases.phrase("outreach.test_sent", to=actor.email, language=language)
+    said = phrases.phrase("outreach.test_sent", to=to, language=language)
     return _record(
         campaign, actor, Action.TEST_SENT, from_status=campaign.state, at=now, phrase=said
     )

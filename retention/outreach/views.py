@@ -277,23 +277,28 @@ def _confirm(
 @require_POST
 @role_required(Role.MANAGER)
 def campaign_test(request: DeskRequest[User], pk: int) -> HttpResponse:
-    """Send the campaign's message to the manager's own e-mail address, as a test."""
+    """Send the campaign's message to the manager themselves, as a test: an SMS campaign's to
+    their mobile number, an e-mail campaign's to their e-mail address."""
     campaign = selectors.campaign_get(pk=pk)
     form = CampaignTestForm(request.POST)
     try:
         if not form.is_valid():
             raise InvalidInput(_("Choose English, Latvian or Russian."))
-        services.campaign_test_send(
+        sent = services.campaign_test_send(
             campaign=campaign, actor=request.user, language=form.cleaned_data["language"]
         )
     except Refusal as exc:
         context = _campaign_context(campaign, action_error=str(exc))
         return render(request, "retention/campaign.html", context, status=exc.status)
-    messages.success(
-        request,
-        _("A test is on its way to %(email)s. No subscriber got it, and it counts nowhere.")
-        % {"email": request.user.email},
-    )
+    if campaign.channel == ContactChannel.SMS:
+        said = _(
+            "A test SMS is on its way to %(phone)s. No subscriber got it, and it counts nowhere."
+        ) % {"phone": sent.params["to"]}
+    else:
+        said = _(
+            "A test is on its way to %(email)s. No subscriber got it, and it counts nowhere."
+        ) % {"email": sent.params["to"]}
+    messages.success(request, said)
     return redirect("campaign", pk=pk)
 
 

@@ -1,15 +1,17 @@
 """Safe launching and "stop contacting me" in Chromium.
 
-The manager drafts a campaign with a rate, sends a test to themselves (refused while their
-account has no e-mail address), schedules it, changes their mind and cancels the schedule,
+The manager drafts a campaign with a rate, sends a test e-mail to themselves (refused while
+their account has no e-mail address), schedules it, changes their mind and cancels the schedule,
 then launches it through the confirmation that says what will happen. A subscriber opens the
 stop link from the e-mail they got and stops e-mails in Latvian; another stops all contact from
-the offer's page, in Russian. The test plays the worker, calling the outreach services.
+the offer's page, in Russian. A manager working in Latvian sends a test of an SMS campaign to
+their own mobile number. The test plays the worker, calling the outreach services.
 
-`SCREENSHOTS=dir` keeps screenshots of the confirmation, the campaign page and the stop page at
+`SCREENSHOTS=dir` keeps screenshots of the confirmation, the campaign pages and the stop page at
 1440x900 and 768x1024 (campaigns-<page>-<width>.png).
 """
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -19,14 +21,14 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
-from offers.models import OfferKind
+from offers.models import OfferKind, OfferTemplate
 from retention.models import CampaignHistory, OutreachCampaign, OutreachMessage, User
 from retention.outreach import tasks
 from retention.outreach.audience import campaign_fan_out
-from retention.outreach.links import message_token
+from retention.outreach.links import message_token, stop_preview_link
 from retention.system.services import demo_users_ensure
 from subscribers.models import Subscriber, TimelineEvent
 from tests.browser.login import log_in
@@ -95,7 +97,7 @@ def test_a_manager_tests_schedules_and_launches_a_campaign_after_its_confirmatio
     test_form = page.locator("#test-form")
     expect(test_form).to_contain_text("Your account has no e-mail address")
     expect_status(page, 409)
-    test_form.get_by_role("button", name="Send a test to me").click()
+    test_form.get_by_role("button", name="Send a test e-mail to me").click()
     expect(page.locator("#action-error")).to_have_text(
         "Your account has no e-mail address: ask an administrator to add one."
     )
@@ -103,7 +105,9 @@ def test_a_manager_tests_schedules_and_launches_a_campaign_after_its_confirmatio
     User.objects.filter(username="manager").update(email="andris@desk.example")
     page.goto(f"{live_server.url}{reverse('campaign', args=[campaign.pk])}")
     page.locator("#test-form").get_by_label("Test in").select_option("lv")
-    page.locator("#test-form").get_by_role("button", name="Send a test to me").click()
+    page.locator("#test-form").get_by_role(
+        "button", name="Send a test e-mail to andris@desk.example"
+    ).click()
     expect(page.get_by_role("status")).to_contain_text(
         "A test is on its way to andris@desk.example"
     )
@@ -157,6 +161,59 @@ def test_a_manager_tests_schedules_and_launches_a_campaign_after_its_confirmatio
     expect(page.locator("#progress-matched")).to_have_text("4")
     expect(page.locator("#progress-pace")).to_contain_text("Expected to end about")
     shoot(page, "campaign-running")
+
+
+def test_a_manager_in_latvian_sends_a_test_of_an_sms_campaign_to_their_own_phone(
+    live_server, page, monkeypatch, settings, tmp_path, audience
+):
+    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
+    settings.SMS_BACKEND, settings.SMS_FILE_PATH = "file", str(tmp_path / "sms")
+    from retention.outreach import services as outreach
+
+    manager = User.objects.get(username="manager")
+    manager.email = "andris@desk.example"
+    manager.save()
+    campaign = outreach.campaign_create(
+        actor=manager,
+        values={
+            "name": "Loyalty tariff by SMS",
+            "template": OfferTemplate.objects.get(code="loyalty-tariff"),
+            "channel": "sms",
+            "not_contacted_days": 0,
+            "body_lv": "Labdien, {name}! {offer}: {new_price}. {link}",
+            "body_ru": "Здравствуйте, {name}! {offer}. {link}",
+            "body_en": "Hello {name}! {offer}: {new_price}. {link}",
+        },
+    )
+    log_in(page, live_server, "Manager")
+    page.get_by_label("Language").select_option("lv")
+    expect(page.locator("html")).to_have_attribute("lang", "lv")
+
+    # No mobile number yet: the form says so, and an e-mail address is no stand-in.
+    page.goto(f"{live_server.url}{reverse('campaign', args=[campaign.pk])}")
+    test_form = page.locator("#test-form")
+    with translation.override("lv"):
+        no_number = translation.gettext(
+            "Your account has no mobile number: ask an administrator to add one."
+        )
+        to_phone = translation.gettext("Send a test SMS to %(phone)s") % {"phone": "+37120000000"}
+        stop_line = translation.gettext("Stop: %(url)s") % {"url": stop_preview_link()}
+    expect(test_form).to_contain_text(no_number)
+
+    User.objects.filter(pk=manager.pk).update(phone="+37120000000")
+    page.reload()
+    expect(test_form).not_to_contain_text(no_number)
+    test_form.locator("select").select_option("lv")
+    test_form.get_by_role("button", name=to_phone).click()
+    expect(page.get_by_role("status")).to_contain_text("+37120000000")
+    expect(page.locator("#campaign-history")).to_contain_text("+37120000000")
+    # One SMS, as it arrives on the manager's phone: in Latvian, with the SMS's stop line.
+    (sms,) = [json.loads(path.read_text()) for path in (tmp_path / "sms").glob("*.json")]
+    assert sms["to"] == "+37120000000"
+    assert sms["body"].startswith("Labdien, Andris Ozols! Lojalitātes tarifs")
+    assert sms["body"].endswith(f" {stop_line}")
+    assert mail.outbox == [] and not OutreachMessage.objects.exists()
+    shoot(page, "campaign-test-sms-lv")
 
 
 def test_a_subscriber_stops_e_mails_from_their_message_in_latvian_and_another_stops_all(
