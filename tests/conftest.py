@@ -59,6 +59,16 @@ def _desk_calendar_fresh():
 
 
 @pytest.fixture(autouse=True)
+def _send_rates_fresh():
+    """The providers' rate buckets live in Redis, across tests: a 429's hold in one test must
+    not make the next one wait."""
+    yield
+    from retention.core.ratelimit import buckets_reset
+
+    buckets_reset()
+
+
+@pytest.fixture(autouse=True)
 def _require_postgres(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         unavailable("this test needs PostgreSQL (set DATABASE_URL)")
