@@ -43,6 +43,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from retention.core.messaging import (
     AlreadySent,
     Outgoing,
+    SmsBackend,
     email_message,
     sms_backend,
     sms_client,
@@ -151,15 +152,33 @@ Take = Callable[[], int | None]
 # --- E-mail ---------------------------------------------------------------------------------
 
 
+def _lane(
+    send: Callable[[Outgoing], Result],
+    messages: Sequence[Outgoing],
+    results: list[Result | None],
+    take: Take,
+    bucket: _SafeBucket,
+) -> None:
+    """Take the chunk's next message until none is left: wait for its turn, send it."""
+    while (index := take()) is not None:
+        if (refusal := bucket.wait_turn()) is not None:
+            results[index] = refusal
+            continue
+        try:
+            results[index] = send(messages[index])
+        except Exception as exc:
+            # A message that cannot be sent as it is (an address the mail library refuses, a
+            # header with a line break…) fails alone, with what was wrong: the rest of the chunk
+            # goes on, and the chunk is not claimed and crashed on again and again.
+            log.exception("message %s could not be sent", messages[index].key)
+            results[index] = Result("failed", "unsendable", f"{type(exc).__name__}: {exc}"[:200])
+
+
 def _email_lane(
     messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: _SafeBucket
 ) -> None:
     with _mailer() as mailer:
-        while (index := take()) is not None:
-            if (refusal := bucket.wait_turn()) is not None:
-                results[index] = refusal
-                continue
-            results[index] = mailer.send(messages[index], bucket)
+        _lane(lambda message: mailer.send(message, bucket), messages, results, take, bucket)
 
 
 class _Mailer:
@@ -231,23 +250,22 @@ def _smtp_reply(code: int, said: Any, bucket: _SafeBucket) -> Result:
 def _sms_lane(
     messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: _SafeBucket
 ) -> None:
-    backend = sms_backend()
-    http = settings.SMS_BACKEND == "http"
-    while (index := take()) is not None:
-        if (refusal := bucket.wait_turn()) is not None:
-            results[index] = refusal
-            continue
-        if not http:
-            try:
-                backend.send(messages[index])
-            except AlreadySent:
-                pass
-            except OSError as exc:
-                results[index] = Result("retry", "sms_unreachable", str(exc)[:200])
-                continue
-            results[index] = SENT
-            continue
-        results[index] = _sms_post(messages[index], bucket)
+    if settings.SMS_BACKEND == "http":
+        _lane(lambda message: _sms_post(message, bucket), messages, results, take, bucket)
+    else:
+        backend = sms_backend()
+        _lane(lambda message: _sms_other(backend, message), messages, results, take, bucket)
+
+
+def _sms_other(backend: SmsBackend, message: Outgoing) -> Result:
+    """A backend other than the provider's API (files in development, the console)."""
+    try:
+        backend.send(message)
+    except AlreadySent:
+        pass
+    except OSError as exc:
+        return Result("retry", "sms_unreachable", str(exc)[:200])
+    return SENT
 
 
 def _sms_post(message: Outgoing, bucket: _SafeBucket) -> Result:

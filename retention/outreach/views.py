@@ -158,6 +158,7 @@ SEND_ERRORS = {
     "sms_unreachable": gettext_lazy("the SMS provider did not answer"),
     "rate_limit": gettext_lazy("waiting for a turn within the provider's rate"),
     "stopped": gettext_lazy("the sender stopped before it was sent"),
+    "unsendable": gettext_lazy("it cannot be sent as it is (its address or text)"),
 }
 
 
