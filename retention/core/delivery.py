@@ -81,6 +81,8 @@ SENT = Result("sent")
 # Seconds every worker holds back on a channel whose provider said it is busy without saying
 # for how long (429 without Retry-After, SMTP 421).
 BUSY_HOLD = 1.0
+# Seconds between looks for a hold on a channel with no rate of ours.
+HOLD_LOOK_EVERY = 0.25
 
 
 def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
@@ -122,6 +124,11 @@ class _SafeBucket:
         self.channel = channel
         self.shared: Bucket = bucket_for(channel)
         self.local = LocalBucket(channel, channel_rate(channel))
+        # With no rate of ours the bucket carries only holds (a provider's 429), which are
+        # looked for now and then rather than before every message: until this monotonic time
+        # none was there.
+        self.unlimited = channel_rate(channel) <= 0
+        self.clear_until = 0.0
 
     def reserve(self) -> float | None:
         try:
@@ -131,6 +138,7 @@ class _SafeBucket:
             return self.local.reserve(longest=settings.SEND_LONGEST_WAIT)
 
     def hold(self, seconds: float) -> None:
+        self.clear_until = 0.0
         try:
             self.shared.hold(seconds)
         except redis.RedisError:
@@ -138,7 +146,11 @@ class _SafeBucket:
 
     def wait_turn(self) -> Result | None:
         """Sleep until this message's slot; a result (retry later) when the slot is too far."""
+        if self.unlimited and time.monotonic() < self.clear_until:
+            return None
         wait = self.reserve()
+        if self.unlimited and wait == 0:
+            self.clear_until = time.monotonic() + HOLD_LOOK_EVERY
         if wait is None:
             return Result("wait", "rate_limit", retry_after=float(settings.SEND_LONGEST_WAIT))
         if wait:

@@ -23,7 +23,7 @@ from retention.core.messaging import Outgoing
 from retention.models import OutreachCampaign, OutreachMessage
 from retention.notifications.services import CLAIM_TIMEOUT
 from retention.outreach.audience import campaign_fan_out
-from retention.outreach.links import message_link, stop_link, stop_one_click_link
+from retention.outreach.links import message_link, stop_link, stop_one_click_link, stop_token
 from retention.outreach.rendering import campaign_said, message_render, with_stop
 from retention.outreach.selectors import THROTTLED_STATES
 from subscribers import phrases
@@ -302,7 +302,8 @@ def _prepare(
     subject, body, language = message_render(
         campaign, subscriber, link=message_link(message), fit=fit, template=message.template
     )
-    stop = stop_link(subscriber_id=subscriber.pk, channel=channel)
+    token = stop_token(subscriber_id=subscriber.pk, channel=channel)
+    stop = stop_link(subscriber_id=subscriber.pk, channel=channel, token=token)
     body = with_stop(body, channel=channel, url=stop, language=language)
     address = subscriber.email if channel == ContactChannel.EMAIL else subscriber.phone
     chunk.send(
@@ -313,17 +314,17 @@ def _prepare(
             to=address,
             body=body,
             subject=subject,
-            headers=stop_headers(subscriber_id=subscriber.pk, channel=channel),
+            headers=stop_headers(subscriber_id=subscriber.pk, channel=channel, token=token),
         ),
     )
 
 
-def stop_headers(*, subscriber_id: int, channel: str) -> dict[str, str]:
+def stop_headers(*, subscriber_id: int, channel: str, token: str = "") -> dict[str, str]:
     """RFC 8058 one-click unsubscribe for an e-mail: mail clients show "Unsubscribe" and POST
-    to the address themselves. None for an SMS."""
+    to the address themselves. None for an SMS. ``token``: the stop token, if made already."""
     if channel != ContactChannel.EMAIL:
         return {}
-    url = stop_one_click_link(subscriber_id=subscriber_id, channel=channel)
+    url = stop_one_click_link(subscriber_id=subscriber_id, channel=channel, token=token)
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
