@@ -98,6 +98,10 @@ def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
         with taking:
             return next(queue, None)
 
+    if channel != "email" and settings.SMS_BACKEND == "http":
+        # A misconfigured provider (not https) stops the chunk here, loudly, rather than
+        # failing each of its messages for good: its rows wait for the sweep and a fixed setting.
+        sms_client()
     bucket = _SafeBucket(channel)
     lane = _email_lane if channel == "email" else _sms_lane
     work: Callable[[], None] = lambda: lane(messages, results, take, bucket)  # noqa: E731
