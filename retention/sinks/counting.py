@@ -1,8 +1,9 @@
 """What both sinks share: settings changed while they run, and the keys they counted.
 
 A sink keeps ``lock``, ``settings`` (a dataclass) and ``counts`` (a dataclass with at least
-``keys``, a Counter of deliveries per key, ``connections`` and ``peak_in_flight``); every read
-and change holds the lock, since the serving thread writes while a test reads."""
+``keys``, a Counter of deliveries per key, ``arrivals``, the time of each delivery,
+``connections`` and ``peak_in_flight``); every read and change holds the lock, since the serving
+thread writes while a test reads."""
 
 import threading
 import time
@@ -27,6 +28,13 @@ class CountingSink:
     def keys(self) -> Counter[str]:
         with self.lock:
             return Counter(self.counts.keys)
+
+    @property
+    def arrivals(self) -> list[float]:
+        """When each delivery arrived, in order, on ``time.monotonic()`` (the sink runs in the
+        reader's process): how many came in a window, to check a rate against."""
+        with self.lock:
+            return list(self.counts.arrivals)
 
     @property
     def unique(self) -> int:
@@ -58,6 +66,11 @@ class CountingSink:
                 "connections": counts.connections,
                 "peak_in_flight": counts.peak_in_flight,
             }
+
+    def delivered(self, key: str) -> None:
+        """Count one delivery of ``key``, arriving now. Called with ``lock`` held."""
+        self.counts.keys[key] += 1
+        self.counts.arrivals.append(time.monotonic())
 
     # The sink's own counts, in the order a snapshot lists them.
     counted: tuple[str, ...] = ()

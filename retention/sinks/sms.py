@@ -4,8 +4,8 @@ It accepts what ``HttpSmsBackend`` posts (JSON ``{"to", "text"}``, ``Idempotency
 token when one is set) and counts deliveries per key. An asyncio loop in its own thread serves
 any number of keep-alive connections at once; latency is a sleep in that loop, so slow answers
 do not queue behind each other. It can answer 500 to a seeded fraction of requests, 429 with
-``Retry-After`` for the next K requests or for a while, and close the connection without an
-answer on every N-th request.
+``Retry-After`` for the next K requests or for a while, 400 to numbers it is told to refuse, and
+close the connection without an answer on every N-th request.
 """
 
 import asyncio
@@ -42,11 +42,14 @@ class SmsSinkSettings:
     # lost): a resend must then show up as a duplicate unless the key is honoured.
     drop_after_receiving: bool = False
     token: str = ""  # when set, requests without "Authorization: Bearer <token>" get 401
+    # Numbers the provider will not take (no such subscriber, a landline): 400, for good.
+    refused_numbers: set[str] = field(default_factory=set)
 
 
 @dataclass
 class SmsSinkCounts:
     keys: Counter[str] = field(default_factory=Counter)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each delivery
     requests: int = 0
     throttled: int = 0
     failed: int = 0
@@ -240,7 +243,7 @@ class SmsSink(CountingSink):
             if settings.drop_every and counts.requests % settings.drop_every == 0:
                 counts.dropped += 1
                 if settings.drop_after_receiving:
-                    counts.keys[key] += 1
+                    self.delivered(key)
                 return _Answer(0, {}, drop=True)
             throttle = self._throttle
             if throttle.requests > 0 or time.monotonic() < throttle.until:
@@ -254,7 +257,7 @@ class SmsSink(CountingSink):
             if self.random.random() < settings.error_rate:
                 counts.failed += 1
                 return _Answer(500, {"error": "provider failure (sink)"})
-            counts.keys[key] += 1
+            self.delivered(key)
             # A repeated key gets the first answer's id, as providers honouring it do.
             return _Answer(201 if counts.keys[key] == 1 else 200, {"id": f"sms-{key}"})
 
@@ -276,4 +279,6 @@ class SmsSink(CountingSink):
             return _Answer(400, {"error": "body is not JSON"})
         if not isinstance(message, dict) or not message.get("to") or "text" not in message:
             return _Answer(400, {"error": "to and text required"})
+        if message["to"] in self.settings.refused_numbers:
+            return _Answer(400, {"error": "invalid number"})
         return None

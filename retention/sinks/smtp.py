@@ -36,6 +36,7 @@ class SmtpSinkSettings:
 @dataclass
 class SmtpSinkCounts:
     keys: Counter[str] = field(default_factory=Counter)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each delivery
     recipients: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     messages: int = 0  # DATA commands seen, whatever the answer
     refused: int = 0
@@ -145,5 +146,5 @@ class SmtpSink(CountingSink):
 
     def record(self, key: str, recipients: list[str]) -> None:
         """Called with ``lock`` held."""
-        self.counts.keys[key] += 1
+        self.delivered(key)
         self.counts.recipients.append((key, tuple(recipients)))

@@ -195,6 +195,22 @@ def test_sms_sink_throttles_for_a_while_until_told_to_stop(sms_sink: SmsSink):
     assert sms_sink.keys == {"w": 1}
 
 
+def test_sms_sink_refuses_a_number_it_was_told_to_refuse_with_400(sms_sink: SmsSink):
+    sms_sink.configure(refused_numbers={"+37120000000"})
+
+    with httpx.Client() as client:
+        refused = sms_post(client, sms_sink, "n")
+        other = client.post(
+            sms_sink.url,
+            json={"to": "+37129999999", "text": "Hi"},
+            headers={"Idempotency-Key": "o"},
+        )
+
+    assert (refused.status_code, refused.json()) == (400, {"error": "invalid number"})
+    assert other.status_code == 201
+    assert sms_sink.keys == {"o": 1}
+
+
 def test_sms_sink_fails_with_500_while_told_to(sms_sink: SmsSink):
     sms_sink.configure(error_rate=1.0)
 
@@ -238,6 +254,28 @@ def test_sms_sink_delays_each_connection_without_holding_up_the_other(sms_sink: 
     assert sms_sink.snapshot()["peak_in_flight"] == 2
     assert sms_sink.unique == 10
     assert sms_sink.connections == 2
+
+
+def test_both_sinks_note_when_each_delivery_arrived(sms_sink: SmsSink, smtp_sink: SmtpSink):
+    sms_sink.configure(drop_every=2, drop_after_receiving=True)  # a lost answer counts too
+    before = time.monotonic()
+    with httpx.Client() as client:
+        sms_post(client, sms_sink, "a1")
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            sms_post(client, sms_sink, "a2")
+        sms_post(client, sms_sink, "a3")
+    with smtplib.SMTP(smtp_sink.host, smtp_sink.port, timeout=10) as smtp:
+        for message in emails("a4", "a5"):
+            smtp.send_message(message.message())
+    after = time.monotonic()
+
+    for sink, delivered in ((sms_sink, 3), (smtp_sink, 2)):
+        arrivals = sink.arrivals
+        assert len(arrivals) == delivered == sum(sink.keys.values())
+        assert arrivals == sorted(arrivals)
+        assert before <= arrivals[0] and arrivals[-1] <= after
+    sms_sink.reset()
+    assert sms_sink.arrivals == []
 
 
 # --- the desk's own backends ------------------------------------------------------------------
