@@ -291,9 +291,15 @@ def _prepare(
     decision = _decide(campaign, subscriber, now, policy, recent)
     if not decision.allowed:
         if decision.reason in WAIT_REASONS and decision.next_allowed_at:
-            # Waiting for allowed hours or the cap, not for the provider: no error to show.
+            # Waiting for allowed hours or the cap, not for the provider: no error to show, and
+            # not sent at all, so no try of the provider's is used up.
             chunk.set(
-                message, "deferred", MState.DEFERRED, due_at=decision.next_allowed_at, error=""
+                message,
+                "deferred",
+                MState.DEFERRED,
+                due_at=decision.next_allowed_at,
+                error="",
+                refund=True,
             )
             return
         chunk.set(message, "skipped", MState.SKIPPED, skip_reason=decision.reason)

@@ -80,10 +80,10 @@ def own_buckets(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> Iterator[Non
     client.close()
 
 
-def campaign_of(manager: User, channel: str, count: int) -> OutreachCampaign:
+def campaign_of(manager: User, channel: str, count: int, **subscriber: Any) -> OutreachCampaign:
     """A running campaign with one pending message to each of ``count`` new subscribers."""
     plan = PlanFactory.create()
-    SubscriberFactory.create_batch(count, plan=plan)
+    SubscriberFactory.create_batch(count, plan=plan, **subscriber)
     campaign = draft(manager, channel=channel, subject="Better terms for you")
     services.campaign_launch(campaign=campaign, actor=manager)
     campaign_fan_out(campaign=campaign)
@@ -324,3 +324,25 @@ def test_a_message_still_refused_after_the_last_try_fails_with_the_reason_and_th
     clock.move_to(NOW + timedelta(hours=2))
     assert outreach_send(campaign_id=campaign.pk).claimed == 0
     assert sink.unique == 0
+
+
+def test_a_message_the_contact_policy_held_back_has_used_none_of_its_tries(
+    request, manager, clock, settings
+):
+    settings.SEND_MAX_ATTEMPTS = 2
+    sink = sink_for(request, "sms")
+    sink.configure(error_rate=1.0)
+    campaign = campaign_of(manager, "sms", 1, time_zone="America/New_York")  # 05:00 there
+
+    assert outreach_send(campaign_id=campaign.pk).deferred == 1  # quiet hours: not sent
+    message = messages(campaign).get()
+    assert (message.attempts, sink.snapshot()["requests"]) == (0, 0)
+    clock.move_to(message.due_at)
+    assert outreach_send(campaign_id=campaign.pk).deferred == 1  # the provider's first 500
+
+    retried = messages(campaign).get()
+    assert (retried.attempts, retried.due_at) == (1, message.due_at + timedelta(seconds=30))
+    sink.configure(error_rate=0.0)
+    clock.move_to(retried.due_at)
+    assert outreach_send(campaign_id=campaign.pk).sent == 1
+    assert_each_delivered_once(campaign, sink, "sms")
