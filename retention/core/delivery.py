@@ -49,7 +49,7 @@ from retention.core.messaging import (
     sms_client,
     sms_request,
 )
-from retention.core.ratelimit import Bucket, LocalBucket, bucket_for, channel_rate
+from retention.core.ratelimit import Bucket, bucket_for, channel_rate, local_bucket
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,9 @@ class _SafeBucket:
     def __init__(self, channel: str) -> None:
         self.channel = channel
         self.shared: Bucket = bucket_for(channel)
-        self.local = LocalBucket(channel, channel_rate(channel))
+        # The process's own, kept across chunks: a bucket of each chunk's own would let every
+        # chunk (and every task a threaded worker runs at once) send at the full rate.
+        self.local = local_bucket(channel, channel_rate(channel))
         # With no rate of ours the bucket carries only holds (a provider's 429), which are
         # looked for now and then rather than before every message: until this monotonic time
         # none was there.

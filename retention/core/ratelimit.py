@@ -122,7 +122,8 @@ def _redis(url: str) -> redis.Redis:
 
 
 @cache
-def _local(channel: str, rate: float) -> LocalBucket:
+def local_bucket(channel: str, rate: float) -> LocalBucket:
+    """The process's own bucket of ``channel``: one for all its chunks and lanes."""
     return LocalBucket(channel, rate)
 
 
@@ -132,12 +133,12 @@ def bucket_for(channel: str) -> Bucket:
     rate = channel_rate(channel)
     if settings.REDIS_URL:
         return RedisBucket(channel, rate, _redis(settings.REDIS_URL))
-    return _local(channel, rate)
+    return local_bucket(channel, rate)
 
 
 def buckets_reset() -> None:
     """Forget every channel's turns and holds (a provider's 429 included): the next message on
     each goes at once. For tests, and for an operator once a provider's limit was lifted."""
-    _local.cache_clear()
+    local_bucket.cache_clear()
     if settings.REDIS_URL:
         _redis(settings.REDIS_URL).delete(*(KEY.format(channel=c) for c in ("email", "sms")))

@@ -1,14 +1,23 @@
-"""What a provider's ``Retry-After`` comes to (retention.core.delivery.retry_after_seconds):
-seconds, or an HTTP date from now; never negative, never more than an hour, and nothing at all
-when it cannot be read."""
+"""Sending a chunk (retention.core.delivery): what a provider's ``Retry-After`` comes to
+(seconds, or an HTTP date from now; never negative, never more than an hour, nothing at all when
+it cannot be read), and the rate limit kept while Redis does not answer."""
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import redis
 import time_machine
 
-from retention.core.delivery import retry_after_seconds
+from retention.core import delivery, ratelimit
+from retention.core.delivery import SENT, deliver, retry_after_seconds
+from retention.core.messaging import Outgoing
+from retention.core.ratelimit import RedisBucket
+from tests.retention.workers import free_port
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -54,3 +63,55 @@ def test_retry_after_in_the_past_is_now_never_negative(header: str):
 def test_retry_after_of_more_than_an_hour_is_an_hour(header: str):
     # A provider's typo must not park a campaign for a day.
     assert retry_after_seconds(header, now=NOW) == 3600.0
+
+
+# --- Redis down -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shared bucket's Redis refuses every connection (nothing listens on its port); the
+    process's own buckets start empty."""
+    dead = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    monkeypatch.setattr(
+        delivery,
+        "bucket_for",
+        lambda channel: RedisBucket(channel, ratelimit.channel_rate(channel), dead),
+    )
+    ratelimit.local_bucket.cache_clear()
+    yield
+    ratelimit.local_bucket.cache_clear()
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits the lanes asked for before sending, noted instead of slept."""
+    noted: list[float] = []
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            noted.append(seconds)
+
+    monkeypatch.setattr(delivery, "time", SimpleNamespace(sleep=sleep))
+    return noted
+
+
+def texts(*keys: str) -> list[Outgoing]:
+    return [Outgoing(key=key, to="+37120000000", body="Hello") for key in keys]
+
+
+def test_with_redis_down_one_chunk_after_another_keeps_to_the_rate_in_the_process(
+    settings, tmp_path: Path, redis_down, waits: list[float]
+):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path)
+    settings.SEND_RATES = {"email": 0, "sms": 5}
+
+    assert deliver("sms", texts("a1", "a2", "a3", "a4", "a5")) == [SENT] * 5
+    assert waits == []  # the first second's worth goes at once
+    assert deliver("sms", texts("b1", "b2", "b3")) == [SENT] * 3
+
+    # The next chunk takes the slots after the first one's, 1/5 s apart; had it a bucket of
+    # its own, it would go at once as well: ten in the first second at 5 a second.
+    assert sorted(waits) == pytest.approx([0.2, 0.4, 0.6], abs=0.05)
