@@ -222,21 +222,21 @@ class _Chunk:
     def mark(self) -> None:
         """Every row of the chunk in one transaction: a handful of UPDATEs and one INSERT of
         the sent ones' timeline contacts, however many messages there are. Only rows still
-        claimed (``sending``) are marked, so a row the sweep handed to another worker meanwhile
-        is left to it, and its contact is written once."""
+        claimed by this chunk (``sending`` since its claim) are marked, so a row the sweep
+        handed to another worker meanwhile is left to it, even once that worker has claimed it
+        again, and its contact is written once."""
         with transaction.atomic():
+            ours = Message.objects.filter(state=MState.SENDING, claimed_at=self.now)
             for (state, fields), ids in self.marks.items():
                 values = dict(fields)
                 if values.pop("refund", False):
                     values["attempts"] = F("attempts") - 1
-                Message.objects.filter(pk__in=ids, state=MState.SENDING).update(
-                    state=state, **values
-                )
+                ours.filter(pk__in=ids).update(state=state, **values)
             if not self.sent:
                 return
             still = set(
-                Message.objects.select_for_update()
-                .filter(pk__in=[m.pk for m, _c in self.sent], state=MState.SENDING)
+                ours.select_for_update()
+                .filter(pk__in=[m.pk for m, _c in self.sent])
                 .values_list("pk", flat=True)
             )
             Message.objects.filter(pk__in=still).update(

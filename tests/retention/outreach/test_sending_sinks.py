@@ -9,9 +9,10 @@ resend under a new key is a key too many, and a resend under the same key is a d
 provider drops.
 """
 
+import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,18 +20,21 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings as django_settings
+from django.db import connection
 from django.utils import timezone
 
 from retention.core import delivery
 from retention.core.ratelimit import KEY, Bucket, RedisBucket, channel_rate
 from retention.models import OutreachCampaign, OutreachMessage, User
+from retention.notifications.services import CLAIM_TIMEOUT
 from retention.outreach import services
 from retention.outreach.audience import campaign_fan_out
-from retention.outreach.sending import outreach_send, retry_wait
+from retention.outreach.sending import SendResult, outreach_send, outreach_sweep, retry_wait
 from retention.sinks import SmsSink, SmtpSink
 from subscribers.models import TimelineEvent
 from tests.factories import PlanFactory, SubscriberFactory
 from tests.retention.outreach.helpers import NOW, draft
+from tests.retention.workers import wait_until
 from tests.sinks.conftest import (  # noqa: F401 - the sinks' fixtures, used by name
     email_to_sink,
     https_sms_sink,
@@ -346,3 +350,58 @@ def test_a_message_the_contact_policy_held_back_has_used_none_of_its_tries(
     clock.move_to(retried.due_at)
     assert outreach_send(campaign_id=campaign.pk).sent == 1
     assert_each_delivered_once(campaign, sink, "sms")
+
+
+# --- A chunk that outlives its claim --------------------------------------------------------
+
+
+def worker(send: Callable[[], SendResult], results: list[SendResult]) -> threading.Thread:
+    """``send`` in a thread of its own (a worker), its result noted in ``results``."""
+
+    def run() -> None:
+        try:
+            results.append(send())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_that_outlived_its_claim_leaves_the_row_to_the_worker_that_claimed_it_next(
+    request, manager
+):
+    sink = sink_for(request, "sms")
+    campaign = campaign_of(manager, "sms", 1)
+    message = messages(campaign).get()
+    # Worker A's try: the provider will refuse it, two seconds after it arrives.
+    sink.configure(error_rate=1.0, latency_ms=2000)
+    a_results: list[SendResult] = []
+    worker_a = worker(lambda: outreach_send(campaign_id=campaign.pk, now=NOW), a_results)
+    wait_until(
+        lambda: sink.snapshot()["requests"] == 1, timeout=10, failure=lambda: str(sink.snapshot())
+    )
+
+    # Long after, as far as the claim goes: the sweep takes the row back, and worker B claims
+    # it and sends it again; the provider takes it this time, five seconds after it arrives.
+    sink.configure(error_rate=0.0, latency_ms=5000)
+    later = NOW + CLAIM_TIMEOUT + timedelta(minutes=1)
+    assert outreach_sweep(now=later) == 1
+    b_results: list[SendResult] = []
+    worker_b = worker(lambda: outreach_send(campaign_id=campaign.pk, now=later), b_results)
+    wait_until(
+        lambda: sink.snapshot()["requests"] == 2, timeout=10, failure=lambda: str(sink.snapshot())
+    )
+    assert worker_a.is_alive(), "worker A marked its chunk before worker B claimed the row"
+    for thread in (worker_a, worker_b):
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+    # A heard "500, try later", but the row was B's by then: B's "sent" is what it says.
+    assert ([r.deferred for r in a_results], [r.sent for r in b_results]) == ([1], [1])
+    sent = messages(campaign).get()
+    assert (sent.state, sent.sent_at, sent.attempts, sent.error) == (MState.SENT, later, 2, "")
+    assert contacts_per_message(campaign) == {message.pk: 1}
+    assert sink.keys == {key_of("sms", message.pk): 1}
