@@ -8,7 +8,6 @@ The clock stands at Tuesday 2026-12-01 10:00 UTC (12:00 in Riga) unless a test m
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from offers.models import OfferKind
@@ -17,24 +16,12 @@ from retention.models import CampaignHistory, OutreachCampaign, OutreachMessage
 from retention.outreach import services
 from tests.factories import SubscriberFactory, UserFactory, offer_template
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "no_broker")]
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 State = OutreachCampaign.State
 Action = CampaignHistory.Action
 BODIES = {"body_lv": "Sveiki, {name}! {link}", "body_ru": "{name}! {link}", "body_en": "Hi {name}"}
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def no_worker(monkeypatch):
-    """Launching and resuming ask for the worker after commit; nothing runs here."""
-    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
 
 
 @pytest.fixture

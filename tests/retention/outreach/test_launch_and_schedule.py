@@ -8,7 +8,6 @@ The clock stands at Tuesday 2026-12-01 10:00 UTC (12:00 in Riga) unless a test m
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from retention.core.refusals import InvalidInput, WrongState
@@ -18,16 +17,10 @@ from tests.factories import SubscriberFactory, user_with_role
 from tests.retention.outreach.helpers import NOW, draft
 from tests.threads import run_at_once
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 State = OutreachCampaign.State
 Action = CampaignHistory.Action
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ contact policy needs, and one transaction of marks and timeline contacts for the
 The clock stands at Tuesday 2026-12-01 10:00 UTC (12:00 in Riga)."""
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,22 +13,11 @@ from retention.outreach.audience import campaign_fan_out
 from retention.outreach.sending import outreach_send
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
 from tests.factories import PlanFactory, SubscriberFactory
-from tests.retention.outreach.helpers import NOW, draft
+from tests.retention.outreach.helpers import draft
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "no_broker")]
 
 MState = OutreachMessage.State
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
 
 
 @pytest.fixture(autouse=True)

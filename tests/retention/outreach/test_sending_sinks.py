@@ -43,21 +43,10 @@ from tests.sinks.conftest import (  # noqa: F401 - the sinks' fixtures, used by 
     smtp_sink,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "no_broker")]
 
 MState = OutreachMessage.State
 Sink = SmsSink | SmtpSink
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
 
 
 @pytest.fixture(autouse=True)

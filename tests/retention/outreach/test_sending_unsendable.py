@@ -5,7 +5,6 @@ after every sweep.
 The clock stands at Tuesday 2026-12-01 10:00 UTC (12:00 in Riga)."""
 
 import pytest
-import time_machine
 from django.core import mail
 
 from retention.models import OutreachMessage
@@ -13,22 +12,11 @@ from retention.outreach import services
 from retention.outreach.audience import campaign_fan_out
 from retention.outreach.sending import outreach_send
 from tests.factories import SubscriberFactory
-from tests.retention.outreach.helpers import NOW, draft
+from tests.retention.outreach.helpers import draft
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "no_broker")]
 
 MState = OutreachMessage.State
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
 
 
 def test_an_address_with_a_line_break_fails_alone_and_the_chunk_goes_on(manager, settings):

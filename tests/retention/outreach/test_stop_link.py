@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core import mail, signing
 from django.urls import reverse
 
@@ -29,15 +28,9 @@ from subscribers.models import Subscriber, TariffFit, TimelineEvent
 from tests.factories import CaseFactory, PlanFactory, SubscriberFactory, offer_template
 from tests.retention.outreach.helpers import NOW, draft
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 MState = OutreachMessage.State
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -20,15 +19,9 @@ from retention.outreach import services
 from retention.outreach.links import preview_link, stop_preview_link
 from subscribers.models import TimelineEvent
 from tests.factories import SubscriberFactory
-from tests.retention.outreach.helpers import NOW, draft
+from tests.retention.outreach.helpers import draft
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

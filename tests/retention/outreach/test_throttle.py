@@ -7,7 +7,6 @@ The clock stands at Tuesday 2026-12-01 10:00 UTC (12:00 in Riga) unless a test m
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -20,20 +19,9 @@ from tests.factories import PlanFactory, SubscriberFactory, user_with_role
 from tests.retention.outreach.helpers import NOW, draft
 from tests.threads import run_at_once
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "no_broker")]
 
 MState = OutreachMessage.State
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr("retention.core.broker.enqueue", lambda task, *args: True)
 
 
 def many(count: int) -> None:
