@@ -2,6 +2,7 @@
 and a run counts only when the sink received exactly the messages the workers marked sent."""
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from django.utils import timezone
@@ -25,7 +26,7 @@ def sinks() -> Iterator[Sinks]:
         yield running
 
 
-def running_campaign(manager, subscribers: int) -> tuple[OutreachCampaign, object]:
+def running_campaign(manager, subscribers: int) -> tuple[OutreachCampaign, datetime]:
     """A campaign fanned out over ``subscribers`` new subscribers, running at the bench's
     moment (a Tuesday at 10:00 UTC, inside every subscriber's allowed hours)."""
     SubscriberFactory.create_batch(subscribers)
