@@ -182,6 +182,11 @@ def _sending(send: dict[str, Any]) -> list[str]:
             f"{run['messages_per_second']:>7,.0f} {run['sent_per_second']:>7,.0f} {ratio:>6} "
             f"{run['queries_per_message']:>6.3f} {run['connections']:>6,}"
         )
+    if load := send.get("load_average"):
+        lines.append(
+            f"  machine: {send.get('cores')} cores, 1-minute load {load[0]:.1f} before the runs "
+            f"and {load[-1]:.1f} after (workers, sinks and PostgreSQL share these cores)"
+        )
     left = sum(run["skipped"] + run["deferred"] for run in send.get("runs", []))
     if left:
         lines.append(

@@ -130,6 +130,9 @@ def measure_sending(
         f"{moment:%a %Y-%m-%d %H:%M} UTC…"
     )
     runs = []
+    # The workers, the sinks and PostgreSQL share this machine's cores with whatever else runs
+    # on it: the load around the matrix says how far the figures are the desk's own.
+    load = [os.getloadavg()[0]]
     with bench_sinks() as sinks:
         for channel, latency_ms, workers, planned in plan:
             messages = min(planned, _pending(campaign.pk, moment))
@@ -154,10 +157,13 @@ def measure_sending(
             runs.append(run)
             with_ratios(runs)
             log(_run_line(run))
+    load.append(os.getloadavg()[0])
     results.outreach["send"] = {
         "chunk": settings.OUTREACH_CHUNK,
         "lanes": settings.SEND_CONCURRENCY,
         "at": moment.isoformat(),
+        "cores": os.cpu_count(),
+        "load_average": [round(value, 2) for value in load],  # 1-minute, before and after
         "runs": runs,
     }
 
