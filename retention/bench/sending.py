@@ -6,9 +6,10 @@ provider's API over https with a throwaway certificate that the workers trust th
 SSL_CERT_FILE (the desk's SMS backend speaks https only). Each run starts its workers
 (``python -m retention.bench.sender``) with the environment pointing at the sinks and at this
 database, waits until every one has set itself up, starts them together and times them until
-the last one ends: start-up is not sending. The matrix is e-mail and SMS, each with the sink
-answering at once and after 50 ms a message, each with one worker and with two; every run takes
-fresh pending messages of the bench campaign, whose channel changes between runs.
+the last one has reported: its start-up and its exit are not sending. The matrix is e-mail and
+SMS, each with the sink answering at once and after 50 ms a message, each with one worker and
+with two; every run takes fresh pending messages of the bench campaign, whose channel changes
+between runs.
 
 Every run is checked: the keys the sink received are exactly the messages the workers marked
 sent, none received twice, nothing reached the other channel's sink and nothing failed. A run
@@ -52,10 +53,11 @@ WORKERS = (1, 2)
 RUN_MESSAGES = {0: {1: 6_000, 2: 8_000}, 50: {1: 2_500, 2: 3_000}}
 FULL_FROM = 200_000
 QUICK_DIVISOR = 4
-# Seconds the workers have to set themselves up, and then to send a run's messages: a worker
-# still at it after that is killed and the run fails.
+# Seconds the workers have to set themselves up, to send a run's messages, and to exit after
+# their report: a worker still at it after that is killed and the run fails.
 READY_TIMEOUT = 120.0
 RUN_TIMEOUT = 600.0
+EXIT_TIMEOUT = 30.0
 
 MState = OutreachMessage.State
 Run = tuple[str, int, int, int]  # channel, latency (ms), workers, messages
@@ -266,8 +268,8 @@ def run_workers(
     timeout: float,
 ) -> tuple[list[dict[str, Any]], float, float]:
     """One worker process per share, started together once all are ready: what each
-    reported, the seconds from the start to the last one's end, and the seconds they took to
-    get ready. A worker that fails or overruns ``timeout`` raises; none is left running."""
+    reported, the seconds from the start to the last one's report, and the seconds they took
+    to get ready. A worker that fails or overruns ``timeout`` raises; none is left running."""
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="bench-sender-") as folder, ExitStack() as stack:
         errors = [Path(folder) / f"sender-{i}.log" for i in range(len(shares))]
@@ -278,32 +280,51 @@ def run_workers(
                     _spawn(campaign_id, moment, share, env, stack.enter_context(error.open("wb")))
                 )
             for process, error in zip(processes, errors, strict=True):
-                _await_ready(process, error, spawned + READY_TIMEOUT)
+                if _line(process, error, spawned + READY_TIMEOUT, "get ready") != b"ready":
+                    raise RuntimeError(f"an outreach sender did not get ready: {_tail(error)}")
             started = time.perf_counter()
             for process in processes:
                 assert process.stdin is not None
                 process.stdin.write(b"go\n")
                 process.stdin.flush()
-            outputs = []
-            for process, error in zip(processes, errors, strict=True):
-                try:
-                    out, _ = process.communicate(timeout=max(started + timeout - _now(), 0.1))
-                except subprocess.TimeoutExpired:
-                    raise RuntimeError(
-                        f"an outreach sender ran over {timeout:.0f} s: {_tail(error)}"
-                    ) from None
-                if process.returncode:
-                    raise RuntimeError(
-                        f"an outreach sender failed (exit {process.returncode}): {_tail(error)}"
-                    )
-                outputs.append(out)
+            reports = [
+                _report(_line(process, error, started + timeout, "finish"), error)
+                for process, error in zip(processes, errors, strict=True)
+            ]
+            # A worker's end is its report: the interpreter's exit after it is not sending.
             seconds = time.perf_counter() - started
+            for process, error in zip(processes, errors, strict=True):
+                _exited(process, error)
         finally:
             for process in processes:
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-    return [_report(out) for out in outputs], seconds, started - spawned
+    return reports, seconds, started - spawned
+
+
+def _exited(process: subprocess.Popen[bytes], errors: Path) -> None:
+    try:
+        code = process.wait(timeout=EXIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"an outreach sender did not exit: {_tail(errors)}") from None
+    if code:
+        raise RuntimeError(f"an outreach sender failed (exit {code}): {_tail(errors)}")
+
+
+def _line(process: subprocess.Popen[bytes], errors: Path, deadline: float, what: str) -> bytes:
+    """The worker's next line on stdout, waiting until ``deadline`` at most."""
+    assert process.stdout is not None
+    readable, _, _ = select.select([process.stdout], [], [], max(deadline - _now(), 0.1))
+    if not readable:
+        raise RuntimeError(f"an outreach sender did not {what} in time: {_tail(errors)}")
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(
+            f"an outreach sender stopped before it could {what} (exit {process.wait()}): "
+            f"{_tail(errors)}"
+        )
+    return line.strip()
 
 
 def _spawn(
@@ -328,17 +349,11 @@ def _spawn(
     )
 
 
-def _await_ready(process: subprocess.Popen[bytes], errors: Path, deadline: float) -> None:
-    assert process.stdout is not None
-    readable, _, _ = select.select([process.stdout], [], [], max(deadline - _now(), 0.1))
-    line = process.stdout.readline() if readable else b""
-    if line.strip() != b"ready":
-        raise RuntimeError(f"an outreach sender did not get ready: {_tail(errors)}")
-
-
-def _report(out: bytes) -> dict[str, Any]:
-    lines = out.decode().strip().splitlines()
-    report: dict[str, Any] = json.loads(lines[-1])
+def _report(line: bytes, errors: Path) -> dict[str, Any]:
+    try:
+        report: dict[str, Any] = json.loads(line)
+    except ValueError:
+        raise RuntimeError(f"an outreach sender said {line[:200]!r}: {_tail(errors)}") from None
     return report
 
 
