@@ -11,7 +11,14 @@ from retention.bench.outreach import outreach_moment
 from retention.bench.report import render
 from retention.bench.results import Results
 from retention.bench.scale import SCALES
-from retention.bench.sending import Sinks, bench_sinks, run_plan, send_run, with_ratios
+from retention.bench.sending import (
+    Sinks,
+    bench_sinks,
+    run_plan,
+    run_workers,
+    send_run,
+    with_ratios,
+)
 from retention.models import OutreachCampaign, OutreachMessage
 from retention.outreach.audience import campaign_fan_out
 from tests.factories import SubscriberFactory
@@ -70,6 +77,14 @@ def test_a_run_whose_messages_the_sink_refused_raises_instead_of_giving_a_figure
     sinks.sms.configure(token="another")  # the workers' token is now refused: 401
     with pytest.raises(RuntimeError, match="failed"):
         send_run(campaign.pk, moment, sinks, channel="sms", latency_ms=0, workers=1, messages=5)
+
+
+def test_a_worker_that_cannot_start_fails_the_run_with_what_it_said():
+    nowhere = {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere", "TESTING": "true"}
+    moment = outreach_moment(timezone.localdate())
+    with pytest.raises(RuntimeError, match="before it could get ready") as raised:
+        run_workers(1, moment, [5, 5], env=nowhere, timeout=30)
+    assert "OperationalError" in str(raised.value)
 
 
 def test_every_run_gets_its_share_of_fewer_pending_messages_than_planned():
