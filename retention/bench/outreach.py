@@ -1,33 +1,26 @@
 """Outreach at scale: a campaign's fan-out over every active subscriber, sending its messages
-as the worker does, and (retention.bench.reminders) the reminder tick. Everything they create
-is removed again, so every run starts the same."""
+as the workers do (retention.bench.sending), and (retention.bench.reminders) the reminder tick.
+Everything they create is removed again, so every run starts the same."""
 
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
-from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from offers.models import OfferKind, OfferTemplate
 from retention.bench.reminders import REMINDER_KEY, measure_reminder_tick
 from retention.bench.results import Log, Results
+from retention.bench.sending import measure_sending
 from retention.bench.tables import analyze, vacuum
 from retention.bench.users import bench_manager
 from retention.models import Notification, OutreachCampaign, OutreachMessage, Reminder
 from retention.outreach.audience import FAN_OUT_CHUNK, campaign_fan_out, campaign_matching
-from retention.outreach.sending import SendResult, outreach_send
 from retention.outreach.services import campaign_create
 from subscribers.models import ContactChannel, Subscriber, TimelineEvent
 
 BENCH_CAMPAIGN = "bench-outreach"
-# Messages sent through the SMS file backend for the sending figure.
-OUTREACH_SEND = 20_000
 BENCH_BODY = "{name}: {offer}, {price} → {new_price}. {link}"
 
 
@@ -36,8 +29,8 @@ def measure_outreach(results: Results, *, requests: int, log: Log) -> None:
     last_event = TimelineEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     try:
         campaign, moment = _bench_campaign()
-        rows = _measure_fan_out(results, campaign, moment, log=log)
-        _measure_sending(results, campaign, moment, min(OUTREACH_SEND, rows), log=log)
+        _measure_fan_out(results, campaign, moment, log=log)
+        measure_sending(results, campaign, moment, log=log)
     finally:
         outreach_cleanup(events_after=last_event)
     try:
@@ -140,62 +133,3 @@ def _measure_fan_out(
     }
     analyze(OutreachMessage)
     return rows
-
-
-def _measure_sending(
-    results: Results, campaign: OutreachCampaign, moment: datetime, wanted: int, *, log: Log
-) -> None:
-    """Sending ``wanted`` messages as the worker does, OUTREACH_CHUNK claimed at a time,
-    through the contact policy and the SMS file backend into a temporary folder."""
-    chunk = settings.OUTREACH_CHUNK
-    log(
-        f"Sending {wanted:,} messages, {chunk} claimed at a time, at "
-        f"{moment:%a %Y-%m-%d %H:%M} UTC through the SMS file backend…"
-    )
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        override_settings(SMS_BACKEND="file", SMS_FILE_PATH=folder),
-    ):
-        start = time.perf_counter()
-        total = _send(campaign, moment, wanted, chunk)
-        seconds = time.perf_counter() - start
-        files = sum(1 for _ in Path(folder).iterdir())
-    if files != total.sent:
-        raise RuntimeError(f"{total.sent:,} messages marked sent but {files:,} files written")
-    log(
-        f"  {total.claimed:,} messages in {seconds:.1f} s "
-        f"({total.claimed / seconds:,.0f} messages/s): {total.sent:,} sent, "
-        f"{total.skipped:,} skipped, {total.deferred:,} deferred, {total.failed:,} failed."
-    )
-    results.outreach["send"] = _sent(total, files, chunk, seconds, moment)
-
-
-def _send(campaign: OutreachCampaign, moment: datetime, wanted: int, chunk: int) -> SendResult:
-    total = SendResult()
-    while total.claimed < wanted:
-        sent = outreach_send(
-            campaign_id=campaign.pk, now=moment, limit=min(chunk, wanted - total.claimed)
-        )
-        if not sent.claimed:
-            break
-        for name in ("sent", "deferred", "skipped", "failed"):
-            setattr(total, name, getattr(total, name) + getattr(sent, name))
-    return total
-
-
-def _sent(
-    total: SendResult, files: int, chunk: int, seconds: float, moment: datetime
-) -> dict[str, Any]:
-    return {
-        "messages": total.claimed,
-        "sent": total.sent,
-        "skipped": total.skipped,
-        "deferred": total.deferred,
-        "failed": total.failed,
-        "files": files,
-        "chunk": chunk,
-        "seconds": round(seconds, 2),
-        "messages_per_second": round(total.claimed / seconds, 1),
-        "sent_per_second": round(total.sent / seconds, 1),
-        "at": moment.isoformat(),
-    }
