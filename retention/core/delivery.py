@@ -2,7 +2,7 @@
 
 A sender's chunk goes out through connections held open: each of a few lanes (threads) opens
 one SMTP connection for the chunk (Django's mailer, reopened once when the server drops it), and
-every lane shares one HTTP client per process for the SMS API (httpx, a keep-alive pool). With
+every lane keeps one keep-alive https connection to the SMS API, across chunks. With
 several lanes a slow provider does not serialise the chunk: while one waits for an answer, the
 others send. Every message first takes its slot in the channel's rate limit, which all workers
 share (retention.core.ratelimit).
@@ -21,8 +21,11 @@ Nothing here touches the database: the caller marks its rows from the results.
 
 import contextlib
 import email.utils
+import http.client
+import json
 import logging
 import smtplib
+import socket
 import ssl
 import threading
 import time
@@ -34,20 +37,21 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
-import httpx
 import redis
 from django.conf import settings
 from django.core.mail import mailers
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from retention.core.messaging import (
     AlreadySent,
     Outgoing,
+    SmsAnswer,
     SmsBackend,
+    email_bytes,
     email_message,
     sms_backend,
-    sms_client,
-    sms_request,
+    sms_connection,
 )
 from retention.core.ratelimit import Bucket, bucket_for, channel_rate, local_bucket
 
@@ -101,7 +105,7 @@ def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
     if channel != "email" and settings.SMS_BACKEND == "http":
         # A misconfigured provider (not https) stops the chunk here, loudly, rather than
         # failing each of its messages for good: its rows wait for the sweep and a fixed setting.
-        sms_client()
+        sms_connection()
     bucket = _SafeBucket(channel)
     lane = _email_lane if channel == "email" else _sms_lane
     work: Callable[[], None] = lambda: lane(messages, results, take, bucket)  # noqa: E731
@@ -204,12 +208,14 @@ class _Mailer:
 
     def __init__(self) -> None:
         self.connection: BaseEmailBackend = mailers.default
+        self.smtp = isinstance(self.connection, SmtpBackend)
+        self.sender = ""
 
     def send(self, message: Outgoing, bucket: _SafeBucket) -> Result:
         for attempt in (1, 2):
             try:
                 self.connection.open()
-                self.connection.send_messages([email_message(message)])
+                self._send(message)
                 return SENT
             except AlreadySent:
                 return SENT
@@ -229,6 +235,18 @@ class _Mailer:
                 self._reset()
                 return Result("retry", "smtp_unreachable", str(exc)[:200])
         raise AssertionError("unreachable")
+
+    def _send(self, message: Outgoing) -> None:
+        if not self.smtp:  # files in development, memory in tests: Django's own message
+            self.connection.send_messages([email_message(message)])
+            return
+        assert isinstance(self.connection, SmtpBackend)
+        if not self.sender:
+            self.sender = self.connection.prep_address(settings.DEFAULT_FROM_EMAIL)
+        to = self.connection.prep_address(message.to)
+        smtp = self.connection.connection
+        assert smtp is not None  # opened above
+        smtp.sendmail(self.sender, [to], email_bytes(message, to=to))
 
     def _reset_if_broken(self, code: int) -> None:
         if code == 421:  # the server is closing the connection
@@ -287,28 +305,34 @@ def _sms_other(backend: SmsBackend, message: Outgoing) -> Result:
 
 
 def _sms_post(message: Outgoing, bucket: _SafeBucket) -> Result:
-    url, body, headers = sms_request(message)
     for attempt in (1, 2):
+        connection = sms_connection()
         try:
-            response = sms_client().post(url, content=body, headers=headers)
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            # The connection went away mid-request: the provider may have the message. Once
-            # more on a fresh connection; the Idempotency-Key makes it drop a repeat.
+            answer = connection.post(message)
+        except (ConnectionRefusedError, TimeoutError, ssl.SSLError, socket.gaierror) as exc:
+            connection.reset()
+            return Result("retry", "sms_unreachable", repr(exc)[:200])
+        except (ConnectionError, http.client.HTTPException) as exc:
+            # The connection went away mid-request (or an idle one the provider had closed):
+            # the provider may have the message. Once more on a fresh connection; the
+            # Idempotency-Key makes it drop a repeat.
+            connection.reset()
             if attempt == 2:
                 return Result("retry", "sms_lost", repr(exc)[:200])
             continue
-        except httpx.TransportError as exc:  # timeouts, refused connections
+        except OSError as exc:
+            connection.reset()
             return Result("retry", "sms_unreachable", repr(exc)[:200])
-        return _sms_answer(response, bucket)
+        return _sms_answer(answer, bucket)
     raise AssertionError("unreachable")
 
 
-def _sms_answer(response: httpx.Response, bucket: _SafeBucket) -> Result:
-    status = response.status_code
+def _sms_answer(answer: SmsAnswer, bucket: _SafeBucket) -> Result:
+    status = answer.status
     if status < 300:
         return SENT
-    detail = f"{status} {_said(response)}".strip()[:200]
-    wait = retry_after_seconds(response.headers.get("Retry-After"))
+    detail = f"{status} {_said(answer.body)}".strip()[:200]
+    wait = retry_after_seconds(answer.retry_after)
     if status == 429:
         bucket.hold(wait if wait is not None else BUSY_HOLD)
         return Result("retry", "sms_busy", detail, retry_after=wait)
@@ -317,14 +341,15 @@ def _sms_answer(response: httpx.Response, bucket: _SafeBucket) -> Result:
     return Result("failed", "sms_refused", detail)
 
 
-def _said(response: httpx.Response) -> str:
+def _said(body: bytes) -> str:
     """The provider's own words, when it gave some: ``{"error": "..."}`` or plain text."""
+    text = body.decode("utf-8", "replace")
     try:
-        body = response.json()
+        said = json.loads(text)
     except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or "")[:200]
+        return text[:200]
+    if isinstance(said, dict):
+        return str(said.get("error") or said.get("message") or "")[:200]
     return ""
 
 

@@ -12,17 +12,22 @@ receives the key as its idempotency key. E-mail goes through Django's e-mail bac
 ``SMS_HTTP_TOKEN``).
 """
 
+import http.client
 import json
 import os
 import ssl
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
-from functools import cache
+from email.header import Header
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
@@ -79,46 +84,80 @@ class ConsoleSmsBackend:
 
 class HttpSmsBackend:
     """A provider's JSON API; the key goes as the Idempotency-Key header, which providers use
-    to drop a repeated request. Requests share the process's keep-alive pool (``sms_client``)."""
+    to drop a repeated request. Each thread keeps its connection open (``sms_connection``)."""
 
     def send(self, message: Outgoing) -> None:
-        url, body, headers = sms_request(message)
-        response = sms_client().post(url, content=body, headers=headers)
-        if response.status_code >= 300:
-            raise RuntimeError(f"SMS provider answered {response.status_code}")
+        connection = sms_connection()
+        try:
+            answer = connection.post(message)
+        except (OSError, http.client.HTTPException):
+            connection.reset()
+            raise
+        if answer.status >= 300:
+            raise RuntimeError(f"SMS provider answered {answer.status}")
 
 
-def sms_request(message: Outgoing) -> tuple[str, bytes, dict[str, str]]:
-    """The provider's URL, the JSON body and the per-message headers of one SMS."""
-    body = json.dumps({"to": message.to, "text": message.body}).encode()
-    headers = {"Content-Type": "application/json", "Idempotency-Key": message.key}
-    return settings.SMS_HTTP_URL, body, headers
+@dataclass(frozen=True)
+class SmsAnswer:
+    status: int
+    body: bytes
+    retry_after: str | None  # the Retry-After header as sent
 
 
-def sms_client() -> httpx.Client:
-    """The process's HTTP client for the SMS API: one keep-alive pool, as many connections as
-    a sender has lanes (retention.core.delivery), with timeouts. https only: the token and the
-    subscribers' numbers travel in it."""
-    return _sms_client(
-        settings.SMS_HTTP_URL,
-        settings.SMS_HTTP_TOKEN,
-        settings.SEND_CONCURRENCY,
-        settings.SMS_HTTP_TIMEOUT,
-    )
+class SmsConnection:
+    """One keep-alive https connection to the SMS API, with timeouts; http.client opens it
+    again by itself when the provider closed it. A connection whose request failed half way
+    is in an unknown state: ``reset`` it (the next request opens a new one).
 
+    The standard library's client rather than httpx: measured against the local sink on this
+    kind of machine, a request cost 0.20 ms of CPU here against 0.58 ms through httpx, and at
+    a thousand messages a second that is most of a core."""
 
-@cache
-def _sms_client(url: str, token: str, connections: int, timeout: float) -> httpx.Client:
-    if not url.startswith("https://"):
-        raise RuntimeError("SMS_HTTP_URL must be an https:// URL")
-    return httpx.Client(
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    def __init__(self, url: str, token: str, timeout: float) -> None:
+        if not url.startswith("https://"):
+            raise RuntimeError("SMS_HTTP_URL must be an https:// URL")
+        parts = urlsplit(url)
+        self.key = (url, token, timeout)
+        self.path = parts.path or "/"
+        if parts.query:
+            self.path += f"?{parts.query}"
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
         # The system's trust store, or SSL_CERT_FILE where it is set (a local sink's own
-        # certificate in tests and the bench), as urllib used to.
-        verify=ssl.create_default_context(),
-    )
+        # certificate in tests and the bench).
+        self.connection = http.client.HTTPSConnection(
+            parts.hostname or "",
+            parts.port,
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+
+    def post(self, message: Outgoing) -> SmsAnswer:
+        body = json.dumps({"to": message.to, "text": message.body}).encode()
+        headers = {**self.headers, "Idempotency-Key": message.key}
+        self.connection.request("POST", self.path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        # Read to the end, so the connection can carry the next request.
+        return SmsAnswer(response.status, response.read(), response.getheader("Retry-After"))
+
+    def reset(self) -> None:
+        self.connection.close()
+
+
+_threads = threading.local()
+
+
+def sms_connection() -> SmsConnection:
+    """This thread's connection to the SMS API (a sender's lane, a web request's thread):
+    opened once, reused message after message, new when the settings changed."""
+    key = (settings.SMS_HTTP_URL, settings.SMS_HTTP_TOKEN, settings.SMS_HTTP_TIMEOUT)
+    connection: SmsConnection | None = getattr(_threads, "sms", None)
+    if connection is None or connection.key != key:
+        if connection is not None:
+            connection.reset()
+        connection = _threads.sms = SmsConnection(*key)
+    return connection
 
 
 SMS_BACKENDS = {
@@ -138,16 +177,48 @@ def send_sms(message: Outgoing) -> None:
     sms_backend().send(message)
 
 
+def message_id(key: str) -> str:
+    """The Message-ID of a keyed e-mail: the key at the desk's own domain."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{key}@{domain}>"
+
+
 def email_message(message: Outgoing) -> EmailMessage:
-    """The e-mail of one keyed message: its key is its Message-ID."""
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+    """The e-mail of one keyed message, for any of Django's mailers: its key is its Message-ID."""
     return EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        headers={**(message.headers or {}), "Message-ID": f"<{message.key}@{domain}>"},
+        headers={**(message.headers or {}), "Message-ID": message_id(message.key)},
     )
+
+
+# Lines end in CRLF on the wire (smtplib leaves bytes as they are).
+_SMTP_LINES = compat32.clone(linesep="\r\n")
+
+
+def email_bytes(message: Outgoing, *, to: str) -> bytes:
+    """The same e-mail as the SMTP relay gets it, ``to`` the recipient's address as the relay
+    takes it (SMTP's prep_address). Built with the standard library's legacy API: Django's
+    EmailMessage renders through the modern one, which measured 0.85 ms a message here against
+    0.19 ms, most of a sender's time at a thousand messages a second. Raises ValueError for a
+    line break in a header, which would let a text add headers of its own."""
+    headers = {"Subject": message.subject, **(message.headers or {})}
+    for name, value in headers.items():
+        if any(c in f"{name}{value}" for c in "\r\n"):
+            raise ValueError(f"a line break in the {name} header")
+    mime = MIMEText(message.body, "plain", "utf-8")
+    subject = message.subject
+    mime["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    mime["From"] = formataddr((name, address), charset="utf-8")
+    mime["To"] = to
+    mime["Date"] = formatdate(usegmt=True)
+    mime["Message-ID"] = message_id(message.key)
+    for header, value in (message.headers or {}).items():
+        mime[header] = value
+    return mime.as_bytes(policy=_SMTP_LINES)
 
 
 def send_email(message: Outgoing) -> None:

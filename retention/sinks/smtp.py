@@ -31,6 +31,7 @@ class SmtpSinkSettings:
     # A dropped message counts as received (the relay got it, its answer was lost) when true:
     # the client cannot tell, and a resend of it must show up as a duplicate.
     drop_after_receiving: bool = False
+    keep_content: bool = False  # keep each delivered message's bytes (``counts.content``)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class SmtpSinkCounts:
     keys: Counter[str] = field(default_factory=Counter)
     arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each delivery
     recipients: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    content: list[bytes] = field(default_factory=list)  # with keep_content
     messages: int = 0  # DATA commands seen, whatever the answer
     refused: int = 0
     dropped: int = 0
@@ -76,7 +78,7 @@ class _Handler:
             with sink.lock:
                 sink.counts.dropped += 1
                 if settings.drop_after_receiving:
-                    sink.record(key, envelope.rcpt_tos)
+                    sink.record(key, envelope.rcpt_tos, content)
             if isinstance(server.transport, asyncio.Transport):
                 server.transport.abort()
             return TEMPORARY_REPLY  # written nowhere: the transport is gone
@@ -85,7 +87,7 @@ class _Handler:
                 sink.counts.refused += 1
             return PERMANENT_REPLY if settings.error_kind == "permanent" else TEMPORARY_REPLY
         with sink.lock:
-            sink.record(key, envelope.rcpt_tos)
+            sink.record(key, envelope.rcpt_tos, content)
         return "250 2.0.0 OK"
 
 
@@ -144,7 +146,9 @@ class SmtpSink(CountingSink):
             self.counts = SmtpSinkCounts()
             self.random = random.Random(self.seed)
 
-    def record(self, key: str, recipients: list[str]) -> None:
+    def record(self, key: str, recipients: list[str], content: bytes) -> None:
         """Called with ``lock`` held."""
         self.delivered(key)
         self.counts.recipients.append((key, tuple(recipients)))
+        if self.settings.keep_content:
+            self.counts.content.append(content)

@@ -2,6 +2,7 @@
 the desk's existing e-mail and SMS backends delivering to them."""
 
 import contextlib
+import email.policy
 import json
 import signal
 import smtplib
@@ -9,12 +10,14 @@ import ssl
 import subprocess
 import sys
 import time
+from email.parser import BytesParser
 
 import httpx
 import pytest
 from django.core.mail import EmailMessage, mailers
 
-from retention.core.messaging import send_to_subscriber
+from retention.core.delivery import SENT, deliver
+from retention.core.messaging import Outgoing, send_to_subscriber
 from retention.sinks import SmsSink, SmtpSink
 from tests.threads import run_at_once
 
@@ -342,3 +345,51 @@ def test_sinks_command_serves_both_and_prints_the_counts_on_ctrl_c():
     assert process.returncode == 0
     counts = json.loads(output)
     assert (counts["smtp"]["unique"], counts["sms"]["unique"]) == (1, 1)
+
+
+@pytest.mark.parametrize("path", ["chunk", "single"])
+def test_desk_email_reaches_the_relay_whole_by_either_path(email_to_sink: SmtpSink, settings, path):
+    """A sender's chunk builds the e-mail itself (the legacy e-mail API, for speed), a single
+    send through Django's EmailMessage: the relay gets the same message either way."""
+    settings.DEFAULT_FROM_EMAIL = "Retention Desk <desk@example.lv>"
+    email_to_sink.configure(keep_content=True)
+    message = Outgoing(
+        key="outreach-11",
+        to="anna@example.lv",
+        subject="Lojalitātes tarifs jums — €19,99",
+        body="Labdien, Anna Ozola!\nStop: https://desk.example.lv/o/stop/abc/\n.\nBeigas",
+        headers={"List-Unsubscribe": "<https://desk.example.lv/s/abc/>"},
+    )
+    if path == "chunk":
+        assert deliver("email", [message]) == [SENT]
+    else:
+        send_to_subscriber(
+            channel="email",
+            key=message.key,
+            to=message.to,
+            subject=message.subject,
+            body=message.body,
+            headers=message.headers,
+        )
+
+    (raw,) = email_to_sink.counts.content
+    received = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert received["Message-ID"] == "<outreach-11@example.lv>"
+    assert received["Subject"] == "Lojalitātes tarifs jums — €19,99"
+    assert received["From"] == "Retention Desk <desk@example.lv>"
+    assert received["To"] == "anna@example.lv"
+    assert received["List-Unsubscribe"] == "<https://desk.example.lv/s/abc/>"
+    assert received["Date"] is not None
+    assert received.get_content().replace("\r\n", "\n").rstrip("\n") == message.body
+    assert email_to_sink.counts.recipients == [("<outreach-11@example.lv>", ("anna@example.lv",))]
+
+
+def test_a_line_break_in_a_subject_cannot_add_headers(email_to_sink: SmtpSink):
+    message = Outgoing(
+        key="outreach-12", to="anna@example.lv", subject="Hi\nBcc: all@example.lv", body="B"
+    )
+
+    (result,) = deliver("email", [message])
+
+    assert result.status == "failed" and result.code == "unsendable"
+    assert email_to_sink.unique == 0
