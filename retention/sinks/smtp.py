@@ -7,10 +7,10 @@ permanent (550) reply, and drop the connection without a reply after every N-th 
 
 import asyncio
 import random
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
 from typing import Any, Literal, Self
 
 from aiosmtpd.controller import Controller
@@ -50,6 +50,18 @@ class SmtpSinkCounts:
     peak_in_flight: int = 0
 
 
+# The Message-ID header among the message's headers (those before the first empty line). A
+# search rather than the e-mail parser: the sink answers a thousand messages a second on the
+# same cores as the senders it measures, and parsing every header was a tenth of its time.
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+def message_id(content: bytes) -> str:
+    head = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = _MESSAGE_ID.search(head)
+    return found.group(1).decode("ascii", "replace") if found else ""
+
+
 class _Handler:
     def __init__(self, sink: "SmtpSink") -> None:
         self.sink = sink
@@ -57,7 +69,7 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         sink = self.sink
         content = envelope.original_content or b""
-        key = BytesHeaderParser().parsebytes(content).get("Message-ID", "")
+        key = message_id(content)
         with sink.lock:
             settings = sink.settings
             sink.counts.messages += 1
