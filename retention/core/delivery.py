@@ -350,6 +350,11 @@ def _sms_answer(answer: SmsAnswer, bucket: _SafeBucket) -> Result:
         return Result("retry", "sms_busy", detail, retry_after=wait)
     if status >= 500 or status in (408, 409, 425):
         return Result("retry", "sms_error", detail, retry_after=wait)
+    if status in (401, 403):
+        # The desk's credentials, not the message: failing it for good would fail the whole
+        # campaign over a token. It waits, doubling, until someone sets the right one.
+        log.error("the SMS provider refused the desk's credentials: %s", detail)
+        return Result("retry", "sms_credentials", detail, retry_after=wait)
     return Result("failed", "sms_refused", detail)
 
 

@@ -156,6 +156,7 @@ SEND_ERRORS = {
     "sms_error": gettext_lazy("the SMS provider had an error"),
     "sms_lost": gettext_lazy("the connection to the SMS provider was lost"),
     "sms_unreachable": gettext_lazy("the SMS provider did not answer"),
+    "sms_credentials": gettext_lazy("the SMS provider refused the desk's credentials"),
     "rate_limit": gettext_lazy("waiting for a turn within the provider's rate"),
     "stopped": gettext_lazy("the sender stopped before it was sent"),
     "unsendable": gettext_lazy("it cannot be sent as it is (its address or text)"),

@@ -296,6 +296,26 @@ def test_a_refusal_for_good_fails_the_message_with_the_providers_reason_and_is_n
     assert contacts_per_message(campaign) == {}
 
 
+def test_a_wrong_sms_token_defers_the_campaign_instead_of_failing_it_and_a_right_one_sends(
+    request, manager, clock, settings
+):
+    sink = sink_for(request, "sms")
+    right = settings.SMS_HTTP_TOKEN
+    settings.SMS_HTTP_TOKEN = "expired-token"
+    campaign = campaign_of(manager, "sms", 3)
+
+    assert outreach_send(campaign_id=campaign.pk).deferred == 3
+
+    # The credentials, not the messages: they wait, with what the provider said.
+    assert {(m.state, m.error) for m in messages(campaign)} == {
+        (MState.DEFERRED, "sms_credentials 401 bad token")
+    }
+    settings.SMS_HTTP_TOKEN = right
+    clock.move_to(NOW + timedelta(seconds=30))
+    assert outreach_send(campaign_id=campaign.pk).sent == 3
+    assert_each_delivered_once(campaign, sink, "sms")
+
+
 @pytest.mark.parametrize("channel", ["email", "sms"])
 def test_a_message_still_refused_after_the_last_try_fails_with_the_reason_and_the_tries(
     request, manager, clock, settings, channel: str
