@@ -21,6 +21,7 @@ from retention.bench.sending import (
 )
 from retention.models import OutreachCampaign, OutreachMessage
 from retention.outreach.audience import campaign_fan_out
+from subscribers.models import Subscriber
 from tests.factories import SubscriberFactory
 from tests.retention.outreach.helpers import draft
 
@@ -74,8 +75,18 @@ def test_a_run_whose_messages_the_sink_refused_raises_instead_of_giving_a_figure
     manager, sinks: Sinks
 ):
     campaign, moment = running_campaign(manager, 5)
-    sinks.sms.configure(token="another")  # the workers' token is now refused: 401
+    # Every number refused for good (400 "invalid number"): each message fails.
+    sinks.sms.configure(refused_numbers=set(Subscriber.objects.values_list("phone", flat=True)))
     with pytest.raises(RuntimeError, match="failed"):
+        send_run(campaign.pk, moment, sinks, channel="sms", latency_ms=0, workers=1, messages=5)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_with_the_wrong_token_sends_nothing_and_raises(manager, sinks: Sinks):
+    campaign, moment = running_campaign(manager, 5)
+    sinks.sms.configure(token="another")  # the workers' token is now refused: 401, deferred
+    with pytest.raises(RuntimeError, match="nothing was sent"):
         send_run(campaign.pk, moment, sinks, channel="sms", latency_ms=0, workers=1, messages=5)
 
 
