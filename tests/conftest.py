@@ -13,6 +13,9 @@ from tests.browser.watch import page_watch
 from tests.clock import shift_from_environment
 from tests.factories import SubscriberFactory, authority_tier, user_with_role
 
+# The local SMTP server and SMS API fixtures (smtp_sink, sms_to_sink, email_to_sink, …).
+pytest_plugins = ["tests.sinks.fixtures"]
+
 # In CI (and whenever .ci/run drives the suite) a test that needs PostgreSQL, Redis or
 # Chromium must run: a missing service fails the test instead of skipping it.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1" or os.environ.get("CI") == "true"

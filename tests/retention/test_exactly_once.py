@@ -40,28 +40,24 @@ from retention.outreach import services as outreach
 from retention.outreach.tasks import outreach_work
 from retention.saves import services as saves
 from retention.system.tasks import heartbeat
-from subscribers.models import ContactChannel, Subscriber, TimelineEvent
+from subscribers.models import ContactChannel, TimelineEvent
 from tests.factories import (
     CaseFactory,
     PlanFactory,
-    SubscriberFactory,
     authority_tier,
     offer_template,
     user_with_role,
 )
+from tests.retention.outreach.helpers import subscribers_at_noon, unfinished
 from tests.retention.workers import (
+    Fleet,
     Process,
     RedisServer,
-    celery_env,
     every_second,
     kill,
     publishing_to,
-    start_beat,
-    start_worker,
-    stop,
     wait_until,
 )
-from tests.zones import zone_where_it_is
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -85,42 +81,6 @@ def broker(redis_url: str, tmp_path: Path) -> Iterator[RedisServer]:
             yield server
     finally:
         server.stop()
-
-
-class Fleet:
-    """The workers and beats one test starts, on its broker, writing SMS and e-mail into
-    tmp_path; all stopped (by process id) when the test ends."""
-
-    def __init__(self, broker: RedisServer, tmp_path: Path) -> None:
-        self.sms = tmp_path / "sms"
-        self.mail = tmp_path / "mail"
-        self.logs = tmp_path / "logs"
-        self.env = celery_env(
-            broker_url=broker.url,
-            var_dir=tmp_path,
-            SMS_BACKEND="file",
-            SMS_FILE_PATH=str(self.sms),
-            EMAIL_BACKEND="file",
-        )
-        self.processes: list[Process] = []
-
-    def worker(self, name: str, *, pool: str = "solo", concurrency: int = 1, **env: str) -> Process:
-        process = start_worker(
-            name, {**self.env, **env}, self.logs, pool=pool, concurrency=concurrency
-        )
-        self.processes.append(process)
-        return process
-
-    def beat(self, name: str, **env: str) -> Process:
-        process = start_beat(name, {**self.env, **env}, self.logs)
-        self.processes.append(process)
-        return process
-
-    def tails(self) -> str:
-        return "\n".join(process.tail() for process in self.processes)
-
-    def stop_all(self) -> None:
-        stop(*self.processes)
 
 
 @pytest.fixture
@@ -148,16 +108,6 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
 # --- Data ---------------------------------------------------------------------------------------
 
 
-def subscribers_at_noon(count: int) -> list[Subscriber]:
-    """Subscribers it is fine to text right now, never contacted before."""
-    plan = PlanFactory.create()
-    zone = zone_where_it_is(12)
-    return Subscriber.objects.bulk_create(
-        [SubscriberFactory.build(plan=plan, time_zone=zone) for _ in range(count)],
-        batch_size=1000,
-    )
-
-
 def sms_campaign(manager: User, name: str, **fields: Any) -> OutreachCampaign:
     template = offer_template(
         "outreach-5-12", OfferKind.FIXED_DISCOUNT, amount=Decimal("5"), months=12
@@ -174,12 +124,6 @@ def sms_campaign(manager: User, name: str, **fields: Any) -> OutreachCampaign:
         body_en=body,
         **fields,
     )
-
-
-def unfinished(campaign: OutreachCampaign) -> int:
-    return OutreachMessage.objects.filter(
-        campaign=campaign, state__in=[MState.PENDING, MState.DEFERRED, MState.SENDING]
-    ).count()
 
 
 # --- A worker killed in the middle of a campaign -------------------------------------------------

@@ -23,9 +23,15 @@ from retention.outreach.services import OUTREACH_WORK
 from retention.sinks import SmsSink, SmtpSink
 from retention.sinks.tls import self_signed_certificate, server_context
 from subscribers.models import TimelineEvent
-from tests.retention.outreach.helpers import draft
-from tests.retention.test_exactly_once import Fleet, subscribers_at_noon, unfinished
-from tests.retention.workers import RedisServer, every_second, kill, publishing_to, wait_until
+from tests.retention.outreach.helpers import draft, subscribers_at_noon, unfinished
+from tests.retention.workers import (
+    Fleet,
+    RedisServer,
+    every_second,
+    kill,
+    publishing_to,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -263,3 +263,39 @@ def _forget_connections() -> None:
         celery._pool.force_close_all()
     celery._pool = None
     celery.amqp._producer_pool = None
+
+
+class Fleet:
+    """The workers and beats one test starts, on its broker, writing SMS and e-mail into
+    tmp_path; all stopped (by process id) when the test ends."""
+
+    def __init__(self, broker: RedisServer, tmp_path: Path) -> None:
+        self.sms = tmp_path / "sms"
+        self.mail = tmp_path / "mail"
+        self.logs = tmp_path / "logs"
+        self.env = celery_env(
+            broker_url=broker.url,
+            var_dir=tmp_path,
+            SMS_BACKEND="file",
+            SMS_FILE_PATH=str(self.sms),
+            EMAIL_BACKEND="file",
+        )
+        self.processes: list[Process] = []
+
+    def worker(self, name: str, *, pool: str = "solo", concurrency: int = 1, **env: str) -> Process:
+        process = start_worker(
+            name, {**self.env, **env}, self.logs, pool=pool, concurrency=concurrency
+        )
+        self.processes.append(process)
+        return process
+
+    def beat(self, name: str, **env: str) -> Process:
+        process = start_beat(name, {**self.env, **env}, self.logs)
+        self.processes.append(process)
+        return process
+
+    def tails(self) -> str:
+        return "\n".join(process.tail() for process in self.processes)
+
+    def stop_all(self) -> None:
+        stop(*self.processes)

@@ -35,13 +35,6 @@ from subscribers.models import TimelineEvent
 from tests.factories import PlanFactory, SubscriberFactory
 from tests.retention.outreach.helpers import NOW, draft
 from tests.retention.workers import wait_until
-from tests.sinks.conftest import (  # noqa: F401 - the sinks' fixtures, used by name
-    email_to_sink,
-    https_sms_sink,
-    sink_certificate,
-    sms_to_sink,
-    smtp_sink,
-)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "no_broker")]
 

@@ -1,5 +1,6 @@
 """Local provider sinks, started for one test and stopped after it, and the settings that point
-the desk's e-mail and SMS backends at them."""
+the desk's e-mail and SMS backends at them. A plugin of the whole suite (tests/conftest.py), so
+any test directory asks for them by name."""
 
 from collections.abc import Iterator
 from pathlib import Path
