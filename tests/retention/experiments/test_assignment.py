@@ -91,9 +91,12 @@ def test_a_few_hundred_cases_get_the_arms_the_pure_draw_gives(experiment):
         draw = draw_for(seed=experiment.seed, key=row.key)
         assert row.draw == draw
         assert row.arm_id == arms[arm_index(weights=weights, draw=draw)].pk
+    # The seed is fresh each run and the case keys follow the database's sequence, so the shares
+    # here are a random sample: bounding them failed about one run in a hundred. The balance is
+    # pinned by the 10,000 fixed draws above; here every arm is reached (the 10 % holdout misses
+    # all 300 cases with a chance of 0.9**300, about 2e-14).
     shares = Counter(rows.values_list("arm_id", flat=True))
-    for arm in arms:  # 300 cases: each share within 8 points (about three standard errors)
-        assert abs(shares[arm.pk] / 300 * 100 - arm.weight) <= 8, shares
+    assert set(shares) == {arm.pk for arm in arms}, shares
 
 
 @pytest.mark.parametrize(
