@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
-import redis
 from django.conf import settings
 from django.core.mail import mailers
 from django.core.mail.backends.base import BaseEmailBackend
@@ -53,7 +52,7 @@ from retention.core.messaging import (
     sms_backend,
     sms_connection,
 )
-from retention.core.ratelimit import Bucket, bucket_for, channel_rate, local_bucket
+from retention.core.ratelimit import ChannelBucket
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +84,6 @@ SENT = Result("sent")
 # Seconds every worker holds back on a channel whose provider said it is busy without saying
 # for how long (429 without Retry-After, SMTP 421).
 BUSY_HOLD = 1.0
-# Seconds between looks for a hold on a channel with no rate of ours.
-HOLD_LOOK_EVERY = 0.25
 
 
 def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
@@ -106,7 +103,7 @@ def deliver(channel: str, messages: Sequence[Outgoing]) -> list[Result]:
         # A misconfigured provider (not https) stops the chunk here, loudly, rather than
         # failing each of its messages for good: its rows wait for the sweep and a fixed setting.
         sms_connection()
-    bucket = _SafeBucket(channel)
+    bucket = ChannelBucket(channel)
     lane = _email_lane if channel == "email" else _sms_lane
     work: Callable[[], None] = lambda: lane(messages, results, take, bucket)  # noqa: E731
     if lanes == 1:
@@ -124,48 +121,14 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.SEND_CONCURRENCY, thread_name_prefix="send")
 
 
-class _SafeBucket:
-    """The shared bucket, or this process's own while Redis does not answer: sending goes on at
-    the configured rate rather than stopping."""
-
-    def __init__(self, channel: str) -> None:
-        self.channel = channel
-        self.shared: Bucket = bucket_for(channel)
-        # The process's own, kept across chunks: a bucket of each chunk's own would let every
-        # chunk (and every task a threaded worker runs at once) send at the full rate.
-        self.local = local_bucket(channel, channel_rate(channel))
-        # With no rate of ours the bucket carries only holds (a provider's 429), which are
-        # looked for now and then rather than before every message: until this monotonic time
-        # none was there.
-        self.unlimited = channel_rate(channel) <= 0
-        self.clear_until = 0.0
-
-    def reserve(self) -> float | None:
-        try:
-            return self.shared.reserve(longest=settings.SEND_LONGEST_WAIT)
-        except redis.RedisError as exc:
-            log.warning("rate limit of %s kept locally, Redis failed: %s", self.channel, exc)
-            return self.local.reserve(longest=settings.SEND_LONGEST_WAIT)
-
-    def hold(self, seconds: float) -> None:
-        self.clear_until = 0.0
-        try:
-            self.shared.hold(seconds)
-        except redis.RedisError:
-            self.local.hold(seconds)
-
-    def wait_turn(self) -> Result | None:
-        """Sleep until this message's slot; a result (retry later) when the slot is too far."""
-        if self.unlimited and time.monotonic() < self.clear_until:
-            return None
-        wait = self.reserve()
-        if self.unlimited and wait == 0:
-            self.clear_until = time.monotonic() + HOLD_LOOK_EVERY
-        if wait is None:
-            return Result("wait", "rate_limit", retry_after=float(settings.SEND_LONGEST_WAIT))
-        if wait:
-            time.sleep(wait)
-        return None
+def _wait_turn(bucket: ChannelBucket) -> Result | None:
+    """Sleep until this message's slot; a result (retry later) when the slot is too far."""
+    wait = bucket.reserve(longest=settings.SEND_LONGEST_WAIT)
+    if wait is None:
+        return Result("wait", "rate_limit", retry_after=float(settings.SEND_LONGEST_WAIT))
+    if wait:
+        time.sleep(wait)
+    return None
 
 
 Take = Callable[[], int | None]
@@ -179,11 +142,11 @@ def _lane(
     messages: Sequence[Outgoing],
     results: list[Result | None],
     take: Take,
-    bucket: _SafeBucket,
+    bucket: ChannelBucket,
 ) -> None:
     """Take the chunk's next message until none is left: wait for its turn, send it."""
     while (index := take()) is not None:
-        if (refusal := bucket.wait_turn()) is not None:
+        if (refusal := _wait_turn(bucket)) is not None:
             results[index] = refusal
             continue
         try:
@@ -197,7 +160,7 @@ def _lane(
 
 
 def _email_lane(
-    messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: _SafeBucket
+    messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: ChannelBucket
 ) -> None:
     mailer = _mailer()
     _lane(lambda message: mailer.send(message, bucket), messages, results, take, bucket)
@@ -212,7 +175,7 @@ class _Mailer:
         self.smtp = isinstance(self.connection, SmtpBackend)
         self.sender = ""
 
-    def send(self, message: Outgoing, bucket: _SafeBucket) -> Result:
+    def send(self, message: Outgoing, bucket: ChannelBucket) -> Result:
         for attempt in (1, 2):
             try:
                 self.connection.open()
@@ -282,7 +245,7 @@ def _mailer() -> _Mailer:
     return mailer
 
 
-def _smtp_reply(code: int, said: Any, bucket: _SafeBucket) -> Result:
+def _smtp_reply(code: int, said: Any, bucket: ChannelBucket) -> Result:
     text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
     detail = f"{code} {text}".strip()[:200]
     if 400 <= code < 500:
@@ -296,7 +259,7 @@ def _smtp_reply(code: int, said: Any, bucket: _SafeBucket) -> Result:
 
 
 def _sms_lane(
-    messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: _SafeBucket
+    messages: Sequence[Outgoing], results: list[Result | None], take: Take, bucket: ChannelBucket
 ) -> None:
     if settings.SMS_BACKEND == "http":
         _lane(lambda message: _sms_post(message, bucket), messages, results, take, bucket)
@@ -316,7 +279,7 @@ def _sms_other(backend: SmsBackend, message: Outgoing) -> Result:
     return SENT
 
 
-def _sms_post(message: Outgoing, bucket: _SafeBucket) -> Result:
+def _sms_post(message: Outgoing, bucket: ChannelBucket) -> Result:
     for attempt in (1, 2):
         connection = sms_connection()
         try:
@@ -339,7 +302,7 @@ def _sms_post(message: Outgoing, bucket: _SafeBucket) -> Result:
     raise AssertionError("unreachable")
 
 
-def _sms_answer(answer: SmsAnswer, bucket: _SafeBucket) -> Result:
+def _sms_answer(answer: SmsAnswer, bucket: ChannelBucket) -> Result:
     status = answer.status
     if status < 300:
         return SENT

@@ -10,6 +10,9 @@ receives the key as its idempotency key. E-mail goes through Django's e-mail bac
 ``SMS_BACKEND`` picks the SMS backend: ``file`` (default; one JSON file per message in
 ``var/sms``), ``console``, or ``http`` (a provider's JSON API at ``SMS_HTTP_URL`` with
 ``SMS_HTTP_TOKEN``).
+
+``send_email`` and ``send_sms`` send one message on its own and count it in the channel's rate
+(retention.core.ratelimit); campaigns send in chunks through retention.core.delivery.
 """
 
 import base64
@@ -31,6 +34,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
+
+from retention.core.ratelimit import rate_charge
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,7 @@ def sms_backend() -> SmsBackend:
 
 
 def send_sms(message: Outgoing) -> None:
+    rate_charge("sms")
     sms_backend().send(message)
 
 
@@ -237,6 +243,7 @@ def _from_header(from_email: str) -> str:
 
 
 def send_email(message: Outgoing) -> None:
+    rate_charge("email")
     email_message(message).send()
 
 

@@ -9,9 +9,15 @@ caller defers the message instead. A provider's ``Retry-After`` holds the whole 
 every worker (``hold``).
 
 Without Redis (``make run``'s embedded broker) the bucket is the process's own, which is right
-for the one worker that setting runs.
+for the one worker that setting runs. While Redis does not answer, ``ChannelBucket`` keeps the
+rate in the process's own bucket and asks Redis again only every REDIS_LOOK_AGAIN seconds.
+
+A message sent on its own (an agent's macro, a reminder, a campaign's test send) does not queue
+behind a campaign: ``rate_charge`` counts it in the rate and it goes at once; the campaigns'
+next slots move back by one.
 """
 
+import logging
 import threading
 import time
 from functools import cache
@@ -19,6 +25,8 @@ from typing import Protocol
 
 import redis
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 # KEYS[1]: the channel's bucket. ARGV: interval (seconds a message), tolerance (seconds of
 # burst), the longest wait the caller takes, and a hold (seconds; 0 for a reservation).
@@ -136,9 +144,90 @@ def bucket_for(channel: str) -> Bucket:
     return local_bucket(channel, rate)
 
 
+# Seconds the process keeps its own buckets after Redis failed before it asks Redis again: a
+# Redis that times out (rather than refusing at once) would otherwise cost every message the
+# connect timeout. Meanwhile each worker keeps the rate on its own, so together they may send
+# at up to a multiple of it, as they would if Redis were not set at all.
+REDIS_LOOK_AGAIN = 30.0
+# Seconds between looks for a hold on a channel with no rate of ours.
+HOLD_LOOK_EVERY = 0.25
+# A longest wait no slot is beyond (finite: the script reads it as a number).
+NEVER_REFUSED = 1e9
+
+
+class _RedisWatch:
+    """When (``time.monotonic``) this process asks Redis again; 0 while it answers."""
+
+    down_until = 0.0
+
+
+class ChannelBucket:
+    """The channel's shared bucket, or this process's own while Redis does not answer: sending
+    goes on at the configured rate rather than stopping. One for a chunk or a single send."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.shared: Bucket = bucket_for(channel)
+        # The process's own, kept across chunks: a bucket of each chunk's own would let every
+        # chunk (and every task a threaded worker runs at once) send at the full rate.
+        self.local = local_bucket(channel, channel_rate(channel))
+        # With no rate of ours the bucket carries only holds (a provider's 429), which are
+        # looked for now and then rather than before every message: until this monotonic time
+        # none was there.
+        self.unlimited = channel_rate(channel) <= 0
+        self.clear_until = 0.0
+
+    def _redis_failed(self, exc: redis.RedisError) -> None:
+        if not _RedisWatch.down_until:
+            log.warning("rate limit of %s kept locally, Redis failed: %s", self.channel, exc)
+        _RedisWatch.down_until = time.monotonic() + REDIS_LOOK_AGAIN
+
+    def _redis_down(self) -> bool:
+        down_until = _RedisWatch.down_until
+        if down_until and time.monotonic() >= down_until:
+            _RedisWatch.down_until = 0.0
+            return False
+        return bool(down_until)
+
+    def reserve(self, *, longest: float) -> float | None:
+        """As ``Bucket.reserve``."""
+        if self.unlimited and time.monotonic() < self.clear_until:
+            return 0.0
+        wait: float | None = None
+        if not self._redis_down():
+            try:
+                wait = self.shared.reserve(longest=longest)
+            except redis.RedisError as exc:
+                self._redis_failed(exc)
+        if self._redis_down():
+            wait = self.local.reserve(longest=longest)
+        if self.unlimited and wait == 0:
+            self.clear_until = time.monotonic() + HOLD_LOOK_EVERY
+        return wait
+
+    def hold(self, seconds: float) -> None:
+        """As ``Bucket.hold``."""
+        self.clear_until = 0.0
+        if not self._redis_down():
+            try:
+                self.shared.hold(seconds)
+                return
+            except redis.RedisError as exc:
+                self._redis_failed(exc)
+        self.local.hold(seconds)
+
+
+def rate_charge(channel: str) -> None:
+    """Count one message sent on its own in ``channel``'s rate, without waiting for a slot: an
+    agent's message goes at once, and the campaigns sending meanwhile leave room for it."""
+    if channel_rate(channel) > 0:
+        ChannelBucket(channel).reserve(longest=NEVER_REFUSED)
+
+
 def buckets_reset() -> None:
     """Forget every channel's turns and holds (a provider's 429 included): the next message on
     each goes at once. For tests, and for an operator once a provider's limit was lifted."""
     local_bucket.cache_clear()
+    _RedisWatch.down_until = 0.0
     if settings.REDIS_URL:
         _redis(settings.REDIS_URL).delete(*(KEY.format(channel=c) for c in ("email", "sms")))

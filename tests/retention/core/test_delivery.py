@@ -15,7 +15,7 @@ import time_machine
 
 from retention.core import delivery, ratelimit
 from retention.core.delivery import SENT, deliver, retry_after_seconds
-from retention.core.messaging import Outgoing
+from retention.core.messaging import Outgoing, send_sms
 from retention.core.ratelimit import RedisBucket
 from tests.retention.workers import free_port
 
@@ -74,7 +74,7 @@ def redis_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     process's own buckets start empty."""
     dead = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
     monkeypatch.setattr(
-        delivery,
+        ratelimit,
         "bucket_for",
         lambda channel: RedisBucket(channel, ratelimit.channel_rate(channel), dead),
     )
@@ -115,3 +115,23 @@ def test_with_redis_down_one_chunk_after_another_keeps_to_the_rate_in_the_proces
     # The next chunk takes the slots after the first one's, 1/5 s apart; had it a bucket of
     # its own, it would go at once as well: ten in the first second at 5 a second.
     assert sorted(waits) == pytest.approx([0.2, 0.4, 0.6], abs=0.05)
+
+
+# --- Messages sent on their own ---------------------------------------------------------------
+
+
+def test_messages_sent_on_their_own_go_at_once_and_the_next_chunk_waits_for_the_slots_they_took(
+    settings, tmp_path: Path, waits: list[float]
+):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path)
+    settings.SEND_RATES = {"email": 0, "sms": 5}
+
+    for key in ("macro-1", "macro-2", "macro-3", "macro-4", "macro-5"):
+        send_sms(Outgoing(key=key, to="+37120000000", body="Hello"))
+    assert waits == []
+
+    assert deliver("sms", texts("c1", "c2")) == [SENT] * 2
+    # The five took the first second's worth of the rate: the chunk's two come 1/5 s apart
+    # after them, in Redis's time (which runs on between calls).
+    assert sorted(waits) == pytest.approx([0.2, 0.4], abs=0.05)

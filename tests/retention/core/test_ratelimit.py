@@ -13,7 +13,14 @@ import pytest
 import redis
 
 from retention.core import ratelimit
-from retention.core.ratelimit import Bucket, LocalBucket, RedisBucket
+from retention.core.ratelimit import (
+    REDIS_LOOK_AGAIN,
+    Bucket,
+    ChannelBucket,
+    LocalBucket,
+    RedisBucket,
+    rate_charge,
+)
 
 # Redis's clock runs on between two reservations: a wait is exact but for that much.
 REDIS_SLACK = 0.05
@@ -171,3 +178,90 @@ def test_redis_bucket_without_a_rate_is_still_held_by_a_providers_retry_after(
     bucket.hold(3)
 
     assert reservations(bucket, 2) == pytest.approx([3.0, 3.0], abs=REDIS_SLACK)
+
+
+# --- The channel's bucket: the shared one, or the process's own while Redis does not answer --
+
+
+class TimingOut:
+    """A shared bucket whose Redis times out until it is ``up``; counts what is asked of it."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.asked = 0
+
+    def reserve(self, *, longest: float) -> float | None:
+        self.asked += 1
+        if not self.up:
+            raise redis.TimeoutError("Timeout connecting to server")
+        return 0.125  # Redis's answer, told apart from the process's own
+
+    def hold(self, seconds: float) -> None:
+        self.asked += 1
+        if not self.up:
+            raise redis.TimeoutError("Timeout connecting to server")
+
+
+@pytest.fixture
+def timing_out(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[TimingOut]:
+    settings.SEND_RATES = {"email": 0, "sms": 5}
+    shared = TimingOut()
+    monkeypatch.setattr(ratelimit, "bucket_for", lambda channel: shared)
+    ratelimit.buckets_reset()
+    yield shared
+    ratelimit.buckets_reset()
+
+
+def test_while_redis_times_out_the_rate_is_kept_in_the_process_and_redis_asked_every_half_minute(
+    clock: Clock, timing_out: TimingOut
+):
+    bucket = ChannelBucket("sms")
+    waits = [bucket.reserve(longest=60) for _ in range(7)]
+
+    # Only the first reservation waited for Redis's timeout; the rate held all the same.
+    assert timing_out.asked == 1
+    assert waits == pytest.approx([0, 0, 0, 0, 0, 0.2, 0.4])
+    assert ChannelBucket("sms").reserve(longest=60) == pytest.approx(0.6)  # the next chunk
+    clock.now += REDIS_LOOK_AGAIN - 1
+    assert ChannelBucket("sms").reserve(longest=60) == 0  # filled again meanwhile
+    assert timing_out.asked == 1
+
+    clock.now += 1
+    timing_out.up = True
+    again = ChannelBucket("sms")
+    assert [again.reserve(longest=60), again.reserve(longest=60)] == [0.125, 0.125]
+    assert timing_out.asked == 3
+
+
+def test_a_providers_retry_after_while_redis_times_out_holds_the_process(
+    clock: Clock, timing_out: TimingOut
+):
+    bucket = ChannelBucket("sms")
+
+    bucket.hold(3)
+
+    assert timing_out.asked == 1
+    assert bucket.reserve(longest=60) == pytest.approx(3.0)
+    assert timing_out.asked == 1  # not asked again within the half minute
+
+
+def test_a_message_sent_on_its_own_takes_a_slot_at_once_and_the_campaigns_move_back(
+    redis_client: redis.Redis, own_channel: str, settings
+):
+    settings.SEND_RATES = {own_channel: 2}
+    campaign = RedisBucket(own_channel, rate=2, client=redis_client)
+
+    for _ in range(3):
+        rate_charge(own_channel)  # none of them waits: they would have been at 0, 0 and 0.5 s
+
+    assert campaign.reserve(longest=10) == pytest.approx(1.0, abs=REDIS_SLACK)
+
+
+def test_without_a_rate_a_message_sent_on_its_own_asks_nothing_of_redis(
+    redis_client: redis.Redis, own_channel: str, settings
+):
+    settings.SEND_RATES = {own_channel: 0}
+
+    rate_charge(own_channel)
+
+    assert not redis_client.exists(ratelimit.KEY.format(channel=own_channel))

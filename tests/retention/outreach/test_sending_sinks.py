@@ -23,7 +23,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from retention.core import delivery
+from retention.core import ratelimit
 from retention.core.ratelimit import KEY, Bucket, RedisBucket, channel_rate
 from retention.models import OutreachCampaign, OutreachMessage, User
 from retention.notifications.services import CLAIM_TIMEOUT
@@ -60,7 +60,7 @@ def own_buckets(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> Iterator[Non
     def bucket_for(channel: str) -> Bucket:
         return RedisBucket(f"{prefix}-{channel}", channel_rate(channel), client)
 
-    monkeypatch.setattr(delivery, "bucket_for", bucket_for)
+    monkeypatch.setattr(ratelimit, "bucket_for", bucket_for)
     yield
     client.delete(*(KEY.format(channel=f"{prefix}-{channel}") for channel in ("email", "sms")))
     client.close()
