@@ -405,12 +405,12 @@ def test_the_progress_says_why_messages_failed_or_wait_in_the_readers_language(
     ]
     # by meaning, most first, with the provider's words of the most common answer, quoted
     assert items == [
-        f"4 {refused}: 550 5.1.1 Mailbox unavailable",
-        f"2 {sms_refused}: 400 to and text required",
+        f"4 — {refused}: 550 5.1.1 Mailbox unavailable",
+        f"2 — {sms_refused}: 400 to and text required",
     ]
     assert '<dd id="progress-failed">6' in page
     retrying = re.search(r'id="progress-retrying".*?</ul>', page, re.S)
-    assert retrying is not None and f"4</span> {busy}" in retrying.group(0)
+    assert retrying is not None and f"4</span> — {busy}" in retrying.group(0)
     assert '<dd id="progress-deferred">5' in page
     assert allowed_hours in page
     if language != "en":
