@@ -22,12 +22,7 @@ from retention.saves import services as saves
 from subscribers.models import Subscriber
 from tests.factories import CaseFactory, SubscriberFactory
 from tests.ingestion import post_cancellations
-
-
-def price_reason() -> CancellationReason:
-    return CancellationReason.objects.get_or_create(
-        code="price", defaults={"category": "price", "name_en": "Price"}
-    )[0]
+from tests.retention.experiments.helpers import price_reason
 
 
 def test_the_draw_is_the_sha256_of_seed_and_key_read_as_a_fraction():

@@ -4,17 +4,16 @@ row and answer the same arm."""
 import pytest
 
 from retention.experiments.assignment import experiment_assign_case
-from retention.models import CancellationReason, ExperimentAssignment
+from retention.models import ExperimentAssignment
 from tests.factories import CaseFactory
+from tests.retention.experiments.helpers import price_reason
 from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_assignments_of_one_case_at_once_write_one_row_and_agree(experiment):
-    reason = CancellationReason.objects.get_or_create(
-        code="price", defaults={"category": "price", "name_en": "Price"}
-    )[0]
+    reason = price_reason()
     for _ in range(5):  # a few rounds: the race is won differently each time
         case = CaseFactory.create(reason=reason)
         arms: list[int] = []

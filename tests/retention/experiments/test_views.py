@@ -3,9 +3,11 @@
 import pytest
 from django.urls import reverse
 
+from retention.experiments.assignment import experiment_assign_case
 from retention.experiments.services import ArmSpec, Slot, experiment_start
 from retention.models import Experiment, ExperimentAssignment
 from tests.factories import CaseFactory
+from tests.retention.experiments.helpers import price_reason
 
 
 def form_data(loyalty, twenty, **changes):
@@ -120,16 +122,35 @@ def test_the_list_page_query_count_is_constant(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("language", "counted"),
+    [
+        ("en", ["1 cancellation case", "2 cancellation cases", "5 cancellation cases"]),
+        ("lv", ["1 atteikuma lieta", "2 atteikuma lietas", "5 atteikuma lietas"]),
+        (
+            "ru",
+            ["1 обращение о расторжении", "2 обращения о расторжении", "5 обращений о расторжении"],
+        ),
+    ],
+)
+def test_the_list_counts_each_experiments_cases_in_the_readers_grammar(
+    manager_client, experiment, settings, language, counted
+):
+    manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    said: list[str] = []
+    for target in (1, 2, 5):
+        while ExperimentAssignment.objects.filter(experiment=experiment).count() < target:
+            experiment_assign_case(case=CaseFactory.create(reason=price_reason()))
+        body = manager_client.get(reverse("experiments")).content.decode()
+        said.append(next((text for text in counted if f">{text}</td>" in body), body))
+    assert said == counted
+
+
 @pytest.mark.parametrize("cases", [2, 30])
 def test_the_experiment_page_query_count_is_constant(
     manager_client, experiment, django_assert_num_queries, cases
 ):
-    from retention.experiments.assignment import experiment_assign_case
-    from retention.models import CancellationReason
-
-    reason = CancellationReason.objects.get_or_create(
-        code="price", defaults={"category": "price", "name_en": "Price"}
-    )[0]
+    reason = price_reason()
     for case in CaseFactory.create_batch(cases, reason=reason):
         experiment_assign_case(case=case)
     assert ExperimentAssignment.objects.count() == cases
@@ -152,12 +173,8 @@ def test_the_case_page_of_an_assigned_case_costs_two_queries_more_whatever_the_e
     agent_client, agent, tiers, experiment, django_assert_num_queries, others
 ):
     from retention.cases.services import case_claim
-    from retention.experiments.assignment import experiment_assign_case
-    from retention.models import CancellationReason
 
-    reason = CancellationReason.objects.get_or_create(
-        code="price", defaults={"category": "price", "name_en": "Price"}
-    )[0]
+    reason = price_reason()
     for case in CaseFactory.create_batch(others, reason=reason):
         experiment_assign_case(case=case)
     case = case_claim(case=CaseFactory.create(reason=reason), actor=agent)
