@@ -75,6 +75,17 @@ class ProposeForm(forms.Form):
         return {"months": self.cleaned_data["months"], "amount": self.cleaned_data["amount"]}
 
 
+class PausePriceForm(ProposeForm):
+    """A pause's months and fee as the agent types them in the builder, to price them."""
+
+    template = TemplateChoiceField(
+        label=_("Offer"),
+        queryset=OfferTemplate.objects.filter(is_active=True, kind=OfferKind.PAUSE),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That is not a pause from the catalogue.")},
+    )
+
+
 class OfferStepForm(forms.Form):
     """Present, answer or withdraw one offer."""
 

@@ -1,6 +1,6 @@
 """Every read of offers that a page or a task needs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,6 +21,7 @@ from offers.authority import (
 from offers.exceptions import InvalidTerms
 from offers.models import (
     ApprovalDelegation,
+    AuthorityTier,
     CounterOffer,
     OfferHistory,
     OfferKind,
@@ -143,16 +144,9 @@ def offer_choices(
             terms_validate(terms, subscriber, fit=fit)
         except InvalidTerms:
             continue  # e.g. a deferral for someone who owes nothing: not an offer for them
-        cost = offer_cost(terms=terms, subscriber=subscriber)
-        figures = {
-            "monthly": cost.monthly,
-            "total": cost.total,
-            "cumulative": conceded + cost.total,
-        }
-        over = authority.exceeded(**figures)
-        beyond = ""
-        if over and tier_covering_among(tiers, **figures) is None:
-            beyond = beyond_every_authority(tiers=tiers, **figures)
+        priced = _priced(
+            template, terms, subscriber, authority=authority, conceded=conceded, tiers=tiers
+        )
         fit_note = ""
         if terms.fitting and fit is not None:
             fit_note = fit_offer_note(fit)
@@ -170,14 +164,59 @@ def offer_choices(
             rank, why = len(first), _("Pays more than a new customer")
         else:
             rank, why = 100, ""
-        if beyond:
+        if priced.beyond_everyone:
             rank += 1000
-        choice = OfferChoice(
-            template, cost, terms_describe(terms, cost), not over, over, why, beyond, fit_note
-        )
+        choice = replace(priced, why_first=why, fit_note=fit_note)
         ranked.append((rank, template.position, template.pk, choice))
     ranked.sort(key=lambda item: item[:3])
     return [item[3] for item in ranked]
+
+
+def _priced(
+    template: OfferTemplate,
+    terms: Terms,
+    subscriber: Subscriber,
+    *,
+    authority: Authority,
+    conceded: Decimal,
+    tiers: list[AuthorityTier],
+) -> OfferChoice:
+    """A builder line for ``terms``: its cost, described, and whose authority covers it."""
+    cost = offer_cost(terms=terms, subscriber=subscriber)
+    figures = {"monthly": cost.monthly, "total": cost.total, "cumulative": conceded + cost.total}
+    over = authority.exceeded(**figures)
+    beyond = ""
+    if over and tier_covering_among(tiers, **figures) is None:
+        beyond = beyond_every_authority(tiers=tiers, **figures)
+    return OfferChoice(
+        template,
+        cost,
+        terms_describe(terms, cost),
+        not over,
+        over,
+        why_first="",
+        beyond_everyone=beyond,
+    )
+
+
+def pause_choice(
+    *,
+    subscriber: Subscriber,
+    template: OfferTemplate,
+    months: int,
+    amount: Decimal,
+    authority: Authority,
+    conceded: Decimal,
+) -> OfferChoice:
+    """The builder's pause line on the months and fee the agent is giving (the catalogue row's
+    are where it starts): what it costs, and whose authority covers it, as the service would
+    price it when proposed. Raises InvalidTerms for terms the service would refuse. One query:
+    the authority tiers."""
+    terms = replace(Terms.of(template), months=months, amount=amount)
+    terms_validate(terms, subscriber)
+    return _priced(
+        template, terms, subscriber, authority=authority, conceded=conceded, tiers=tiers_all()
+    )
 
 
 def offers_of_case(*, case_id: int) -> list[CounterOffer]:

@@ -136,6 +136,11 @@ urlpatterns = [
         name="subscriber_hardship",
     ),
     path(
+        "subscribers/<int:subscriber_pk>/offers/pause-price/",
+        save_views.subscriber_pause_price,
+        name="subscriber_pause_price",
+    ),
+    path(
         "subscribers/<int:subscriber_pk>/offers/propose/",
         save_views.subscriber_offer_propose,
         name="subscriber_offer_propose",

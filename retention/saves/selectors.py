@@ -17,7 +17,7 @@ from offers.authority import (
     authority_for,
     conceded_within_year,
 )
-from offers.models import CounterOffer
+from offers.models import CounterOffer, OfferTemplate
 from offers.pricing import offer_describe
 from offers.selectors import (
     OfferCard,
@@ -27,6 +27,7 @@ from offers.selectors import (
     offers_of_case,
     offers_of_subscriber,
     offers_pending_for,
+    pause_choice,
 )
 from retention.cases.selectors import case_may_act
 from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, user_roles
@@ -244,3 +245,20 @@ def offer_panel(
         arm = assignment.arm.template_id
         choices.sort(key=lambda choice: choice.template.pk != arm)  # stable: the rest keep order
     return OfferPanel(cards, live, choices, authority, conceded, assignment=assignment)
+
+
+def pause_priced(
+    *, user: User, subscriber: Subscriber, template: OfferTemplate, months: int, amount: Decimal
+) -> OfferChoice:
+    """The builder's pause line for ``user`` on the months and fee being given: its cost, the
+    new monthly price, and whether it is within their authority. Raises InvalidTerms for terms
+    the service would refuse. Three queries: their authority, the subscriber's concessions in
+    12 months, the tiers."""
+    return pause_choice(
+        subscriber=subscriber,
+        template=template,
+        months=months,
+        amount=amount,
+        authority=authority_for(user),
+        conceded=conceded_within_year(subscriber_id=subscriber.pk),
+    )

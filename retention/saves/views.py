@@ -14,6 +14,7 @@ from offers.forms import (
     AmendForm,
     DecisionForm,
     DelegationForm,
+    PausePriceForm,
     ProposeForm,
     RejectForm,
 )
@@ -26,7 +27,12 @@ from retention.core.refusals import Refusal
 from retention.core.roles import STAFF_ROLES, WORKER_ROLES, Role, has_role, role_required
 from retention.models import User
 from retention.saves import services as saves
-from retention.saves.selectors import approvals_inbox, offer_get_for_user, offer_panel
+from retention.saves.selectors import (
+    approvals_inbox,
+    offer_get_for_user,
+    offer_panel,
+    pause_priced,
+)
 from retention.saves.services import Decision
 from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_get, subscriber_summary
@@ -189,6 +195,36 @@ def subscriber_offers(request: DeskRequest[User], subscriber_pk: int) -> HttpRes
     """Proactive offers: better terms before the subscriber asks to leave."""
     context = _subscriber_offers(request, subscriber_pk)
     return render(request, "retention/subscriber_offers.html", context)
+
+
+@require_GET
+@role_required(*WORKER_ROLES)
+def subscriber_pause_price(request: DeskRequest[User], subscriber_pk: int) -> HttpResponse:
+    """The builder's pause line re-priced on the months and fee being typed (its cost, the new
+    monthly price, whether it is within the agent's authority), before anything is proposed.
+    Changes nothing; terms the service would refuse answer 400 with the reason, in place of
+    the cost."""
+    subscriber = subscriber_get(pk=subscriber_pk)
+    form = PausePriceForm(request.GET)
+    context: dict[str, object] = {"subscriber": subscriber, "form": form}
+    if not form.is_valid():
+        context["error"] = form_errors(form)
+        return render(request, PAUSE_FIGURES, context, status=400)
+    try:
+        context["choice"] = pause_priced(
+            user=request.user,
+            subscriber=subscriber,
+            template=form.cleaned_data["template"],
+            months=form.cleaned_data["months"],
+            amount=form.cleaned_data["amount"],
+        )
+    except Refusal as exc:
+        context["error"] = str(exc)
+        return render(request, PAUSE_FIGURES, context, status=exc.status)
+    return render(request, PAUSE_FIGURES, context)
+
+
+PAUSE_FIGURES = "retention/subscriber_offers.html#pause-figures"
 
 
 @require_POST

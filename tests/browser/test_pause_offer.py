@@ -25,6 +25,7 @@ from subscribers.phrases import day
 from tests.browser.axe import expect_accessible
 from tests.browser.clock import next_tuesday_at
 from tests.browser.login import log_in
+from tests.browser.watch import expect_status
 from tests.factories import CaseFactory, SubscriberFactory, authority_tier, offer_template
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -85,9 +86,33 @@ def test_an_agent_pauses_a_moving_subscriber_for_two_months_and_saves_the_case(
     expect(fee).to_have_value("0.00")
     expect_accessible(page)
 
+    # The line follows what the agent types, without a reload: its cost, the new price and
+    # whose authority it needs.
+    page.evaluate("window.stillTheSamePage = true")
+    cost = row.locator('[id^="offer-cost-"]')
+    price = row.locator('[id^="offer-price-"]')
+    expect(cost).to_contain_text("€66.00")  # the catalogue's three months free
+    fee.fill("15")
+    expect(cost).to_contain_text("€21.00")  # three months at €7.00 a month
+    expect(price).to_have_text("€15.00")
+    expect(row).to_contain_text("Within yours: approved at once")
+    expect(row.get_by_role("button", name="Propose")).to_have_class("primary")
+    expect_status(page, 400)  # more months than a pause may have: said in place of the cost
+    months.fill("9")
+    expect(cost).to_have_text("Pause for 1 to 3 months.")
+    expect(price).to_have_text("—")
+
     # The agent types the months and the fee as a person would, and proposes it.
     months.fill("2")
     fee.fill("0")
+    expect(cost).to_contain_text("€44.00")
+    expect(price).to_have_text("€0.00")
+    expect(row.locator('[id^="offer-description-"]')).to_have_text(
+        "Service paused for 2 months at €0.00 a month"
+    )
+    expect(row).to_contain_text("Needs approval")
+    expect(row.get_by_role("button", name="Propose")).not_to_have_class("primary")
+    assert page.evaluate("window.stillTheSamePage") is True
     row.get_by_placeholder("Note (optional)").fill("Working in Norway until spring")
     shoot(page, "pause-builder")
     row.get_by_role("button", name="Propose").click()

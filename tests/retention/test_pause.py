@@ -4,6 +4,7 @@ resume, "Paused until" on the subscriber page and the case's context pane, the p
 The subscribers pay €29.99; the agent's authority is €10 a month.
 """
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,12 +14,13 @@ from django.urls import reverse
 
 from offers.models import CounterOffer, OfferKind
 from retention.cases.services import case_claim
+from retention.core.roles import Role
 from retention.models import CancellationReason, Notification, Reminder
 from retention.notifications.reminders import reminders_for_discounts_ending, reminders_tick
 from retention.saves import services as saves
 from retention.saves.tasks import pauses_tick
 from subscribers.models import OutboundEvent, Subscriber
-from tests.factories import CaseFactory, SubscriberFactory, offer_template
+from tests.factories import CaseFactory, SubscriberFactory, offer_template, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +120,105 @@ def test_a_fee_not_below_the_price_is_refused_with_the_reason(agent_client, agen
     assert response.status_code == 409
     assert "must be below what the subscriber pays now" in response.content.decode()
     assert not CounterOffer.objects.filter(case=case).exists()
+
+
+# --- The pause line re-priced as the agent types ------------------------------------------------
+
+
+def priced(client, case, **params):
+    return client.get(
+        reverse("subscriber_pause_price", args=[case.subscriber_id]),
+        params,
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_the_pause_line_follows_the_months_and_fee_typed_and_changes_nothing(
+    agent_client, agent, pause, django_assert_num_queries
+):
+    case = moving_case(agent)
+    builder = agent_client.get(reverse("case", args=[case.pk])).content.decode()
+    # The catalogue's three months free to start with: €29.99 thrice, over the agent's €10 a month.
+    assert f'<span id="offer-cost-{pause.pk}" aria-live="polite">€89.97<br>' in builder
+
+    # session, user, roles; the subscriber; the template; the agent's tier, the concessions
+    # of 12 months, the tiers
+    with django_assert_num_queries(8):
+        response = priced(agent_client, case, template=pause.pk, months="2", amount="20")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Two months at €20 concede €9.99 a month: within the agent's own authority.
+    assert html.lstrip().startswith('€19.98<br><span class="muted small">€9.99 × 2</span>')
+    assert f'<span id="offer-price-{pause.pk}" hx-swap-oob="innerHTML">€20.00</span>' in html
+    assert (
+        f'<span id="offer-authority-{pause.pk}" hx-swap-oob="innerHTML"><span class="ok">' in html
+    )
+    assert "Within yours: approved at once" in html
+    assert "Service paused for 2 months at €20.00 a month" in html
+
+    html = priced(agent_client, case, template=pause.pk, months="3", amount="0").content.decode()
+    assert "€89.97" in html and "Needs approval" in html
+    assert "€29.99 a month is over the €10.00 limit" in html
+    assert not CounterOffer.objects.exists()
+
+
+def test_the_priced_pause_is_what_proposing_it_costs(agent_client, agent, pause):
+    case = moving_case(agent)
+    html = priced(agent_client, case, template=pause.pk, months="2", amount="7.5").content.decode()
+    assert html.lstrip().startswith("€44.98<br>")
+    agent_client.post(
+        reverse("case_offer", args=[case.pk]),
+        {"template": pause.pk, "months": "2", "amount": "7.5"},
+        headers={"HX-Request": "true"},
+    )
+    offer = CounterOffer.objects.get(case=case)
+    assert (offer.months, offer.amount, offer.total_cost) == (2, D("7.50"), D("44.98"))
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "status"),
+    [
+        ({"months": "4", "amount": "0"}, "Pause for 1 to 3 months.", 400),
+        ({"months": "", "amount": "0"}, "Give the months of the pause.", 400),
+        ({"months": "2", "amount": "-1"}, "Ensure this value is greater than or equal to 0.", 400),
+        ({"months": "2\x00", "amount": "0"}, "Enter a whole number.", 400),
+        ({"months": "two", "amount": "0"}, "Enter a whole number.", 400),
+        ({"months": "2", "amount": "29.99"}, "must be below what the subscriber pays now", 409),
+        (
+            {"months": "2", "amount": "0", "template": "x"},
+            "That is not a pause from the catalogue",
+            400,
+        ),
+        ({"months": "2", "amount": "0", "template": "other"}, "That is not a pause from the", 400),
+    ],
+)
+def test_terms_the_service_would_refuse_answer_400_with_the_reason_in_place_of_the_cost(
+    agent_client, agent, pause, params, error, status
+):
+    case = moving_case(agent)
+    if params.get("template") == "other":
+        params["template"] = offer_template("credit-10", OfferKind.ONE_TIME_CREDIT).pk
+    response = priced(agent_client, case, **{"template": pause.pk, **params})
+    assert response.status_code == status  # a refusal of the service: its own status
+    html = response.content.decode()
+    assert error in html and 'role="alert"' in html
+    # No figures beside an error: the new price and the authority are blanked (when the line
+    # is known).
+    assert re.findall(r'hx-swap-oob="innerHTML">(.*?)</span>', html) in ([], ["—", "—"])
+    assert not CounterOffer.objects.exists()
+
+
+def test_only_those_who_make_offers_may_price_one(client, admin_user, agent, pause):
+    case = moving_case(agent)
+    url = reverse("subscriber_pause_price", args=[case.subscriber_id])
+    params = {"template": pause.pk, "months": "2", "amount": "0"}
+    assert client.get(url, params).status_code == 302  # to the login
+    client.force_login(user_with_role(Role.ADMIN, username="sysadmin"))
+    assert client.get(url, params).status_code == 403
+    assert client.post(url, params).status_code in (403, 405)
+    client.force_login(agent)
+    assert client.post(url, params).status_code == 405
+    assert client.get(reverse("subscriber_pause_price", args=[999_999]), params).status_code == 404
 
 
 def test_the_builder_hides_the_pause_while_a_new_one_is_not_allowed(
