@@ -193,14 +193,14 @@ class ChannelBucket:
         """As ``Bucket.reserve``."""
         if self.unlimited and time.monotonic() < self.clear_until:
             return 0.0
-        wait: float | None = None
-        if not self._redis_down():
+        if self._redis_down():
+            wait = self.local.reserve(longest=longest)
+        else:
             try:
                 wait = self.shared.reserve(longest=longest)
             except redis.RedisError as exc:
                 self._redis_failed(exc)
-        if self._redis_down():
-            wait = self.local.reserve(longest=longest)
+                wait = self.local.reserve(longest=longest)
         if self.unlimited and wait == 0:
             self.clear_until = time.monotonic() + HOLD_LOOK_EVERY
         return wait
