@@ -23,7 +23,12 @@ from tests.browser.test_every_page import _switch_language, demo_desk  # noqa: F
 from tests.browser.test_outreach_link import sent  # noqa: F401  (a fixture)
 from tests.browser.watch import expect_status
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the data the migrations load (the cancellation reasons, the offer
+# catalogue's defaults) is there as `make run` has it; a transactional test's flush removes it.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SHOTS = os.environ.get("SCREENSHOTS", "")
 DESK = {"width": 1440, "height": 900}

@@ -29,7 +29,12 @@ from subscribers.models import Subscriber
 from tests.browser.axe import accessibility_problems
 from tests.browser.login import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the data the migrations load (the cancellation reasons, the offer
+# catalogue's defaults) is there as `make run` has it; a transactional test's flush removes it.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 LANGUAGES = ("en", "lv", "ru")
 
