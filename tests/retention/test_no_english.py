@@ -462,6 +462,7 @@ def test_a_manager_reads_approvals_and_notifications_in_their_language(week, lan
             reverse("approvals"),
             reverse("notifications"),
             reverse("case", args=[week.pending.case_id]),
+            reverse("queue"),  # with the bulk actions' "Reassign to" list, a manager's own
         ]
         pages = pages_of(reader(user, language), urls)
         english = {url: english_on(html, language, week.written) for url, html in pages.items()}
