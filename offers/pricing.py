@@ -121,6 +121,30 @@ def terms_for(row: OfferTerms, subscriber: Subscriber, fit: TariffFit | None) ->
     return terms
 
 
+def terms_chosen(
+    row: OfferTerms,
+    subscriber: Subscriber,
+    fit: TariffFit | None,
+    *,
+    months: int | None = None,
+    amount: Decimal | None = None,
+) -> Terms:
+    """A catalogue row's terms for one subscriber (``terms_for``) with a pause's months and fee
+    as the agent chose them (the row's own where not given), checked as the service checks
+    them: raises InvalidTerms with the reason."""
+    terms = terms_for(row, subscriber, fit)
+    if months is not None or amount is not None:
+        if terms.kind != OfferKind.PAUSE:
+            raise InvalidTerms(_("Only a pause's months and fee are chosen in the builder."))
+        terms = replace(
+            terms,
+            months=terms.months if months is None else months,
+            amount=terms.amount if amount is None else amount,
+        )
+    terms_validate(terms, subscriber, fit=fit)
+    return terms
+
+
 def terms_validate(
     terms: Terms, subscriber: Subscriber | None = None, *, fit: TariffFit | None = None
 ) -> None:

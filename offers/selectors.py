@@ -28,12 +28,13 @@ from offers.models import (
     OfferTemplate,
     ReasonCategory,
 )
-from offers.pauses import pause_next_allowed
+from offers.pauses import pause_next_allowed, pause_require_allowed
 from offers.pricing import (
     Cost,
     Terms,
     offer_cost,
     offer_describe,
+    terms_chosen,
     terms_describe,
     terms_for,
     terms_validate,
@@ -210,10 +211,10 @@ def pause_choice(
 ) -> OfferChoice:
     """The builder's pause line on the months and fee the agent is giving (the catalogue row's
     are where it starts): what it costs, and whose authority covers it, as the service would
-    price it when proposed. Raises InvalidTerms for terms the service would refuse. One query:
-    the authority tiers."""
-    terms = replace(Terms.of(template), months=months, amount=amount)
-    terms_validate(terms, subscriber)
+    price it when proposed. Raises InvalidTerms (or PauseTooSoon) for terms the service would
+    refuse. Two queries: the subscriber's last pause, the authority tiers."""
+    pause_require_allowed(subscriber_id=subscriber.pk, today=timezone.localdate())
+    terms = terms_chosen(template, subscriber, None, months=months, amount=amount)
     return _priced(
         template, terms, subscriber, authority=authority, conceded=conceded, tiers=tiers_all()
     )

@@ -7,7 +7,6 @@ lock order is always case → offer → subscriber. What follows an approval (pr
 answer, the end) is offers.lifecycle.
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +27,7 @@ from offers.authority import (
 from offers.exceptions import BeyondEveryAuthority, InvalidTerms, OutsideAuthority
 from offers.models import AuthorityTier, CounterOffer, OfferHistory, OfferKind, OfferTemplate
 from offers.pauses import pause_require_allowed, paused_require_not
-from offers.pricing import Cost, Terms, cost_of, offer_cost, terms_for, terms_validate
+from offers.pricing import Cost, Terms, cost_of, offer_cost, terms_chosen, terms_validate
 from offers.selectors import tariff_fit_for_offer, template_eligible
 from offers.steps import (
     Note,
@@ -84,18 +83,9 @@ def offer_propose(
     ):
         raise InvalidTerms(_("This subscriber is not eligible for that offer."))
     fit = tariff_fit_for_offer(subscriber_id=subscriber.pk) if template.to_fitting_plan else None
-    terms = terms_for(template, subscriber, fit)
-    if months is not None or amount is not None:
-        if template.kind != OfferKind.PAUSE:
-            raise InvalidTerms(_("Only a pause's months and fee are chosen in the builder."))
-        terms = replace(
-            terms,
-            months=terms.months if months is None else months,
-            amount=terms.amount if amount is None else amount,
-        )
     if template.kind == OfferKind.PAUSE:
         pause_require_allowed(subscriber_id=subscriber.pk, today=timezone.localdate(now))
-    terms_validate(terms, subscriber, fit=fit)
+    terms = terms_chosen(template, subscriber, fit, months=months, amount=amount)
     cost = offer_cost(terms=terms, subscriber=subscriber)
     cumulative = conceded_within_year(subscriber_id=subscriber.pk, now=now) + cost.total
     figures = {"monthly": cost.monthly, "total": cost.total, "cumulative": cumulative}

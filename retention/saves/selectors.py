@@ -251,9 +251,9 @@ def pause_priced(
     *, user: User, subscriber: Subscriber, template: OfferTemplate, months: int, amount: Decimal
 ) -> OfferChoice:
     """The builder's pause line for ``user`` on the months and fee being given: its cost, the
-    new monthly price, and whether it is within their authority. Raises InvalidTerms for terms
-    the service would refuse. Three queries: their authority, the subscriber's concessions in
-    12 months, the tiers."""
+    new monthly price, and whether it is within their authority. Raises InvalidTerms (or
+    PauseTooSoon) for terms the service would refuse. Four queries: their authority, the
+    subscriber's concessions in 12 months, their last pause, the tiers."""
     return pause_choice(
         subscriber=subscriber,
         template=template,

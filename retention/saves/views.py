@@ -197,6 +197,9 @@ def subscriber_offers(request: DeskRequest[User], subscriber_pk: int) -> HttpRes
     return render(request, "retention/subscriber_offers.html", context)
 
 
+PAUSE_FIGURES = "retention/subscriber_offers.html#pause-figures"
+
+
 @require_GET
 @role_required(*WORKER_ROLES)
 def subscriber_pause_price(request: DeskRequest[User], subscriber_pk: int) -> HttpResponse:
@@ -222,9 +225,6 @@ def subscriber_pause_price(request: DeskRequest[User], subscriber_pk: int) -> Ht
         context["error"] = str(exc)
         return render(request, PAUSE_FIGURES, context, status=exc.status)
     return render(request, PAUSE_FIGURES, context)
-
-
-PAUSE_FIGURES = "retention/subscriber_offers.html#pause-figures"
 
 
 @require_POST

@@ -142,8 +142,8 @@ def test_the_pause_line_follows_the_months_and_fee_typed_and_changes_nothing(
     assert f'<span id="offer-cost-{pause.pk}" aria-live="polite">€89.97<br>' in builder
 
     # session, user, roles; the subscriber; the template; the agent's tier, the concessions
-    # of 12 months, the tiers
-    with django_assert_num_queries(8):
+    # of 12 months, the last pause, the tiers
+    with django_assert_num_queries(9):
         response = priced(agent_client, case, template=pause.pk, months="2", amount="20")
     assert response.status_code == 200
     html = response.content.decode()
@@ -206,6 +206,20 @@ def test_terms_the_service_would_refuse_answer_400_with_the_reason_in_place_of_t
     # is known).
     assert re.findall(r'hx-swap-oob="innerHTML">(.*?)</span>', html) in ([], ["—", "—"])
     assert not CounterOffer.objects.exists()
+
+
+def test_a_pause_too_soon_after_the_last_is_priced_as_the_service_would_refuse_it(
+    agent_client, agent, pause, clock
+):
+    first = moving_case(agent)
+    accepted(first, agent, pause)
+    clock.move_to(datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    pauses_tick()  # resumed, but the last pause was accepted less than 12 months ago
+    second = moving_case(agent, subscriber=first.subscriber)
+    response = priced(agent_client, second, template=pause.pk, months="1", amount="0")
+    assert response.status_code == 409
+    assert "a new pause is possible from 01.12.2027" in response.content.decode()
+    assert CounterOffer.objects.filter(case=second).count() == 0
 
 
 def test_only_those_who_make_offers_may_price_one(client, admin_user, agent, pause):
