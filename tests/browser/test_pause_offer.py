@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from offers.models import CounterOffer, OfferKind
 from offers.pricing import add_months
 from retention.cases.services import case_claim
-from retention.models import CancellationReason
+from retention.models import CancellationReason, Team, User
 from retention.system.services import demo_users_ensure
 from subscribers.phrases import day
 from tests.browser.axe import expect_accessible
@@ -177,3 +178,53 @@ def test_an_agent_pauses_a_moving_subscriber_for_two_months_and_saves_the_case(
     )
     expect_accessible(page)
     shoot(page, "pause-subscriber")
+
+
+def test_a_manager_reprices_the_pause_in_russian_and_proposes_it_within_their_authority(
+    live_server, page, moving_case
+):
+    """The manager works the agent's case (their team's), in Russian: the line follows the
+    months and fee typed, says why 9 months cannot be, and a free pause is within a manager's
+    €25 a month."""
+    case = moving_case
+    # The demo's team, which the transactional flush took away: the agent's cases are the
+    # manager's to act on.
+    riga = Team.objects.create(name="Riga")
+    User.objects.filter(username__in=["agent", "manager"]).update(team=riga)
+    with translation.override("ru"):
+        within = gettext("Within yours: approved at once")
+        needs = gettext("Needs approval")
+        too_long = gettext("Pause for %(low)s to %(high)s months.") % {"low": 1, "high": 3}
+        months_label = gettext("Months of the pause")
+        fee_label = gettext("Fee while paused, €")
+        propose = gettext("Propose")
+    log_in(page, live_server, "Manager")
+    page.get_by_label("Language").select_option("ru")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.evaluate("window.stillTheSamePage = true")
+    row = page.locator('#offer-builder tr[data-offer="pause-3"]')
+    cost = row.locator('[id^="offer-cost-"]')
+    expect(cost).to_contain_text("€66,00")  # three months free, in Russian figures
+    expect(row).to_contain_text(within)
+
+    expect_status(page, 400)
+    row.get_by_label(months_label).fill("9")
+    expect(cost).to_have_text(too_long)
+
+    row.get_by_label(months_label).fill("1")
+    row.get_by_label(fee_label).fill("0")
+    expect(cost).to_contain_text("€22,00")
+    expect(row).to_contain_text(within)
+    expect(row).not_to_contain_text(needs)
+    assert page.evaluate("window.stillTheSamePage") is True
+    shoot(page, "pause-builder-manager-ru")
+    row.get_by_role("button", name=propose).click()
+    expect(page.locator("#live-offer")).to_be_visible()
+    offer = CounterOffer.objects.get(case=case)
+    assert (offer.months, offer.amount, offer.total_cost, offer.status) == (
+        1,
+        Decimal("0.00"),
+        Decimal("22.00"),
+        CounterOffer.Status.APPROVED,
+    )
